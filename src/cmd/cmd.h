@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every command shares: the global options (accepted before or after the command name),
+ * exit codes, error printing, and the entry point of each command (one file each in src/cmd/,
+ * listed in main.c's table). Only src/cmd/ and main.c print.
+ */
+#ifndef TD_CMD_H
+#define TD_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "core/source.h"
+
+enum td_exit {
+	TD_EXIT_OK = 0,
+	TD_EXIT_FAIL = 1,  /* could not do the job: kernel, file or permission error */
+	TD_EXIT_USAGE = 2, /* bad command line */
+};
+
+struct td_global {
+	bool json;
+	bool color;           /* resolved: a terminal, no --no-color, no NO_COLOR */
+	bool no_color;
+	const char *netns;    /* -N: NULL, "all", a name, or a path */
+	const char *replay;   /* --replay FILE */
+	enum td_source_kind source;
+	const char *cmd;      /* the command's name, for messages */
+};
+
+struct td_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct td_global *g);
+	const char *summary;
+};
+
+/* Long options every command accepts, and their codes (above any short option). */
+enum {
+	TD_OPT_JSON = 0x100,
+	TD_OPT_NO_COLOR,
+	TD_OPT_REPLAY,
+	TD_OPT_SOURCE,
+	TD_OPT_CMD_BASE = 0x180, /* commands number their own long-only options from here */
+};
+
+#define TD_GLOBAL_LONGOPTS                                                                       \
+	{ "json", no_argument, NULL, TD_OPT_JSON },                                               \
+		{ "no-color", no_argument, NULL, TD_OPT_NO_COLOR },                              \
+		{ "netns", required_argument, NULL, 'N' },                                         \
+		{ "replay", required_argument, NULL, TD_OPT_REPLAY },                              \
+		{ "source", required_argument, NULL, TD_OPT_SOURCE },                              \
+		{ "help", no_argument, NULL, 'h' }
+#define TD_GLOBAL_SHORTOPTS "N:h"
+
+/* Handles a global option returned by getopt_long. Returns 1 if it was one (and valid),
+ * 0 if c is not a global option, or -1 after printing a usage error. */
+int cmd_global_option(struct td_global *g, int c, const char *arg);
+
+/* Finishes option handling (colour decision). Call once after parsing. */
+void cmd_global_finish(struct td_global *g);
+
+/* Fills source options from the globals. */
+void cmd_source_opts(const struct td_global *g, struct td_source_opts *o);
+
+/* "tcpdoctor: CMD: message" to stderr. */
+void cmd_err(const struct td_global *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the error, then "Try 'tcpdoctor CMD --help'."; returns TD_EXIT_USAGE. */
+int cmd_usage_err(const struct td_global *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Reports a getopt error (unknown option, missing argument): returns TD_EXIT_USAGE. */
+int cmd_getopt_err(const struct td_global *g);
+
+/* Prints the source's failure for a command and returns the exit code to use. */
+int cmd_source_err(const struct td_global *g, int err, const char *msg);
+
+/* Commands */
+int cmd_states_main(int argc, char **argv, struct td_global *g);
+int cmd_sockets_main(int argc, char **argv, struct td_global *g);
+
+#endif

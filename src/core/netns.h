@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network namespaces: find one by name or path, enumerate all distinct ones (/run/netns and
+ * /proc/PID/ns/net, deduplicated by device and inode), and enter one in the calling thread.
+ */
+#ifndef TD_NETNS_H
+#define TD_NETNS_H
+
+#include <stddef.h>
+
+struct td_netns {
+	char *name; /* "name" from /run/netns, "init" for PID 1's, "pid:N" otherwise */
+	int fd;     /* open O_RDONLY on the namespace file */
+};
+
+struct td_netns_list {
+	struct td_netns *v;
+	size_t n;
+};
+
+/* Opens one namespace: a name under /run/netns, or a path (anything with a '/').
+ * Returns 0 and fills ns (free with netns_free_one), -ENOENT, -EINVAL (not a netns), -errno. */
+int netns_open(const char *spec, struct td_netns *ns);
+
+/* Every distinct network namespace: /run/netns entries first (sorted by name), then those of
+ * processes in pid order. Unreadable /proc entries are skipped (*skipped counts them).
+ * Returns 0 or -errno. */
+int netns_list_all(struct td_netns_list *out, unsigned *skipped);
+
+void netns_free_one(struct td_netns *ns);
+void netns_list_free(struct td_netns_list *l);
+
+/* Enters ns in the calling thread: returns 0, -EPERM without CAP_SYS_ADMIN, -errno.
+ * netns_save() returns an fd on the current namespace (or -errno) for netns_restore(). */
+int netns_enter(const struct td_netns *ns);
+int netns_save(void);
+int netns_restore(int saved_fd); /* closes saved_fd; returns 0 or -errno */
+
+#endif

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcpdoctor's entry point: global options and the command table, from which the usage text is
+ * generated. Each command lives in src/cmd/ and parses its own arguments.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/util.h"
+
+#ifndef TD_VERSION
+#define TD_VERSION "0.1.0"
+#endif
+
+/* The command run when none is named. doctor takes this place once it exists. */
+#define TD_DEFAULT_CMD "states"
+
+static const struct td_cmd commands[] = {
+	{ "states", cmd_states_main, "Census of TCP sockets by state, IPv4, IPv6 and total" },
+	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tcpdoctor [OPTIONS] [COMMAND] [ARGS]\n"
+		"Diagnose TCP connection-state problems: TIME_WAIT storms, port exhaustion,\n"
+		"CLOSE_WAIT leaks, SYN floods, full accept queues.\n\n"
+		"Commands (default: %s):\n",
+		TD_DEFAULT_CMD);
+	for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "Show this text, or a command's: help COMMAND");
+	fputs("\nOptions (also accepted after the command):\n"
+	      "  -N, --netns NS     a namespace: name under /run/netns, a path such as\n"
+	      "                     /proc/PID/ns/net, or 'all' for every namespace\n"
+	      "      --json         machine-readable output\n"
+	      "      --no-color     no colour (also NO_COLOR=1)\n"
+	      "      --replay FILE  read a dump recorded with 'sockets --record' instead of the kernel\n"
+	      "      --source SRC   auto (default), netlink or procfs\n"
+	      "  -h, --help         this text\n"
+	      "  -V, --version      version\n\n"
+	      "Run 'tcpdoctor COMMAND --help' for a command's options. See tcpdoctor(8).\n",
+	      f);
+}
+
+static const struct td_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int run_cmd(const struct td_cmd *c, int argc, char **argv, struct td_global *g)
+{
+	g->cmd = c->name;
+	optind = 0; /* full re-initialisation of getopt for the command's own parsing */
+	return c->run(argc, argv, g);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct td_global g = { 0 };
+	int c;
+
+	/* '+': stop at the command name; what follows belongs to the command */
+	while ((c = getopt_long(argc, argv, "+" TD_GLOBAL_SHORTOPTS "V", opts, NULL)) != -1) {
+		int r = cmd_global_option(&g, c, optarg);
+		if (r < 0)
+			return TD_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return TD_EXIT_OK;
+		case 'V':
+			printf("tcpdoctor %s\n", TD_VERSION);
+			return TD_EXIT_OK;
+		default:
+			return cmd_getopt_err(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc == 0) {
+		char *def[] = { (char *)TD_DEFAULT_CMD, NULL };
+		return run_cmd(find_cmd(TD_DEFAULT_CMD), 1, def, &g);
+	}
+	if (!strcmp(argv[0], "help")) {
+		if (argc < 2) {
+			usage(stdout);
+			return TD_EXIT_OK;
+		}
+		const struct td_cmd *hc = find_cmd(argv[1]);
+		if (!hc) {
+			fprintf(stderr, "tcpdoctor: unknown command '%s'\n", argv[1]);
+			return TD_EXIT_USAGE;
+		}
+		char *hv[] = { argv[1], (char *)"--help", NULL };
+		return run_cmd(hc, 2, hv, &g);
+	}
+	const struct td_cmd *cmd = find_cmd(argv[0]);
+	if (!cmd) {
+		fprintf(stderr, "tcpdoctor: unknown command '%s'. Commands:", argv[0]);
+		for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
+			fprintf(stderr, " %s", commands[i].name);
+		fputs(".\nTry 'tcpdoctor --help'.\n", stderr);
+		return TD_EXIT_USAGE;
+	}
+	return run_cmd(cmd, argc, argv, &g);
+}

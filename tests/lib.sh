@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+# TAP helpers and namespace plumbing for the shell test suites. Source it; it sets:
+#   TD_BIN (the binary under test), TD_HELPERS (tests/helpers binaries), TD_ROOT (repo top).
+# Namespaces made with td_netns_add are deleted on exit, also on failure or Ctrl-C.
+set -u
+: "${TD_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${TD_BUILD:=build/san}"
+: "${TD_BIN:=$TD_ROOT/$TD_BUILD/tcpdoctor}"
+: "${TD_HELPERS:=$TD_ROOT/$TD_BUILD/tests/helpers}"
+_tap_n=0
+_td_netns=()
+_td_pids=()
+
+ok() { # cond-exit-status desc
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"; else echo "not ok $_tap_n - $2"; fi
+}
+is() { # got want desc
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" == "$2" ]; then
+		echo "ok $_tap_n - $3"
+	else
+		echo "not ok $_tap_n - $3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+	fi
+}
+like() { # got regex desc
+	_tap_n=$((_tap_n + 1))
+	if [[ $1 =~ $2 ]]; then
+		echo "ok $_tap_n - $3"
+	else
+		echo "not ok $_tap_n - $3"
+		printf '#   got:  %s\n#   want match: %s\n' "$1" "$2"
+	fi
+}
+skip() { # desc reason
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
+diag() { printf '# %s\n' "$*"; }
+
+need_root() { [ "$(id -u)" -eq 0 ] && ip netns list >/dev/null 2>&1; }
+
+# td_netns_add VAR NAME: creates namespace td-NAME-PID with lo up, stores its name in VAR.
+# (Not via $(...): the list of namespaces to delete must live in this shell.)
+td_netns_add() {
+	local n="td-$2-$$"
+	ip netns add "$n" || return 1
+	_td_netns+=("$n")
+	ip -n "$n" link set lo up
+	printf -v "$1" '%s' "$n"
+}
+# Background a process and remember its pid for cleanup.
+td_bg_pid() { _td_pids+=("$1"); }
+
+td_cleanup() {
+	local p n
+	for p in "${_td_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${_td_pids[@]}"; do wait "$p" 2>/dev/null; done
+	for n in "${_td_netns[@]}"; do ip netns del "$n" 2>/dev/null; done
+}
+trap td_cleanup EXIT
+trap 'exit 130' INT TERM
