@@ -8,6 +8,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 BUILD   ?= build
+SANBUILD ?= build/san
 SAN     ?= 0
 WERROR  ?= 0
 CC      ?= cc
@@ -101,8 +102,8 @@ run: deps $(BIN)
 
 # The sanitizer build lives apart from the release build so both can coexist.
 check: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build/san SAN=1 WERROR=1 $(if $(filter 1,$(V)),V=1) build/san/tcpdoctor tests-san
-	$(Q)TD_BUILD=build/san tests/run-all
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 WERROR=1 $(if $(filter 1,$(V)),V=1) $(SANBUILD)/tcpdoctor tests-san
+	$(Q)TD_BUILD=$(SANBUILD) tests/run-all $(TESTS)
 
 tests-san: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
