@@ -20,12 +20,12 @@ enum td_exit {
 
 struct td_global {
 	bool json;
-	bool color;           /* resolved: a terminal, no --no-color, no NO_COLOR */
+	bool color; /* resolved: a terminal, no --no-color, no NO_COLOR */
 	bool no_color;
-	const char *netns;    /* -N: NULL, "all", a name, or a path */
-	const char *replay;   /* --replay FILE */
+	const char *netns;  /* -N: NULL, "all", a name, or a path */
+	const char *replay; /* --replay FILE */
 	enum td_source_kind source;
-	const char *cmd;      /* the command's name, for messages */
+	const char *cmd; /* the command's name, for messages */
 };
 
 struct td_cmd {
@@ -43,13 +43,15 @@ enum {
 	TD_OPT_CMD_BASE = 0x180, /* commands number their own long-only options from here */
 };
 
-#define TD_GLOBAL_LONGOPTS                                                                       \
-	{ "json", no_argument, NULL, TD_OPT_JSON },                                               \
-		{ "no-color", no_argument, NULL, TD_OPT_NO_COLOR },                              \
+#define TD_GLOBAL_LONGOPTS                                                                         \
+	{ "json", no_argument, NULL, TD_OPT_JSON },                                                \
+		{ "no-color", no_argument, NULL, TD_OPT_NO_COLOR },                                \
 		{ "netns", required_argument, NULL, 'N' },                                         \
 		{ "replay", required_argument, NULL, TD_OPT_REPLAY },                              \
 		{ "source", required_argument, NULL, TD_OPT_SOURCE },                              \
-		{ "help", no_argument, NULL, 'h' }
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
 #define TD_GLOBAL_SHORTOPTS "N:h"
 
 /* Handles a global option returned by getopt_long. Returns 1 if it was one (and valid),

@@ -10,7 +10,7 @@
 
 struct td_netns {
 	char *name; /* "name" from /run/netns, "init" for PID 1's, "pid:N" otherwise */
-	int fd;     /* open O_RDONLY on the namespace file */
+	int fd;	    /* open O_RDONLY on the namespace file */
 };
 
 struct td_netns_list {

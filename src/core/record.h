@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TD_RECORD_MAGIC     "TDREC001"
+#define TD_RECORD_MAGIC	    "TDREC001"
 #define TD_RECORD_MAX_CHUNK (256u << 20)
 
 enum td_chunk {
@@ -41,7 +41,7 @@ int record_close(struct td_record *r);
 struct td_record_reader {
 	FILE *f;
 	const char *path;
-	uint64_t offset;  /* of the chunk being read, for error messages */
+	uint64_t offset; /* of the chunk being read, for error messages */
 	unsigned char *buf;
 	size_t cap;
 };

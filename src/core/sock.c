@@ -15,18 +15,12 @@
 #include "core/util.h"
 
 static const char *const state_names[TD_SS_COUNT] = {
-	[TD_SS_UNKNOWN] = "UNKNOWN",
-	[TD_SS_ESTABLISHED] = "ESTABLISHED",
-	[TD_SS_SYN_SENT] = "SYN_SENT",
-	[TD_SS_SYN_RECV] = "SYN_RECV",
-	[TD_SS_FIN_WAIT1] = "FIN_WAIT1",
-	[TD_SS_FIN_WAIT2] = "FIN_WAIT2",
-	[TD_SS_TIME_WAIT] = "TIME_WAIT",
-	[TD_SS_CLOSE] = "CLOSE",
-	[TD_SS_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TD_SS_LAST_ACK] = "LAST_ACK",
-	[TD_SS_LISTEN] = "LISTEN",
-	[TD_SS_CLOSING] = "CLOSING",
+	[TD_SS_UNKNOWN] = "UNKNOWN",	   [TD_SS_ESTABLISHED] = "ESTABLISHED",
+	[TD_SS_SYN_SENT] = "SYN_SENT",	   [TD_SS_SYN_RECV] = "SYN_RECV",
+	[TD_SS_FIN_WAIT1] = "FIN_WAIT1",   [TD_SS_FIN_WAIT2] = "FIN_WAIT2",
+	[TD_SS_TIME_WAIT] = "TIME_WAIT",   [TD_SS_CLOSE] = "CLOSE",
+	[TD_SS_CLOSE_WAIT] = "CLOSE_WAIT", [TD_SS_LAST_ACK] = "LAST_ACK",
+	[TD_SS_LISTEN] = "LISTEN",	   [TD_SS_CLOSING] = "CLOSING",
 };
 
 #define B(s) (1u << (s))
@@ -37,8 +31,7 @@ static const struct {
 } groups[] = {
 	{ "all", TD_STATES_ALL },
 	{ "connected", TD_STATES_ALL & ~(B(TD_SS_LISTEN) | B(TD_SS_CLOSE)) },
-	{ "synchronized",
-	  TD_STATES_ALL & ~(B(TD_SS_LISTEN) | B(TD_SS_CLOSE) | B(TD_SS_SYN_SENT)) },
+	{ "synchronized", TD_STATES_ALL & ~(B(TD_SS_LISTEN) | B(TD_SS_CLOSE) | B(TD_SS_SYN_SENT)) },
 	{ "bucket", B(TD_SS_SYN_RECV) | B(TD_SS_TIME_WAIT) },
 	{ "big", TD_STATES_ALL & ~(B(TD_SS_SYN_RECV) | B(TD_SS_TIME_WAIT)) },
 };

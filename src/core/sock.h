@@ -45,22 +45,22 @@ enum td_timer {
 };
 
 struct td_sock {
-	uint8_t family;       /* AF_INET or AF_INET6 */
-	uint8_t state;        /* enum td_state, never 0 or 12 once delivered */
-	uint8_t timer;        /* enum td_timer */
-	uint8_t retrans;      /* retransmits of the running timer */
-	uint16_t sport;       /* host byte order */
-	uint16_t dport;       /* host byte order */
-	uint8_t src[16];      /* network order; IPv4 uses the first 4 bytes, rest zero */
+	uint8_t family;	 /* AF_INET or AF_INET6 */
+	uint8_t state;	 /* enum td_state, never 0 or 12 once delivered */
+	uint8_t timer;	 /* enum td_timer */
+	uint8_t retrans; /* retransmits of the running timer */
+	uint16_t sport;	 /* host byte order */
+	uint16_t dport;	 /* host byte order */
+	uint8_t src[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
 	uint8_t dst[16];
-	uint32_t uid;         /* 0 for timewait and request sockets (kernel-facts §14) */
-	uint32_t rqueue;      /* LISTEN: accept-queue length; else bytes unread */
-	uint32_t wqueue;      /* LISTEN: backlog; else bytes unacked/unsent */
-	uint32_t expires_ms;  /* time left on the running timer, 0 if none */
-	uint32_t ifindex;     /* bound device, 0 if none */
-	uint64_t inode;       /* 0 for timewait and request sockets */
-	uint64_t cookie;      /* inet_diag socket cookie; 0 from procfs */
-	unsigned netns;       /* index of the namespace this came from (source_run numbering) */
+	uint32_t uid;	     /* 0 for timewait and request sockets (kernel-facts §14) */
+	uint32_t rqueue;     /* LISTEN: accept-queue length; else bytes unread */
+	uint32_t wqueue;     /* LISTEN: backlog; else bytes unacked/unsent */
+	uint32_t expires_ms; /* time left on the running timer, 0 if none */
+	uint32_t ifindex;    /* bound device, 0 if none */
+	uint64_t inode;	     /* 0 for timewait and request sockets */
+	uint64_t cookie;     /* inet_diag socket cookie; 0 from procfs */
+	unsigned netns;	     /* index of the namespace this came from (source_run numbering) */
 };
 
 /* Returns the kernel name ("ESTABLISHED", "TIME_WAIT", ...) or "UNKNOWN". Can't fail. */

@@ -40,34 +40,34 @@ struct td_sink {
 
 /* Counts kept by the parsers, per namespace. */
 struct td_dump_stats {
-	uint64_t sockets;   /* delivered to fn */
-	uint64_t skipped;   /* filtered out by state or family */
-	bool interrupted;   /* a netlink reply carried NLM_F_DUMP_INTR: the dump may miss or
+	uint64_t sockets; /* delivered to fn */
+	uint64_t skipped; /* filtered out by state or family */
+	bool interrupted; /* a netlink reply carried NLM_F_DUMP_INTR: the dump may miss or
 			       duplicate sockets that changed during it (kernel-facts §14) */
 };
 
 enum td_source_kind {
-	TD_SRC_AUTO = 0,  /* netlink, or procfs when inet_diag is unavailable */
+	TD_SRC_AUTO = 0, /* netlink, or procfs when inet_diag is unavailable */
 	TD_SRC_NETLINK,
 	TD_SRC_PROCFS,
 };
 
 /* One namespace as the callbacks see it. */
 struct td_ns_info {
-	const char *name;    /* "" for the current namespace, a /run/netns name, "pid:N", ... */
-	unsigned idx;        /* 0, 1, ... in visiting order; equals td_sock.netns */
-	const char *meta;    /* "key=value\n" lines (sysctls read in that namespace), or "" */
+	const char *name; /* "" for the current namespace, a /run/netns name, "pid:N", ... */
+	unsigned idx;	  /* 0, 1, ... in visiting order; equals td_sock.netns */
+	const char *meta; /* "key=value\n" lines (sysctls read in that namespace), or "" */
 	enum td_source_kind used; /* which kernel source served it (TD_SRC_AUTO for replay) */
 };
 
 struct td_source_opts {
 	enum td_source_kind kind;
-	const char *replay;   /* read this record instead of the kernel, or NULL */
-	const char *record;   /* also write what was read here, or NULL */
-	const char *netns;    /* NULL: current; "all"; a /run/netns name; or a path like
+	const char *replay; /* read this record instead of the kernel, or NULL */
+	const char *record; /* also write what was read here, or NULL */
+	const char *netns;  /* NULL: current; "all"; a /run/netns name; or a path like
 				 /proc/PID/ns/net */
-	uint32_t states;      /* 0 = all */
-	unsigned families;    /* 0 = all */
+	uint32_t states;    /* 0 = all */
+	unsigned families;  /* 0 = all */
 };
 
 struct td_source_cbs {
@@ -78,14 +78,17 @@ struct td_source_cbs {
 	int (*ns_end)(const struct td_ns_info *ns, const struct td_dump_stats *st, void *arg);
 };
 
+/* Room for an error message from source_run. */
+#define TD_ERRMSG_LEN 512
+
 /*
  * Runs the dump. Returns 0, or -errno: -ENOENT (no such namespace or replay file), -EPERM
  * (entering a namespace needs CAP_SYS_ADMIN), -EBADMSG (corrupt record or kernel reply), or the
- * first negative value a callback returned. On error *errmsg (if non-NULL) gets a static or
- * thread-local explanation naming the file/namespace; it stays valid until the next call.
+ * first negative value a callback returned. On error, errbuf (if non-NULL, TD_ERRMSG_LEN bytes)
+ * gets a message naming the file or namespace; it is left empty when a callback failed.
  */
 int source_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
-	       const char **errmsg);
+	       char *errbuf);
 
 /* Copies the value of key from a "key=value\n" meta text into buf. Returns 0 or -ENOENT. */
 int source_meta_get(const char *meta, const char *key, char *buf, size_t len);

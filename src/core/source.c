@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The socket source dispatcher: decides which namespaces to visit (current, one, or all), enters
+ * each, picks the kernel source (inet_diag, or /proc/net/tcp when inet_diag is unavailable),
+ * records what it read when asked, and restores the caller's namespace. Replay lives in
+ * source_replay.c; both end in the same parsers.
+ */
+#include "core/source.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "core/netns.h"
+#include "core/record.h"
+#include "core/source_netlink.h"
+#include "core/source_procfs.h"
+#include "core/source_replay.h"
+#include "core/util.h"
+
+/* Sysctls read in every namespace visited, kept as "key=value" meta for commands that need
+ * them (ports, sysctl audit) and for recorded dumps, so a replay knows them too. */
+static const char *const meta_keys[] = {
+	"net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_tw_reuse",	"net.ipv4.tcp_tw_reuse_delay",
+	"net.ipv4.tcp_timestamps",	"net.ipv4.tcp_max_tw_buckets",
+	"net.ipv4.tcp_fin_timeout",	"net.core.somaxconn",
+	"net.ipv4.tcp_syncookies",	"net.ipv4.tcp_max_syn_backlog",
+};
+
+void source_errf(char *errbuf, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errbuf)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, TD_ERRMSG_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* Appends "key=value\n" for each meta key readable in the current namespace. */
+static char *read_meta(void)
+{
+	size_t cap = 1024, n = 0;
+	char *out = xmalloc(cap);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < TD_ARRAY_SIZE(meta_keys); i++) {
+		char path[128], *val;
+		size_t len;
+		snprintf(path, sizeof(path), "/proc/sys/%s", meta_keys[i]);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		if (util_read_file(path, 4096, &val, &len))
+			continue;
+		for (size_t j = 0; j < len; j++)
+			if (val[j] == '\t' || val[j] == '\n')
+				val[j] = ' ';
+		while (len && val[len - 1] == ' ')
+			val[--len] = '\0';
+		size_t need = strlen(meta_keys[i]) + len + 3;
+		if (n + need >= cap) {
+			cap = (n + need) * 2;
+			out = xrealloc(out, cap);
+		}
+		n += (size_t)snprintf(out + n, cap - n, "%s=%s\n", meta_keys[i], val);
+		free(val);
+	}
+	return out;
+}
+
+int source_meta_get(const char *meta, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = meta; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t line = nl ? (size_t)(nl - p) : strlen(p);
+		if (line > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t v = line - klen - 1;
+			if (!len)
+				return -ENOSPC;
+			if (v >= len)
+				v = len - 1;
+			memcpy(buf, p + klen + 1, v);
+			buf[v] = '\0';
+			return 0;
+		}
+		p += line + (nl ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+static bool no_inet_diag(int r)
+{
+	return r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
+}
+
+/* Dumps the current namespace with the requested kernel source. */
+static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
+		    struct td_record *rec, struct td_ns_info *ns, char *errbuf)
+{
+	struct td_dump_stats st = { 0 };
+	struct td_sink sink = { cbs->sock, arg, o->states, o->families, ns->idx };
+	char *meta = read_meta();
+	int r = 0;
+
+	ns->meta = meta;
+	if (rec) {
+		r = record_write(rec, TD_CHUNK_NETNS, ns->name, strlen(ns->name));
+		if (!r)
+			r = record_write(rec, TD_CHUNK_META, meta, strlen(meta));
+		if (r) {
+			source_errf(errbuf, "cannot write record: %s", strerror(-r));
+			goto out;
+		}
+	}
+	if (cbs->ns_begin && (r = cbs->ns_begin(ns, arg)) < 0)
+		goto out;
+	if (o->kind != TD_SRC_PROCFS) {
+		ns->used = TD_SRC_NETLINK;
+		r = netlink_dump(&sink, rec, &st);
+		if (r < 0 && o->kind == TD_SRC_AUTO && no_inet_diag(r) && st.sockets == 0) {
+			memset(&st, 0, sizeof(st));
+			r = 1; /* fall through to procfs */
+		} else if (r < 0) {
+			if (r == -EBADMSG)
+				source_errf(errbuf, "malformed inet_diag reply from the kernel");
+			else
+				source_errf(errbuf, "inet_diag dump failed: %s", strerror(-r));
+		}
+	}
+	if (o->kind == TD_SRC_PROCFS || r == 1) {
+		ns->used = TD_SRC_PROCFS;
+		r = procfs_dump(&sink, rec, &st);
+		if (r < 0)
+			source_errf(errbuf, "reading /proc/net/tcp failed: %s", strerror(-r));
+	}
+	if (r >= 0 && cbs->ns_end)
+		r = cbs->ns_end(ns, &st, arg);
+out:
+	ns->meta = NULL;
+	free(meta);
+	return r < 0 ? r : 0;
+}
+
+static int run_list(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
+		    struct td_record *rec, const struct td_netns_list *l, char *errbuf)
+{
+	int saved = netns_save(), r = 0;
+
+	if (saved < 0) {
+		source_errf(errbuf, "cannot open the current network namespace: %s",
+			    strerror(-saved));
+		return saved;
+	}
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		struct td_ns_info ns = { .name = l->v[i].name, .idx = (unsigned)i };
+		r = netns_enter(&l->v[i]);
+		if (r) {
+			source_errf(errbuf, "cannot enter network namespace '%s': %s%s", ns.name,
+				    strerror(-r),
+				    r == -EPERM
+					    ? " (entering a namespace needs root: CAP_SYS_ADMIN)"
+					    : "");
+			break;
+		}
+		r = dump_one(o, cbs, arg, rec, &ns, errbuf);
+	}
+	int rr = netns_restore(saved);
+	if (!r && rr) {
+		source_errf(errbuf, "cannot return to the original namespace: %s", strerror(-rr));
+		r = rr;
+	}
+	return r;
+}
+
+static int open_netns(const char *spec, struct td_netns_list *l, char *errbuf)
+{
+	struct td_netns one;
+	int r;
+
+	if (!strcmp(spec, "all")) {
+		unsigned skipped;
+		r = netns_list_all(l, &skipped);
+		if (r)
+			source_errf(errbuf, "cannot list network namespaces: %s", strerror(-r));
+		return r;
+	}
+	r = netns_open(spec, &one);
+	if (r) {
+		if (r == -ENOENT)
+			source_errf(errbuf,
+				    "no network namespace '%s' (not in /run/netns, not a path; see "
+				    "'ip netns list')",
+				    spec);
+		else if (r == -EINVAL)
+			source_errf(errbuf, "'%s' is not a network namespace file", spec);
+		else
+			source_errf(errbuf, "cannot open network namespace '%s': %s%s", spec,
+				    strerror(-r), r == -EACCES ? " (needs root)" : "");
+		return r;
+	}
+	l->v = xmalloc(sizeof(*l->v));
+	l->v[0] = one;
+	l->n = 1;
+	return 0;
+}
+
+static int write_header_meta(struct td_record *rec)
+{
+	struct utsname u;
+	char buf[512];
+
+	uname(&u);
+	int n = snprintf(buf, sizeof(buf), "tool=tcpdoctor\nkernel=%s\ntime_unix=%lld\n", u.release,
+			 (long long)time(NULL));
+	return record_write(rec, TD_CHUNK_META, buf, (size_t)n);
+}
+
+int source_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
+	       char *errbuf)
+{
+	struct td_record *rec = NULL;
+	struct td_netns_list l = { 0 };
+	int r;
+
+	if (errbuf)
+		errbuf[0] = '\0';
+	if (o->replay)
+		return replay_run(o, cbs, arg, errbuf);
+	if (o->netns && (r = open_netns(o->netns, &l, errbuf)))
+		return r;
+	if (o->record) {
+		r = record_create(o->record, &rec);
+		if (!r)
+			r = write_header_meta(rec);
+		if (r) {
+			source_errf(errbuf, "cannot write record '%s': %s", o->record,
+				    strerror(-r));
+			goto out;
+		}
+	}
+	if (l.n) {
+		r = run_list(o, cbs, arg, rec, &l, errbuf);
+	} else {
+		struct td_ns_info ns = { .name = "", .idx = 0 };
+		r = dump_one(o, cbs, arg, rec, &ns, errbuf);
+	}
+	if (rec) {
+		int rc = record_close(rec);
+		rec = NULL;
+		if (!r && rc) {
+			source_errf(errbuf, "cannot write record '%s': %s", o->record,
+				    strerror(-rc));
+			r = rc;
+		}
+	}
+out:
+	record_close(rec);
+	netns_list_free(&l);
+	return r;
+}

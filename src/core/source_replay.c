@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Replay of recorded dumps. Walks the chunks in order: NETNS opens a namespace, META gives its
+ * sysctls, NETLINK and PROC_TCP{,6} chunks go to the same parsers a live run uses. A netlink
+ * dump that never reached NLMSG_DONE means the file was cut short: that is an error, not a
+ * quietly smaller census.
+ */
+#include "core/source_replay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/record.h"
+#include "core/source_netlink.h"
+#include "core/source_procfs.h"
+#include "core/util.h"
+
+struct replay {
+	const struct td_source_opts *o;
+	const struct td_source_cbs *cbs;
+	void *arg;
+	char *errbuf;
+	const char *path;
+	struct td_ns_info ns;
+	char *name;
+	char *meta;
+	struct td_dump_stats st;
+	struct td_sink sink;
+	bool open;	 /* a namespace has begun */
+	bool wanted;	 /* and matches -N */
+	bool begun;	 /* ns_begin was called */
+	bool nl_pending; /* a netlink dump has not reached NLMSG_DONE */
+	bool matched_any;
+	unsigned next_idx;
+};
+
+static int ns_finish(struct replay *rp, uint64_t off)
+{
+	int r = 0;
+
+	if (!rp->open)
+		return 0;
+	if (rp->nl_pending) {
+		source_errf(rp->errbuf,
+			    "%s: truncated record: the netlink dump of namespace '%s' ends before "
+			    "NLMSG_DONE (offset %llu)",
+			    rp->path, rp->name, (unsigned long long)off);
+		return -EBADMSG;
+	}
+	if (rp->wanted && !rp->begun && rp->cbs->ns_begin)
+		r = rp->cbs->ns_begin(&rp->ns, rp->arg);
+	if (r >= 0 && rp->wanted && rp->cbs->ns_end)
+		r = rp->cbs->ns_end(&rp->ns, &rp->st, rp->arg);
+	free(rp->name);
+	free(rp->meta);
+	rp->name = rp->meta = NULL;
+	rp->open = false;
+	return r < 0 ? r : 0;
+}
+
+static void ns_start(struct replay *rp, const char *name, size_t len)
+{
+	const char *want = rp->o->netns;
+
+	rp->name = xmalloc(len + 1);
+	memcpy(rp->name, name, len);
+	rp->name[len] = '\0';
+	rp->meta = xstrdup("");
+	rp->open = true;
+	rp->begun = false;
+	rp->nl_pending = false;
+	rp->wanted = !want || !strcmp(want, "all") || !strcmp(want, rp->name);
+	rp->matched_any |= rp->wanted;
+	memset(&rp->st, 0, sizeof(rp->st));
+	rp->ns = (struct td_ns_info){ .name = rp->name, .idx = rp->next_idx, .meta = rp->meta };
+	rp->sink = (struct td_sink){ rp->cbs->sock, rp->arg, rp->o->states, rp->o->families,
+				     rp->next_idx };
+	if (rp->wanted)
+		rp->next_idx++;
+}
+
+/* Data chunks: ns_begin goes first, once, so it sees the namespace's meta. */
+static int data_chunk(struct replay *rp, uint32_t type, const unsigned char *d, size_t len,
+		      uint64_t off)
+{
+	int r;
+
+	if (!rp->open)
+		ns_start(rp, "", 0); /* a record without NETNS chunks: one unnamed namespace */
+	if (!rp->wanted)
+		return 0;
+	if (!rp->begun) {
+		rp->begun = true;
+		if (rp->cbs->ns_begin && (r = rp->cbs->ns_begin(&rp->ns, rp->arg)) < 0)
+			return r;
+	}
+	if (type == TD_CHUNK_NETLINK) {
+		rp->ns.used = TD_SRC_NETLINK;
+		r = netlink_parse(d, len, &rp->sink, &rp->st);
+		if (r >= 0)
+			rp->nl_pending = r == 0;
+	} else {
+		unsigned bad = 0;
+		rp->ns.used = TD_SRC_PROCFS;
+		r = procfs_parse((const char *)d, len,
+				 type == TD_CHUNK_PROC_TCP ? AF_INET : AF_INET6, &rp->sink, &rp->st,
+				 &bad);
+		if (r == -EBADMSG) {
+			source_errf(rp->errbuf,
+				    "%s: corrupt /proc/net/tcp%s text at line %u (chunk at "
+				    "offset %llu)",
+				    rp->path, type == TD_CHUNK_PROC_TCP ? "" : "6", bad,
+				    (unsigned long long)off);
+			return r;
+		}
+	}
+	if (r == -EBADMSG)
+		source_errf(rp->errbuf, "%s: corrupt netlink data in chunk at offset %llu",
+			    rp->path, (unsigned long long)off);
+	return r < 0 ? r : 0;
+}
+
+static int replay_loop(struct replay *rp, struct td_record_reader *rd)
+{
+	uint32_t type;
+	const unsigned char *d;
+	size_t len;
+	int r;
+
+	while ((r = record_next(rd, &type, &d, &len)) == 1) {
+		uint64_t off = rd->offset - 8 - len;
+		if (type == TD_CHUNK_NETNS) {
+			if ((r = ns_finish(rp, off)) < 0)
+				return r;
+			ns_start(rp, (const char *)d, len);
+		} else if (type == TD_CHUNK_META) {
+			if (!rp->open)
+				continue; /* file-level meta: tool and kernel version */
+			free(rp->meta);
+			rp->meta = xstrdup((const char *)d);
+			rp->ns.meta = rp->meta;
+		} else if ((r = data_chunk(rp, type, d, len, off)) < 0) {
+			return r;
+		}
+	}
+	if (r < 0) {
+		source_errf(rp->errbuf, "%s: %s at offset %llu", rp->path,
+			    r == -EBADMSG ? "truncated or corrupt record" : strerror(-r),
+			    (unsigned long long)rd->offset);
+		return r;
+	}
+	return ns_finish(rp, rd->offset);
+}
+
+int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
+	       char *errbuf)
+{
+	struct td_record_reader rd;
+	struct replay rp = { .o = o, .cbs = cbs, .arg = arg, .errbuf = errbuf, .path = o->replay };
+	int r = record_open(o->replay, &rd);
+
+	if (r) {
+		if (r == -EBADMSG)
+			source_errf(errbuf,
+				    "%s: not a tcpdoctor record (bad magic; expected a file "
+				    "written by 'tcpdoctor sockets --record')",
+				    o->replay);
+		else
+			source_errf(errbuf, "cannot read replay file '%s': %s", o->replay,
+				    strerror(-r));
+		return r;
+	}
+	r = replay_loop(&rp, &rd);
+	free(rp.name);
+	free(rp.meta);
+	record_reader_close(&rd);
+	if (!r && o->netns && strcmp(o->netns, "all") && !rp.matched_any) {
+		source_errf(errbuf, "%s: no namespace '%s' in this record", o->replay, o->netns);
+		r = -ENOENT;
+	}
+	return r;
+}
