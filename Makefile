@@ -102,7 +102,7 @@ run: deps $(BIN)
 
 # The sanitizer build lives apart from the release build so both can coexist.
 check: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 WERROR=1 $(if $(filter 1,$(V)),V=1) $(SANBUILD)/tcpdoctor tests-san
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 WERROR=1 $(if $(filter 1,$(V)),V=1) $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
 	$(Q)TD_BUILD=$(SANBUILD) tests/run-all $(TESTS)
 
 tests-san: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
