@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor counters`: the kernel's TCP counters that matter for connection-state incidents
+ * (kernel-facts §13), as deltas over an interval with a rate and a one-line meaning each,
+ * non-zero ones first, and the gauges (CurrEstab, sockstat) as current values. With -N all every
+ * namespace is sampled at the start and again at the end of one shared interval, so the command
+ * takes S seconds, not S seconds per namespace. The counters are read from /proc only: a socket
+ * dump recorded for --replay does not hold them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "core/counters.h"
+#include "core/netns.h"
+#include "core/util.h"
+
+#define INTERVAL_MAX_S 3600
+
+enum { OPT_INTERVAL = TD_OPT_CMD_BASE, OPT_ALL };
+
+struct ns_sample {
+	char *name; /* "" for the current namespace */
+	struct td_counters *before, *after;
+};
+
+struct counters_run {
+	struct ns_sample *v;
+	size_t n;
+	uint64_t interval_ms;
+	bool all;
+};
+
+/* One line of output: a known counter, or (with --all) any other Tcp/TcpExt one. */
+struct row {
+	const char *name, *section, *meaning;
+	enum counters_kind kind;
+	struct counters_delta d;
+	uint64_t value;
+	bool negative;
+};
+
+static void usage(void)
+{
+	puts("Usage: tcpdoctor [-N NS|all] counters [--interval S] [--all] [--json]\n"
+	     "Samples /proc/net/snmp, /proc/net/netstat and /proc/net/sockstat twice, S seconds\n"
+	     "apart, and explains the TCP counters that matter: deltas and rates, non-zero first;\n"
+	     "gauges (CurrEstab, sockstat) as current values.\n\n"
+	     "  -i, --interval S  seconds between the samples (default 1, up to 3600; 0.5 works)\n"
+	     "  -a, --all         also every other Tcp/TcpExt counter that moved\n"
+	     "      --json        {\"interval_s\": x, \"counters\": [{\"name\", \"section\", "
+	     "\"delta\",\n"
+	     "                    \"rate\", \"value\", \"kind\", \"meaning\"}, ...]}\n"
+	     "  -N NS|all         a namespace, or every one (adds a \"netns\" array)");
+}
+
+static int parse_args(int argc, char **argv, struct td_global *g, struct counters_run *run)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "interval", required_argument, NULL, 'i' },
+		{ "all", no_argument, NULL, 'a' },
+		{ 0 },
+	};
+	int c;
+
+	run->interval_ms = 1000;
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "i:a", opts, NULL)) != -1) {
+		int r = cmd_global_option(g, c, optarg);
+		if (r < 0)
+			return TD_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			usage();
+			return -1;
+		} else if (c == 'i') {
+			if (util_parse_seconds(optarg, INTERVAL_MAX_S, &run->interval_ms))
+				return cmd_usage_err(
+					g,
+					"--interval '%s': expected seconds, more than 0 "
+					"and at most %d (e.g. 1 or 0.5)",
+					optarg, INTERVAL_MAX_S);
+		} else if (c == 'a') {
+			run->all = true;
+		} else {
+			return cmd_getopt_err(g);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+	if (g->replay)
+		return cmd_usage_err(g,
+				     "--replay: counters come from /proc/net of the live kernel; "
+				     "a recorded socket dump does not hold them");
+	cmd_global_finish(g);
+	return 0;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int snap(const struct td_global *g, const char *ns, struct td_counters **out)
+{
+	struct counters_err err;
+	int r = counters_read(out, &err);
+
+	if (r == -EBADMSG)
+		cmd_err(g, "/proc/net/%s%s%s, line %u: %s", counters_src_name(err.src),
+			*ns ? " in namespace " : "", ns, err.line, err.msg);
+	else if (r)
+		cmd_err(g, "reading /proc/net/%s%s%s: %s", counters_src_name(err.src),
+			*ns ? " in namespace " : "", ns, strerror(-r));
+	return r;
+}
+
+static int enter_err(const struct td_global *g, const char *name, int r)
+{
+	if (r == -EPERM)
+		cmd_err(g, "entering namespace %s needs CAP_SYS_ADMIN (run as root)", name);
+	else
+		cmd_err(g, "namespace %s: %s", name, strerror(-r));
+	return r;
+}
+
+/* Samples every namespace of l (or the current one when l is NULL) before and after one shared
+ * interval. Returns 0 or -errno after printing why; the caller's namespace is restored. */
+static int sample(const struct td_global *g, struct counters_run *run, struct td_netns_list *l)
+{
+	int saved = -1, r = 0;
+
+	run->n = l ? l->n : 1;
+	run->v = xcalloc(run->n, sizeof(*run->v));
+	for (size_t i = 0; i < run->n; i++)
+		run->v[i].name = xstrdup(l ? l->v[i].name : "");
+	if (l && (saved = netns_save()) < 0) {
+		cmd_err(g, "saving the current namespace: %s", strerror(-saved));
+		return saved;
+	}
+	for (int pass = 0; pass < 2 && !r; pass++) {
+		if (pass)
+			sleep_ms(run->interval_ms);
+		for (size_t i = 0; i < run->n && !r; i++) {
+			struct ns_sample *s = &run->v[i];
+			if (l && (r = netns_enter(&l->v[i])))
+				enter_err(g, s->name, r);
+			else
+				r = snap(g, s->name, pass ? &s->after : &s->before);
+		}
+	}
+	if (saved >= 0) {
+		int rr = netns_restore(saved);
+		if (rr && !r) {
+			cmd_err(g, "returning to the original namespace: %s", strerror(-rr));
+			r = rr;
+		}
+	}
+	return r;
+}
+
+/* Non-zero (or gone backwards) first; within each group the table's order. */
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	bool mx = x->d.delta || x->d.backwards, my = y->d.delta || y->d.backwards;
+
+	if (x->kind != y->kind)
+		return x->kind == COUNTERS_COUNTER ? -1 : 1;
+	return my - mx;
+}
+
+/* Builds the rows for one namespace; returns how many (caller frees *out). */
+static size_t collect(const struct ns_sample *s, bool all, struct row **out)
+{
+	const struct td_counters *a = s->after;
+	size_t n = 0, cap = COUNTERS_ID_COUNT + (all ? a->n : 0);
+	struct row *v = xcalloc(cap ? cap : 1, sizeof(*v));
+
+	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
+		const struct counters_info *k = &counters_known[i];
+		const struct counters_entry *e = counters_get(a, k->src, k->section, k->name);
+		struct row r = { .name = k->name,
+				 .section = k->section,
+				 .meaning = k->meaning,
+				 .kind = k->kind };
+		counters_delta_known(s->before, a, k->id, &r.d);
+		if (!e || r.d.missing)
+			continue; /* not on this kernel: listed separately */
+		r.value = e->value;
+		v[n++] = r;
+	}
+	for (size_t i = 0; all && i < a->n; i++) {
+		const struct counters_entry *e = &a->v[i];
+		bool tcp = (e->src == COUNTERS_SNMP && !strcmp(e->section, "Tcp")) ||
+			   (e->src == COUNTERS_NETSTAT && !strcmp(e->section, "TcpExt"));
+		if (!tcp || counters_info_find(e->src, e->section, e->name))
+			continue;
+		struct row r = { .name = e->name, .section = e->section, .kind = COUNTERS_COUNTER };
+		counters_delta(s->before, a, e->src, e->section, e->name, &r.d);
+		if (r.d.missing || (!r.d.delta && !r.d.backwards))
+			continue;
+		r.value = e->value;
+		r.negative = e->negative;
+		v[n++] = r;
+	}
+	/* qsort is not stable: sort by (group, index) via a stable insertion pass instead */
+	for (size_t i = 1; i < n; i++) {
+		struct row t = v[i];
+		size_t j = i;
+		for (; j > 0 && row_cmp(&v[j - 1], &t) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+	*out = v;
+	return n;
+}
+
+/* The known counters this kernel lacks (names[] has COUNTERS_ID_COUNT slots); returns how many. */
+static size_t missing_names(const struct ns_sample *s, const char **names)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
+		struct counters_delta d;
+		counters_delta_known(s->before, s->after, (enum counters_id)i, &d);
+		if (d.missing)
+			names[n++] = counters_known[i].name;
+	}
+	return n;
+}
+
+static long long json_clamp(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (long long)v;
+}
+
+static json_t *rows_json(const struct row *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &v[i];
+		bool gauge = r->kind == COUNTERS_GAUGE;
+		json_t *o = json_object();
+		long long val = r->negative ? -json_clamp(r->value) : json_clamp(r->value);
+		/* a gauge's delta is signed: how far it rose or fell over the interval */
+		long long delta = !r->d.backwards ? json_clamp(r->d.delta)
+				  : gauge	  ? -json_clamp(r->d.before - r->d.after)
+						  : 0;
+		json_object_set_new(o, "name", json_string(r->name));
+		json_object_set_new(o, "section", json_string(r->section));
+		json_object_set_new(o, "delta", json_integer(delta));
+		json_object_set_new(o, "rate", json_real(r->d.rate));
+		json_object_set_new(o, "value", json_integer(val));
+		json_object_set_new(o, "kind", json_string(gauge ? "gauge" : "counter"));
+		json_object_set_new(o, "meaning",
+				    r->meaning ? json_string(r->meaning) : json_null());
+		if (!gauge)
+			json_object_set_new(o, "backwards", json_boolean(r->d.backwards));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *ns_json(const struct ns_sample *s, bool all)
+{
+	struct row *v;
+	size_t n = collect(s, all, &v);
+	json_t *o = json_object();
+	const char *miss[COUNTERS_ID_COUNT];
+	size_t nm = missing_names(s, miss);
+	json_t *ma = json_array();
+
+	json_object_set_new(o, "counters", rows_json(v, n));
+	for (size_t i = 0; i < nm; i++)
+		json_array_append_new(ma, json_string(miss[i]));
+	/* known counters this kernel does not have (PAWSTimewait before 6.15, ...) */
+	json_object_set_new(o, "missing", ma);
+	free(v);
+	return o;
+}
+
+static void print_json(const struct counters_run *run, bool per_ns)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "interval_s", json_real((double)run->interval_ms / 1000.0));
+	if (per_ns) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < run->n; i++) {
+			json_t *n = ns_json(&run->v[i], run->all);
+			json_object_set_new(n, "name", json_string(run->v[i].name));
+			json_array_append_new(a, n);
+		}
+		json_object_set_new(o, "netns", a);
+	} else {
+		json_t *n = ns_json(&run->v[0], run->all);
+		json_object_update(o, n);
+		json_decref(n);
+	}
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static void print_row(const struct row *r)
+{
+	const char *meaning = r->meaning ? r->meaning : "";
+
+	if (r->kind == COUNTERS_GAUGE) {
+		printf("  %-22s %12s%" PRIu64 " %10s  %s\n", r->name, r->negative ? "-" : "",
+		       r->value, "", meaning);
+		return;
+	}
+	if (r->d.backwards) {
+		printf("  %-22s %12s %10s  went backwards (%" PRIu64 " -> %" PRIu64
+		       "): counters reset, was the namespace recreated?\n",
+		       r->name, "reset", "-", r->d.before, r->d.after);
+		return;
+	}
+	printf("  %-22s %12" PRIu64 " %10.1f  %s\n", r->name, r->d.delta, r->d.rate, meaning);
+}
+
+static void print_ns(const struct ns_sample *s, bool all, bool color)
+{
+	const char *miss[COUNTERS_ID_COUNT];
+	size_t nm = missing_names(s, miss);
+	struct row *v;
+	size_t n = collect(s, all, &v);
+	bool gauges = false;
+
+	printf("%s  %-22s %12s %10s  %s%s\n", color ? "\033[1m" : "", "counter", "delta", "per s",
+	       "meaning", color ? "\033[0m" : "");
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].kind == COUNTERS_GAUGE && !gauges) {
+			gauges = true;
+			printf("%s  %-22s %12s %10s  %s%s\n", color ? "\033[1m" : "", "gauge",
+			       "now", "", "meaning", color ? "\033[0m" : "");
+		}
+		print_row(&v[i]);
+	}
+	if (nm) {
+		fputs("  not on this kernel:", stdout);
+		for (size_t i = 0; i < nm; i++)
+			printf("%s %s", i ? "," : "", miss[i]);
+		fputc('\n', stdout);
+	}
+	free(v);
+}
+
+static void print_text(const struct counters_run *run, bool per_ns, bool color)
+{
+	printf("TCP counters over %.3g s (sockstat orphan and mem are host-wide)\n",
+	       (double)run->interval_ms / 1000.0);
+	for (size_t i = 0; i < run->n; i++) {
+		if (per_ns)
+			printf("\n%sNetwork namespace %s%s\n", color ? "\033[1m" : "",
+			       *run->v[i].name ? run->v[i].name : "(current)",
+			       color ? "\033[0m" : "");
+		print_ns(&run->v[i], run->all, color);
+	}
+}
+
+int cmd_counters_main(int argc, char **argv, struct td_global *g)
+{
+	struct counters_run run = { 0 };
+	struct td_netns_list l = { 0 };
+	struct td_netns one = { .fd = -1 };
+	bool have_list = false;
+	int r = parse_args(argc, argv, g, &run);
+
+	if (r)
+		return r < 0 ? TD_EXIT_OK : r;
+	if (g->netns && !strcmp(g->netns, "all")) {
+		unsigned skipped = 0;
+		if ((r = netns_list_all(&l, &skipped))) {
+			cmd_err(g, "listing namespaces: %s", strerror(-r));
+			r = TD_EXIT_FAIL;
+			goto out;
+		}
+		have_list = true;
+		if (skipped)
+			cmd_err(g, "note: %u processes' namespaces could not be read (not root?)",
+				skipped);
+	} else if (g->netns) {
+		if ((r = netns_open(g->netns, &one))) {
+			cmd_err(g, "namespace %s: %s", g->netns, strerror(-r));
+			r = TD_EXIT_FAIL;
+			goto out;
+		}
+		l.v = &one;
+		l.n = 1;
+	}
+	if (sample(g, &run, g->netns ? &l : NULL)) {
+		r = TD_EXIT_FAIL;
+		goto out;
+	}
+	if (g->json)
+		print_json(&run, g->netns != NULL);
+	else
+		print_text(&run, g->netns && !strcmp(g->netns, "all"), g->color);
+	r = TD_EXIT_OK;
+out:
+	for (size_t i = 0; i < run.n; i++) {
+		free(run.v[i].name);
+		counters_free(run.v[i].before);
+		counters_free(run.v[i].after);
+	}
+	free(run.v);
+	if (have_list)
+		netns_list_free(&l);
+	else if (one.fd >= 0)
+		netns_free_one(&one);
+	return r;
+}
