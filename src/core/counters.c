@@ -90,8 +90,10 @@ const struct counters_info counters_known[COUNTERS_ID_COUNT] = {
 	{ COUNTERS_SOCK_TW, "tw", COUNTERS_SOCKSTAT, "TCP", G_, false,
 	  "timewait sockets in this namespace: TIME_WAIT plus orphaned FIN_WAIT2",
 	  "TIME_WAIT pile-up toward tcp_max_tw_buckets" },
-	{ COUNTERS_SOCK_ALLOC, "alloc", COUNTERS_SOCKSTAT, "TCP", G_, false,
-	  "TCP sockets allocated in this namespace, including orphans", "socket load" },
+	/* kernel-facts §13 lists alloc as per namespace; on 6.18 it is the protocol's global
+	 * sockets_allocated (tests/integration/counters.sh shows it) */
+	{ COUNTERS_SOCK_ALLOC, "alloc", COUNTERS_SOCKSTAT, "TCP", G_, true,
+	  "TCP sockets allocated, host-wide (global), including orphans", "socket load" },
 	{ COUNTERS_SOCK_MEM, "mem", COUNTERS_SOCKSTAT, "TCP", G_, true,
 	  "pages of TCP buffer memory, host-wide (global)", "TCP memory toward tcp_mem" },
 };

@@ -74,7 +74,7 @@ struct counters_info {
 	enum counters_src src;
 	const char *section; /* "Tcp", "TcpExt" or "TCP" (sockstat) */
 	enum counters_kind kind;
-	bool global;	     /* host-wide even inside a child namespace (sockstat orphan, mem) */
+	bool global; /* host-wide even inside a child namespace (sockstat orphan, mem, alloc) */
 	const char *meaning; /* one line */
 	const char *signals; /* the incident it points at, one short phrase */
 };

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Test helper for tests/integration/counters.sh: makes a known number of TCP events on
+ * 127.0.0.1 so the test can assert exact counter deltas. Run it inside a private namespace.
+ * Every mode is bounded in count (at most 1000) and time (poll timeouts, a --hold limit), and
+ * prints one line "MODE N" with how many events it made, so the test compares against what
+ * really happened rather than what was asked.
+ *
+ *   tcpevents refused PORT N    N connect()s to a port nothing listens on (ECONNREFUSED)
+ *   tcpevents linger0 N         N connections closed by the client with SO_LINGER {1, 0}
+ *   tcpevents unread N          N connections the server closes with unread data
+ *   tcpevents timewait N        N orderly closes, client first: N TIME_WAIT on the client
+ *   tcpevents overflow N        a listen(fd, 0) listener never accepting, N connects to it
+ *   tcpevents closewait N SECS  N connections the client closes and the server keeps open
+ *                               (CLOSE_WAIT; orphaned FIN_WAIT2 on the client); prints "ready"
+ *                               and holds until stdin closes or SECS pass
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_N 1000
+
+static void die(const char *what)
+{
+	fprintf(stderr, "tcpevents: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static struct sockaddr_in lo(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+/* A listener on 127.0.0.1 with an ephemeral port; *port gets it. */
+static int listener(int backlog, unsigned *port)
+{
+	struct sockaddr_in a = lo(0);
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
+		die("listener");
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int client(unsigned port, int flags)
+{
+	struct sockaddr_in a = lo(port);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* A connected pair: *c the client, return value the accepted server side. */
+static int pair(int lfd, unsigned port, int *c)
+{
+	*c = client(port, 0);
+	if (*c < 0)
+		die("connect");
+	int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		die("accept");
+	return s;
+}
+
+static int wait_for(int fd, short ev)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, 2000) == 1 ? 0 : -1;
+}
+
+static int do_refused(unsigned port, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = client(port, 0);
+		if (fd >= 0) {
+			close(fd);
+			fprintf(stderr, "tcpevents: something listens on port %u\n", port);
+			return 1;
+		}
+		k += errno == ECONNREFUSED;
+	}
+	printf("refused %d\n", k);
+	return 0;
+}
+
+static int do_linger0(int n)
+{
+	unsigned port;
+	int lfd = listener(16, &port), k = 0;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	for (int i = 0; i < n; i++) {
+		int c, s = pair(lfd, port, &c);
+		char b;
+		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			die("SO_LINGER");
+		close(c);
+		/* the server sees the RST: recv fails with ECONNRESET */
+		if (!wait_for(s, POLLIN) && recv(s, &b, 1, 0) < 0 && errno == ECONNRESET)
+			k++;
+		close(s);
+	}
+	close(lfd);
+	printf("linger0 %d\n", k);
+	return 0;
+}
+
+static int do_unread(int n)
+{
+	unsigned port;
+	int lfd = listener(16, &port), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		int c, s = pair(lfd, port, &c);
+		char b = 'x';
+		if (send(c, &b, 1, 0) != 1)
+			die("send");
+		/* the byte must sit in the server's receive queue before close() */
+		if (wait_for(s, POLLIN))
+			die("poll");
+		close(s);
+		if (!wait_for(c, POLLIN) && recv(c, &b, 1, 0) < 0 && errno == ECONNRESET)
+			k++;
+		close(c);
+	}
+	close(lfd);
+	printf("unread %d\n", k);
+	return 0;
+}
+
+static int do_timewait(int n)
+{
+	unsigned port;
+	int lfd = listener(16, &port), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		int c, s = pair(lfd, port, &c);
+		char b;
+		close(c);
+		/* EOF on the server, then its FIN moves the client to TIME_WAIT */
+		if (!wait_for(s, POLLIN) && recv(s, &b, 1, 0) == 0)
+			k++;
+		close(s);
+	}
+	close(lfd);
+	printf("timewait %d\n", k);
+	return 0;
+}
+
+static int do_overflow(int n)
+{
+	unsigned port;
+	int lfd = listener(0, &port), fds[MAX_N], k = 0;
+
+	for (int i = 0; i < n; i++)
+		fds[i] = client(port, SOCK_NONBLOCK);
+	/* give the handshakes (and the ACKs the full queue drops) time to happen; a bounded wait,
+	 * the test asserts only that overflows happened, not how many */
+	struct timespec ts = { 0, 300 * 1000000L };
+	nanosleep(&ts, NULL);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			k++;
+			close(fds[i]);
+		}
+	close(lfd);
+	printf("overflow %d\n", k);
+	return 0;
+}
+
+static int do_closewait(int n, int secs)
+{
+	unsigned port;
+	int lfd = listener(MAX_N, &port), srv[MAX_N], k = 0;
+	char b;
+
+	for (int i = 0; i < n; i++) {
+		int c;
+		srv[i] = pair(lfd, port, &c);
+		close(c);
+		if (!wait_for(srv[i], POLLIN) && recv(srv[i], &b, 1, MSG_PEEK) == 0)
+			k++;
+	}
+	printf("closewait %d\nready\n", k);
+	fflush(stdout);
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	poll(&p, 1, secs * 1000);
+	for (int i = 0; i < n; i++)
+		close(srv[i]);
+	close(lfd);
+	return 0;
+}
+
+static int count(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > MAX_N) {
+		fprintf(stderr, "tcpevents: count '%s' not in 1..%d\n", s, MAX_N);
+		exit(2);
+	}
+	return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(m, "refused") && argc == 4)
+		return do_refused((unsigned)count(argv[2]), count(argv[3]));
+	if (!strcmp(m, "linger0") && argc == 3)
+		return do_linger0(count(argv[2]));
+	if (!strcmp(m, "unread") && argc == 3)
+		return do_unread(count(argv[2]));
+	if (!strcmp(m, "timewait") && argc == 3)
+		return do_timewait(count(argv[2]));
+	if (!strcmp(m, "overflow") && argc == 3)
+		return do_overflow(count(argv[2]));
+	if (!strcmp(m, "closewait") && argc == 4)
+		return do_closewait(count(argv[2]), count(argv[3]));
+	fputs("usage: tcpevents refused PORT N | linger0 N | unread N | timewait N | overflow N |"
+	      " closewait N SECS\n",
+	      stderr);
+	return 2;
+}
