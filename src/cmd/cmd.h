@@ -79,5 +79,6 @@ int cmd_source_err(const struct td_global *g, int err, const char *msg);
 int cmd_states_main(int argc, char **argv, struct td_global *g);
 int cmd_sockets_main(int argc, char **argv, struct td_global *g);
 int cmd_counters_main(int argc, char **argv, struct td_global *g);
+int cmd_sysctl_main(int argc, char **argv, struct td_global *g);
 
 #endif

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor sysctl`: kernel facts instead of blog folklore. Without a subcommand it audits the
+ * live kernel (or the -N namespace); `lint` checks sysctl.conf/sysctl.d files, `recommend`
+ * writes a drop-in justified by this host's evidence, `apply` and `rollback` change a
+ * namespace's values with a backup, all or nothing. This file parses the command line, runs
+ * lint and prints findings; audit, recommend and apply are in sysctl_run.c.
+ */
+#include "cmd/sysctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/netns.h"
+#include "core/util.h"
+
+static void usage(void)
+{
+	puts("Usage: tcpdoctor [-N NS] sysctl [--json]                      audit the live kernel\n"
+	     "       tcpdoctor sysctl lint [--root DIR] [FILE|DIR]...        check sysctl files\n"
+	     "       tcpdoctor [-N NS] sysctl recommend [--profile client|server|auto]\n"
+	     "       tcpdoctor [-N NS] sysctl apply FILE [--dry-run] [--backup-dir DIR]\n"
+	     "       tcpdoctor [-N NS] sysctl rollback [--backup-dir DIR]\n\n"
+	     "lint without FILE reads the system's files in systemd-sysctl order (/etc/sysctl.d,\n"
+	     "/run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d, then /etc/sysctl.conf) "
+	     "and\n"
+	     "shows the effective value of each key and the file:line that sets it.\n"
+	     "Exit status: 0 fine, 1 something is an error or harmful (or apply failed), 2 "
+	     "usage.\n\n"
+	     "  --json             {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
+	     "                     \"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
+	     "  --root DIR         lint: look for the system's files under DIR\n"
+	     "  --profile P        recommend: client, server or auto (default: auto)\n"
+	     "  --dry-run          apply: show what would change, change nothing\n"
+	     "  --backup-dir DIR   apply/rollback: where backups live (default "
+	     "/var/lib/tcpdoctor)\n"
+	     "  -N NS              a namespace name under /run/netns or a path (not 'all')");
+}
+
+enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };
+
+static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_args *a)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
+		{ 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->profile = "auto";
+	a->backup_dir = SYSCTL_BACKUP_DIR;
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		int r = cmd_global_option(g, c, optarg);
+		if (r < 0)
+			return TD_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			return -1;
+		case OPT_ROOT:
+			a->root = optarg;
+			break;
+		case OPT_PROFILE:
+			if (strcmp(optarg, "client") && strcmp(optarg, "server") &&
+			    strcmp(optarg, "auto"))
+				return cmd_usage_err(
+					g, "--profile '%s': expected client, server or auto",
+					optarg);
+			a->profile = optarg;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case OPT_BACKUP_DIR:
+			if (!*optarg)
+				return cmd_usage_err(g, "--backup-dir needs a directory");
+			a->backup_dir = optarg;
+			break;
+		default:
+			return cmd_getopt_err(g);
+		}
+	}
+	cmd_global_finish(g);
+	if (g->netns && !strcmp(g->netns, "all"))
+		return cmd_usage_err(g, "-N all is not supported here: name one namespace");
+	if (g->replay)
+		return cmd_usage_err(g, "--replay does not apply to sysctl");
+	a->sub = optind < argc ? argv[optind++] : NULL;
+	a->args = argv + optind;
+	a->nargs = (size_t)(argc - optind);
+	return 0;
+}
+
+int sysctl_enter(const struct td_global *g, int *saved)
+{
+	struct td_netns ns;
+	int r;
+
+	*saved = -1;
+	if (!g->netns)
+		return 0;
+	r = netns_open(g->netns, &ns);
+	if (r) {
+		cmd_err(g, "namespace '%s': %s", g->netns, strerror(-r));
+		return r;
+	}
+	*saved = netns_save();
+	if (*saved < 0) {
+		r = *saved;
+		cmd_err(g, "cannot remember the current namespace: %s", strerror(-r));
+	} else if ((r = netns_enter(&ns))) {
+		cmd_err(g, "entering namespace '%s': %s%s", g->netns, strerror(-r),
+			r == -EPERM ? " (needs root)" : "");
+		netns_restore(*saved);
+		*saved = -1;
+	}
+	netns_free_one(&ns);
+	return r;
+}
+
+void sysctl_leave(int saved)
+{
+	if (saved >= 0)
+		netns_restore(saved);
+}
+
+const char *sysctl_file_name(const struct td_sysctl_set *s, unsigned file)
+{
+	return file < s->nfiles ? s->files[file] : "-";
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s, bool effective)
+{
+	if (g->json) {
+		json_t *o = json_object(), *a = json_array(), *e = json_array();
+		for (size_t i = 0; i < s->nfnd; i++) {
+			const struct td_sysctl_finding *f = &s->fnd[i];
+			json_t *j = json_object();
+			json_object_set_new(j, "file",
+					    jstr(f->file == SYSCTL_NO_FILE
+							 ? NULL
+							 : sysctl_file_name(s, f->file)));
+			json_object_set_new(j, "line", json_integer(f->line));
+			json_object_set_new(j, "key", jstr(f->key));
+			json_object_set_new(j, "value", jstr(f->value));
+			json_object_set_new(j, "severity", json_string(params_sev_name(f->sev)));
+			json_object_set_new(j, "message", jstr(f->message));
+			json_object_set_new(j, "reason", jstr(f->reason));
+			json_object_set_new(j, "reference", jstr(f->ref));
+			json_array_append_new(a, j);
+		}
+		json_object_set_new(o, "findings", a);
+		for (size_t i = 0; effective && i < s->neff; i++) {
+			const struct td_sysctl_effective *x = &s->eff[i];
+			json_t *j = json_object();
+			json_object_set_new(j, "key", json_string(x->key));
+			json_object_set_new(j, "value", json_string(x->value));
+			json_object_set_new(j, "file", json_string(sysctl_file_name(s, x->file)));
+			json_object_set_new(j, "line", json_integer(x->line));
+			json_array_append_new(e, j);
+		}
+		if (effective)
+			json_object_set_new(o, "effective", e);
+		else
+			json_decref(e);
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	for (size_t i = 0; i < s->nfnd; i++) {
+		const struct td_sysctl_finding *f = &s->fnd[i];
+		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
+		printf("%s:%u: %s%s%s: ", sysctl_file_name(s, f->file), f->line, bold,
+		       params_sev_name(f->sev), *bold ? "\033[0m" : "");
+		if (f->key)
+			printf("%s = %s: ", f->key, f->value ? f->value : "");
+		printf("%s\n", f->message);
+		if (f->reason || f->ref)
+			printf("    %s%s%s%s\n", f->reason ? f->reason : "", f->ref ? " [" : "",
+			       f->ref ? f->ref : "", f->ref ? "]" : "");
+	}
+	if (effective && s->neff) {
+		printf("%sEffective values (the last line read wins):\n", s->nfnd ? "\n" : "");
+		for (size_t i = 0; i < s->neff; i++) {
+			const struct td_sysctl_effective *x = &s->eff[i];
+			printf("  %s = %s    (%s:%u", x->key, x->value,
+			       sysctl_file_name(s, x->file), x->line);
+			if (x->overridden)
+				printf(", overrides %u earlier line%s", x->overridden,
+				       x->overridden > 1 ? "s" : "");
+			puts(")");
+		}
+	}
+}
+
+int sysctl_exit_code(const struct td_sysctl_set *s)
+{
+	return sysctl_worst(s) >= TD_SEV_HARMFUL ? TD_EXIT_FAIL : TD_EXIT_OK;
+}
+
+/* Parses the arguments of lint (files or directories) or the system's files into s. */
+static int lint_load(const struct td_global *g, const struct sysctl_args *a,
+		     struct td_sysctl_set *s)
+{
+	char **files = NULL;
+	int r;
+
+	if (a->nargs) {
+		for (size_t i = 0; i < a->nargs; i++) {
+			struct stat st;
+			if (!stat(a->args[i], &st) && S_ISDIR(st.st_mode))
+				r = sysctl_parse_dir(s, a->args[i]);
+			else
+				r = sysctl_parse_file(s, a->args[i]);
+			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR)
+				cmd_err(g, "%s: %s", a->args[i], strerror(-r));
+		}
+		return 0;
+	}
+	r = sysctl_system_files(a->root, &files);
+	if (r) {
+		cmd_err(g, "listing the system's sysctl files: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; files[i]; i++)
+		sysctl_parse_file(s, files[i]);
+	if (!files[0] && !g->json)
+		puts("No sysctl files found.");
+	sysctl_paths_free(files);
+	return 0;
+}
+
+static int cmd_lint(const struct td_global *g, const struct sysctl_args *a)
+{
+	struct td_sysctl_set *s = td_sysctl_set_new();
+	struct td_kenv env;
+	struct td_lint_opts lo = { .env = &env, .procroot = SYSCTL_PROCROOT };
+	int saved, r;
+
+	if (lint_load(g, a, s)) {
+		td_sysctl_set_free(s);
+		return TD_EXIT_FAIL;
+	}
+	/* existence and defaults are those of the namespace the files are meant for */
+	if (sysctl_enter(g, &saved)) {
+		td_sysctl_set_free(s);
+		return TD_EXIT_FAIL;
+	}
+	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
+	lo.child_ns = sysctl_in_child_netns();
+	sysctl_lint(s, &lo);
+	sysctl_leave(saved);
+	sysctl_print_findings(g, s, true);
+	r = sysctl_exit_code(s);
+	td_sysctl_set_free(s);
+	return r;
+}
+
+int cmd_sysctl_main(int argc, char **argv, struct td_global *g)
+{
+	struct sysctl_args a;
+	int r = parse_args(argc, argv, g, &a);
+
+	if (r)
+		return r < 0 ? TD_EXIT_OK : r;
+	if (!a.sub)
+		return sysctl_cmd_audit(g, &a);
+	if (!strcmp(a.sub, "lint"))
+		return cmd_lint(g, &a);
+	if (!strcmp(a.sub, "recommend"))
+		return a.nargs ? cmd_usage_err(g, "recommend takes no file")
+			       : sysctl_cmd_recommend(g, &a);
+	if (!strcmp(a.sub, "apply")) {
+		if (a.nargs != 1)
+			return cmd_usage_err(g, "apply needs exactly one FILE");
+		return sysctl_cmd_apply(g, &a);
+	}
+	if (!strcmp(a.sub, "rollback"))
+		return a.nargs ? cmd_usage_err(g, "rollback takes no argument")
+			       : sysctl_cmd_rollback(g, &a);
+	return cmd_usage_err(
+		g, "unknown subcommand '%s': expected lint, recommend, apply or rollback", a.sub);
+}

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sysctl files: the set that collects entries and findings, the line parser (init/line/finish
+ * so the fuzzer can drive it), reading files and directories, the system's files in
+ * systemd-sysctl order, and the live kernel's /proc/sys. Lint is in sysctl_lint.c.
+ *
+ * Parsing matches systemd-sysctl and procps `sysctl -p` where they agree; where a line would be
+ * skipped silently by one of them (no '='), tcpdoctor reports an error naming file and line.
+ */
+#include "core/sysctl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+struct td_sysctl_set *td_sysctl_set_new(void)
+{
+	return xcalloc(1, sizeof(struct td_sysctl_set));
+}
+
+void td_sysctl_set_free(struct td_sysctl_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nfiles; i++)
+		free(s->files[i]);
+	for (size_t i = 0; i < s->nent; i++) {
+		free(s->ent[i].key);
+		free(s->ent[i].path);
+		free(s->ent[i].value);
+	}
+	for (size_t i = 0; i < s->nfnd; i++) {
+		struct td_sysctl_finding *f = &s->fnd[i];
+		free(f->key);
+		free(f->value);
+		free(f->message);
+		free(f->reason);
+		free(f->ref);
+	}
+	free(s->files);
+	free(s->ent);
+	free(s->fnd);
+	free(s->eff);
+	free(s);
+}
+
+void sysctl_finding_add(struct td_sysctl_set *s, unsigned file, unsigned line, const char *key,
+			const char *value, enum td_sev sev, const char *reason, const char *ref,
+			const char *fmt, ...)
+{
+	struct td_sysctl_finding *f;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		abort(); /* OOM, as the x-allocators do */
+	if (s->nfnd == s->capfnd) {
+		s->capfnd = s->capfnd ? s->capfnd * 2 : 16;
+		s->fnd = xrealloc(s->fnd, s->capfnd * sizeof(*s->fnd));
+	}
+	f = &s->fnd[s->nfnd];
+	*f = (struct td_sysctl_finding){
+		.file = file,
+		.line = line,
+		.key = key ? xstrdup(key) : NULL,
+		.value = value ? xstrdup(value) : NULL,
+		.sev = sev,
+		.message = msg,
+		.reason = reason ? xstrdup(reason) : NULL,
+		.ref = ref ? xstrdup(ref) : NULL,
+		.seq = (unsigned)s->nfnd,
+	};
+	s->nfnd++;
+}
+
+enum td_sev sysctl_worst(const struct td_sysctl_set *s)
+{
+	enum td_sev w = TD_SEV_OK;
+
+	for (size_t i = 0; i < s->nfnd; i++)
+		if (s->fnd[i].sev > w)
+			w = s->fnd[i].sev;
+	return w;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct td_sysctl_finding *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void sysctl_findings_sort(struct td_sysctl_set *s)
+{
+	if (s->nfnd > 1)
+		qsort(s->fnd, s->nfnd, sizeof(*s->fnd), cmp_finding);
+}
+
+/* --- parser --- */
+
+struct td_sysctl_parser {
+	struct td_sysctl_set *s;
+	unsigned file;
+	unsigned line;
+	unsigned errors;
+	unsigned crlf_first; /* first line ending in CR, 0 = none */
+	bool gave_up;
+};
+
+struct td_sysctl_parser *sysctl_parser_new(struct td_sysctl_set *s, const char *name)
+{
+	struct td_sysctl_parser *p = xcalloc(1, sizeof(*p));
+
+	s->files = xrealloc(s->files, (s->nfiles + 1) * sizeof(*s->files));
+	s->files[s->nfiles] = xstrdup(name);
+	p->s = s;
+	p->file = (unsigned)s->nfiles++;
+	return p;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Trims [*b, *e) in place. */
+static void trim(const char **b, const char **e)
+{
+	while (*b < *e && is_blank(**b))
+		(*b)++;
+	while (*e > *b && is_blank((*e)[-1]))
+		(*e)--;
+}
+
+static void perr(struct td_sysctl_parser *p, const char *key, const char *reason, const char *msg)
+{
+	sysctl_finding_add(p->s, p->file, p->line, key, NULL, TD_SEV_ERROR, reason,
+			   "systemd-sysctl, procps sysctl -p", "%s", msg);
+	p->errors++;
+}
+
+static void add_entry(struct td_sysctl_parser *p, const char *k, size_t kl, const char *v,
+		      size_t vl, bool ign)
+{
+	struct td_sysctl_set *s = p->s;
+	char raw[SYSCTL_KEY_MAX], dotted[SYSCTL_KEY_MAX], path[SYSCTL_KEY_MAX];
+	char *value = xmalloc(vl + 1);
+	int r;
+
+	memcpy(value, v, vl);
+	value[vl] = '\0';
+	if (kl >= sizeof(raw)) {
+		perr(p, NULL, "Keys are paths under /proc/sys; none is this long.", "key too long");
+		free(value);
+		return;
+	}
+	memcpy(raw, k, kl);
+	raw[kl] = '\0';
+	r = params_key_normalize(raw, dotted, path, sizeof(dotted));
+	if (r) {
+		perr(p, NULL,
+		     "A key is names separated by '.' or '/', without blanks or control bytes.",
+		     "invalid key");
+		free(value);
+		return;
+	}
+	if (s->nent == s->capent) {
+		s->capent = s->capent ? s->capent * 2 : 16;
+		s->ent = xrealloc(s->ent, s->capent * sizeof(*s->ent));
+	}
+	s->ent[s->nent++] = (struct td_sysctl_entry){
+		.file = p->file,
+		.line = p->line,
+		.key = xstrdup(dotted),
+		.path = xstrdup(path),
+		.value = value,
+		.ignore_errors = ign,
+	};
+}
+
+int sysctl_parser_line(struct td_sysctl_parser *p, const char *line, size_t len)
+{
+	const char *b = line, *e = line + len, *eq;
+	bool ign = false;
+
+	p->line++;
+	if (p->gave_up)
+		return 1;
+	if (len && line[len - 1] == '\r' && !p->crlf_first)
+		p->crlf_first = p->line;
+	if (len > SYSCTL_LINE_MAX) {
+		perr(p, NULL,
+		     "No sysctl value is this long; systemd-sysctl refuses lines over 1 MB.",
+		     "line too long: skipped");
+	} else if (memchr(line, '\0', len)) {
+		perr(p, NULL, "A configuration file is text; this looks like binary data.",
+		     "NUL byte in line: not a text file?");
+	} else {
+		trim(&b, &e);
+		if (b == e || *b == '#' || *b == ';')
+			return 0;
+		if (*b == '-') {
+			ign = true;
+			b++;
+			trim(&b, &e);
+		}
+		eq = memchr(b, '=', (size_t)(e - b));
+		if (!eq) {
+			perr(p, NULL,
+			     "Every line must be 'key = value'; systemd-sysctl skips this one.",
+			     "not an assignment: missing '='");
+		} else {
+			const char *ke = eq, *vb = eq + 1;
+			trim(&b, &ke);
+			trim(&vb, &e);
+			if (b == ke)
+				perr(p, NULL, "The line has a value but no key.",
+				     "missing key before '='");
+			else
+				add_entry(p, b, (size_t)(ke - b), vb, (size_t)(e - vb), ign);
+		}
+	}
+	if (p->errors >= SYSCTL_ERRORS_PER_FILE) {
+		sysctl_finding_add(
+			p->s, p->file, p->line, NULL, NULL, TD_SEV_ERROR,
+			"After this many errors the file is unlikely to be a sysctl file.", NULL,
+			"%u errors: the rest of the file is skipped", p->errors);
+		p->gave_up = true;
+		return 1;
+	}
+	return 0;
+}
+
+void sysctl_parser_finish(struct td_sysctl_parser *p)
+{
+	if (!p)
+		return;
+	if (p->crlf_first)
+		sysctl_finding_add(
+			p->s, p->file, p->crlf_first, NULL, NULL, TD_SEV_NOTE,
+			"systemd-sysctl and sysctl -p strip the CR, other tools may keep "
+			"it in the value.",
+			NULL, "CRLF (Windows) line endings");
+	free(p);
+}
+
+void sysctl_parse_buf(struct td_sysctl_set *s, const char *name, const char *buf, size_t len)
+{
+	struct td_sysctl_parser *p = sysctl_parser_new(s, name);
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (buf + i)) : len - i;
+		if (sysctl_parser_line(p, buf + i, l))
+			break;
+		i += l + 1;
+	}
+	sysctl_parser_finish(p);
+}
+
+int sysctl_parse_file(struct td_sysctl_set *s, const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = util_read_file(path, SYSCTL_FILE_MAX, &buf, &len);
+
+	if (r) {
+		struct td_sysctl_parser *p = sysctl_parser_new(s, path);
+		sysctl_finding_add(s, p->file, 0, NULL, NULL, TD_SEV_ERROR, NULL, NULL, "%s",
+				   r == -EFBIG ? "file larger than 16 MiB: not read"
+					       : strerror(-r));
+		sysctl_parser_finish(p);
+		return r;
+	}
+	sysctl_parse_buf(s, path, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The "*.conf" names in dir, sorted. Returns 0 (empty when dir is missing) or -errno. */
+static int conf_names(const char *dir, char ***out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l <= 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 5, ".conf"))
+			continue;
+		v = xrealloc(v, (cnt + 1) * sizeof(*v));
+		v[cnt++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_str);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int sysctl_parse_dir(struct td_sysctl_set *s, const char *dir)
+{
+	char **names;
+	size_t n;
+	int r = conf_names(dir, &names, &n);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+		sysctl_parse_file(s, p);
+		free(p);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+void sysctl_paths_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool masked(const char *path)
+{
+	char buf[16];
+	ssize_t l = readlink(path, buf, sizeof(buf) - 1);
+
+	if (l < 0)
+		return false;
+	buf[l] = '\0';
+	return !strcmp(buf, "/dev/null");
+}
+
+int sysctl_system_files(const char *root, char ***out)
+{
+	static const char *const dirs[] = { "/etc/sysctl.d", "/run/sysctl.d",
+					    "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d" };
+	char **all = NULL, **v;
+	size_t n = 0, k = 0;
+	char conf[PATH_MAX], real_conf[PATH_MAX];
+	bool have_conf = false;
+
+	if (!root)
+		root = "";
+	for (size_t d = 0; d < TD_ARRAY_SIZE(dirs); d++) {
+		char *dir = xasprintf("%s%s", root, dirs[d]);
+		char **names;
+		size_t m;
+		int r = conf_names(dir, &names, &m);
+		for (size_t i = 0; !r && i < m; i++) {
+			bool seen = false;
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = !strcmp(strrchr(all[j], '/') + 1, names[i]);
+			if (!seen) { /* earlier directories mask later ones by name */
+				all = xrealloc(all, (n + 1) * sizeof(*all));
+				all[n++] = xasprintf("%s/%s", dir, names[i]);
+			}
+			free(names[i]);
+		}
+		free(names);
+		free(dir);
+		if (r) {
+			for (size_t i = 0; i < n; i++)
+				free(all[i]);
+			free(all);
+			return r;
+		}
+	}
+	for (size_t i = 0; i + 1 < n; i++) /* sort by name: insertion sort keeps it simple */
+		for (size_t j = i + 1;
+		     j > 0 && strcmp(strrchr(all[j - 1], '/'), strrchr(all[j], '/')) > 0; j--) {
+			char *t = all[j];
+			all[j] = all[j - 1];
+			all[j - 1] = t;
+		}
+	snprintf(conf, sizeof(conf), "%s/etc/sysctl.conf", root);
+	have_conf = realpath(conf, real_conf) != NULL;
+	v = xcalloc(n + 2, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		char rp[PATH_MAX];
+		if (masked(all[i])) {
+			free(all[i]);
+			continue;
+		}
+		if (have_conf && realpath(all[i], rp) && !strcmp(rp, real_conf))
+			have_conf = false; /* already read through a link */
+		v[k++] = all[i];
+	}
+	if (have_conf)
+		v[k++] = xstrdup(conf);
+	free(all);
+	*out = v;
+	return 0;
+}
+
+/* --- the live kernel --- */
+
+int sysctl_read(const char *procroot, const char *path, char *buf, size_t len)
+{
+	char *p = xasprintf("%s/%s", procroot, path), *data = NULL;
+	size_t n = 0, o = 0;
+	int r = util_read_file(p, 1u << 20, &data, &n);
+
+	free(p);
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		bool bl = data[i] == ' ' || data[i] == '\t' || data[i] == '\n';
+		if (bl && (o == 0 || buf[o - 1] == ' '))
+			continue;
+		if (o + 1 >= len) {
+			free(data);
+			return -ENOSPC;
+		}
+		buf[o++] = bl ? ' ' : data[i];
+	}
+	while (o && buf[o - 1] == ' ')
+		o--;
+	if (len)
+		buf[o] = '\0';
+	free(data);
+	return 0;
+}
+
+int sysctl_write(const char *procroot, const char *path, const char *value)
+{
+	char *p = xasprintf("%s/%s", procroot, path);
+	int fd = open(p, O_WRONLY | O_CLOEXEC | O_TRUNC);
+	size_t l = strlen(value);
+	ssize_t w;
+	int r = 0;
+
+	free(p);
+	if (fd < 0)
+		return -errno;
+	/* one write: the kernel parses a sysctl write as a whole, a partial write would be
+	 * taken as the complete value */
+	w = write(fd, value, l);
+	if (w < 0)
+		r = -errno;
+	else if ((size_t)w != l)
+		r = -EIO;
+	if (close(fd) && !r)
+		r = -errno;
+	return r;
+}
+
+void sysctl_kenv_read(const char *procroot, struct td_kenv *env)
+{
+	struct utsname u;
+	char buf[64];
+	unsigned maj, min;
+	long pages = sysconf(_SC_PHYS_PAGES);
+	int64_t v;
+
+	*env = (struct td_kenv){ 0 };
+	if (!uname(&u) && sscanf(u.release, "%u.%u", &maj, &min) == 2)
+		env->kver = PARAMS_KV(maj, min);
+	if (!sysctl_read(procroot, "net/ipv4/tcp_ehash_entries", buf, sizeof(buf)) &&
+	    !util_parse_i64(buf, -(INT64_C(1) << 40), INT64_C(1) << 40, &v))
+		env->ehash = (uint64_t)(v < 0 ? -v : v); /* negative: shares init's table */
+	if (!sysctl_read(procroot, "net/ipv4/ip_unprivileged_port_start", buf, sizeof(buf)) &&
+	    !util_parse_i64(buf, 0, 65535, &v))
+		env->unpriv_port_start = (uint64_t)v;
+	if (pages > 0)
+		env->phys_pages = (uint64_t)pages;
+}
+
+bool sysctl_in_child_netns(void)
+{
+	struct stat a, b;
+
+	if (stat("/proc/1/ns/net", &a) || stat("/proc/thread-self/ns/net", &b))
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
