@@ -41,6 +41,8 @@ struct counters_run {
 /* One line of output: a known counter, or (with --all) any other Tcp/TcpExt one. */
 struct row {
 	const char *name, *section, *meaning;
+	char label[COUNTERS_NAME_MAX + 16]; /* text output: sockstat names get their file */
+	enum counters_src src;
 	enum counters_kind kind;
 	struct counters_delta d;
 	uint64_t value;
@@ -199,6 +201,9 @@ static size_t collect(const struct ns_sample *s, bool all, struct row **out)
 		if (!e || r.d.missing)
 			continue; /* not on this kernel: listed separately */
 		r.value = e->value;
+		r.src = k->src;
+		snprintf(r.label, sizeof(r.label), "%s%s",
+			 k->src == COUNTERS_SOCKSTAT ? "sockstat " : "", k->name);
 		v[n++] = r;
 	}
 	for (size_t i = 0; all && i < a->n; i++) {
@@ -213,6 +218,8 @@ static size_t collect(const struct ns_sample *s, bool all, struct row **out)
 			continue;
 		r.value = e->value;
 		r.negative = e->negative;
+		r.src = e->src;
+		snprintf(r.label, sizeof(r.label), "%s", e->name);
 		v[n++] = r;
 	}
 	/* qsort is not stable: sort by (group, index) via a stable insertion pass instead */
@@ -261,6 +268,7 @@ static json_t *rows_json(const struct row *v, size_t n)
 						  : 0;
 		json_object_set_new(o, "name", json_string(r->name));
 		json_object_set_new(o, "section", json_string(r->section));
+		json_object_set_new(o, "file", json_string(counters_src_name(r->src)));
 		json_object_set_new(o, "delta", json_integer(delta));
 		json_object_set_new(o, "rate", json_real(r->d.rate));
 		json_object_set_new(o, "value", json_integer(val));
@@ -310,7 +318,7 @@ static void print_json(const struct counters_run *run, bool per_ns)
 		json_object_update(o, n);
 		json_decref(n);
 	}
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	fputc('\n', stdout);
 	json_decref(o);
 }
@@ -320,17 +328,18 @@ static void print_row(const struct row *r)
 	const char *meaning = r->meaning ? r->meaning : "";
 
 	if (r->kind == COUNTERS_GAUGE) {
-		printf("  %-22s %12s%" PRIu64 " %10s  %s\n", r->name, r->negative ? "-" : "",
-		       r->value, "", meaning);
+		char now[24];
+		snprintf(now, sizeof(now), "%s%" PRIu64, r->negative ? "-" : "", r->value);
+		printf("  %-22s %12s %10s  %s\n", r->label, now, "", meaning);
 		return;
 	}
 	if (r->d.backwards) {
 		printf("  %-22s %12s %10s  went backwards (%" PRIu64 " -> %" PRIu64
 		       "): counters reset, was the namespace recreated?\n",
-		       r->name, "reset", "-", r->d.before, r->d.after);
+		       r->label, "reset", "-", r->d.before, r->d.after);
 		return;
 	}
-	printf("  %-22s %12" PRIu64 " %10.1f  %s\n", r->name, r->d.delta, r->d.rate, meaning);
+	printf("  %-22s %12" PRIu64 " %10.1f  %s\n", r->label, r->d.delta, r->d.rate, meaning);
 }
 
 static void print_ns(const struct ns_sample *s, bool all, bool color)
@@ -362,7 +371,7 @@ static void print_ns(const struct ns_sample *s, bool all, bool color)
 
 static void print_text(const struct counters_run *run, bool per_ns, bool color)
 {
-	printf("TCP counters over %.3g s (sockstat orphan and mem are host-wide)\n",
+	printf("TCP counters over %.3g s (sockstat orphan, alloc and mem are host-wide)\n",
 	       (double)run->interval_ms / 1000.0);
 	for (size_t i = 0; i < run->n; i++) {
 		if (per_ns)
@@ -392,7 +401,9 @@ int cmd_counters_main(int argc, char **argv, struct td_global *g)
 		}
 		have_list = true;
 		if (skipped)
-			cmd_err(g, "note: %u processes' namespaces could not be read (not root?)",
+			cmd_err(g,
+				"note: the namespaces of %u processes could not be read (not "
+				"root?)",
 				skipped);
 	} else if (g->netns) {
 		if ((r = netns_open(g->netns, &one))) {
