@@ -17,22 +17,17 @@
 #include <time.h>
 
 #include "core/netns.h"
+#include "core/params.h"
 #include "core/record.h"
 #include "core/source_netlink.h"
 #include "core/source_procfs.h"
 #include "core/source_replay.h"
 #include "core/util.h"
 
-/* Sysctls read in every namespace visited, kept as "key=value" meta for commands that need
- * them (ports, sysctl audit) and for recorded dumps, so a replay knows them too. */
-static const char *const meta_keys[] = {
-	"net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
-	"net.ipv4.tcp_tw_reuse",	"net.ipv4.tcp_tw_reuse_delay",
-	"net.ipv4.tcp_timestamps",	"net.ipv4.tcp_max_tw_buckets",
-	"net.ipv4.tcp_fin_timeout",	"net.core.somaxconn",
-	"net.ipv4.tcp_syncookies",	"net.ipv4.tcp_max_syn_backlog",
-};
-
+/* Every namespace visited gets its sysctls read into "key=value" meta: each key of the knowledge
+ * table (params.h) that exists here. Commands that need them (ports, doctor) read them from
+ * there, and a recorded dump keeps them, so a replay judges the same values. About 40 small
+ * files: well under a millisecond. */
 void source_errf(char *errbuf, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,34 +39,41 @@ void source_errf(char *errbuf, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Appends "key=value\n" for each meta key readable in the current namespace. */
+static void meta_append(char **out, size_t *n, size_t *cap, const char *key, const char *path)
+{
+	char full[300], *val;
+	size_t len;
+
+	snprintf(full, sizeof(full), "/proc/sys/%s", path);
+	if (util_read_file(full, 4096, &val, &len))
+		return;
+	/* one line: tabs and newlines (port ranges, tcp_mem) become spaces */
+	for (size_t j = 0; j < len; j++)
+		if (val[j] == '\t' || val[j] == '\n' || val[j] == '\r')
+			val[j] = ' ';
+	while (len && val[len - 1] == ' ')
+		val[--len] = '\0';
+	size_t need = strlen(key) + len + 3;
+	if (*n + need >= *cap) {
+		*cap = (*n + need) * 2;
+		*out = xrealloc(*out, *cap);
+	}
+	*n += (size_t)snprintf(*out + *n, *cap - *n, "%s=%s\n", key, val);
+	free(val);
+}
+
+/* "key=value\n" for each knowledge-table key readable in the current namespace. */
 static char *read_meta(void)
 {
-	size_t cap = 1024, n = 0;
+	size_t cap = 4096, n = 0;
 	char *out = xmalloc(cap);
+	char path[256];
 
 	out[0] = '\0';
-	for (size_t i = 0; i < TD_ARRAY_SIZE(meta_keys); i++) {
-		char path[128], *val;
-		size_t len;
-		snprintf(path, sizeof(path), "/proc/sys/%s", meta_keys[i]);
-		for (char *p = path + 10; *p; p++)
-			if (*p == '.')
-				*p = '/';
-		if (util_read_file(path, 4096, &val, &len))
+	for (size_t i = 0; i < params_count; i++) {
+		if (params_key_normalize(params_table[i].key, NULL, path, sizeof(path)))
 			continue;
-		for (size_t j = 0; j < len; j++)
-			if (val[j] == '\t' || val[j] == '\n')
-				val[j] = ' ';
-		while (len && val[len - 1] == ' ')
-			val[--len] = '\0';
-		size_t need = strlen(meta_keys[i]) + len + 3;
-		if (n + need >= cap) {
-			cap = (n + need) * 2;
-			out = xrealloc(out, cap);
-		}
-		n += (size_t)snprintf(out + n, cap - n, "%s=%s\n", meta_keys[i], val);
-		free(val);
+		meta_append(&out, &n, &cap, params_table[i].key, path);
 	}
 	return out;
 }
@@ -124,7 +126,9 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 	}
 	if (cbs->ns_begin && (r = cbs->ns_begin(ns, arg)) < 0)
 		goto out;
-	if (o->kind != TD_SRC_PROCFS) {
+	if (o->visit_only) {
+		r = 0;
+	} else if (o->kind != TD_SRC_PROCFS) {
 		ns->used = TD_SRC_NETLINK;
 		r = netlink_dump(&sink, rec, &st);
 		if (r < 0 && o->kind == TD_SRC_AUTO && no_inet_diag(r) && st.sockets == 0) {
@@ -137,7 +141,7 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 				source_errf(errbuf, "inet_diag dump failed: %s", strerror(-r));
 		}
 	}
-	if (o->kind == TD_SRC_PROCFS || r == 1) {
+	if (!o->visit_only && (o->kind == TD_SRC_PROCFS || r == 1)) {
 		ns->used = TD_SRC_PROCFS;
 		r = procfs_dump(&sink, rec, &st);
 		if (r < 0)

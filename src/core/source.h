@@ -68,6 +68,8 @@ struct td_source_opts {
 				 /proc/PID/ns/net */
 	uint32_t states;    /* 0 = all */
 	unsigned families;  /* 0 = all */
+	bool visit_only;    /* enter each namespace, call ns_begin/ns_end, dump nothing (a
+			       second look at counters); ignored with replay */
 };
 
 struct td_source_cbs {
