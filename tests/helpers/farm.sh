@@ -11,19 +11,21 @@ TD_STATE_NAMES=(ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOS
 # farm_start NS PIDVAR JSONVAR SOCKFARM-ARGS...: runs sockfarm in NS in the background (its pid
 # goes to lib.sh's cleanup list), waits up to 60 s for "ready", stores its pid and expected-count
 # JSON. NS "-" means a new anonymous namespace that only sockfarm holds (unshare -n), gone when
-# it exits. Returns 1 (after printing sockfarm's stderr as TAP diagnostics) if it never got
+# it exits. With FARM_UID set, sockfarm runs as that uid (its sockets then carry it). Returns 1 (after printing sockfarm's stderr as TAP diagnostics) if it never got
 # ready. Must not run in $(...): the pid list lives in this shell.
 farm_start() {
-	local ns=$1 pidvar=$2 jsonvar=$3 out i pid
+	local ns=$1 pidvar=$2 jsonvar=$3 out i pid as=()
 	shift 3
+	[ -n "${FARM_UID:-}" ] && as=(setpriv --reuid="$FARM_UID" --regid="$FARM_UID" --clear-groups)
 	out=$(mktemp "${TMPDIR:-/tmp}/td-farm.XXXXXX")
 	_farm_files+=("$out" "$out.err")
 	if [ "$ns" = - ]; then
 		# sh execs sockfarm, so $! is sockfarm's pid and the namespace's only holder
-		unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "$TD_HELPERS/sockfarm" \
+		unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "${as[@]}" "$TD_HELPERS/sockfarm" \
 			--hold 120 "$@" >"$out" 2>"$out.err" &
 	else
-		ip netns exec "$ns" "$TD_HELPERS/sockfarm" --hold 120 "$@" >"$out" 2>"$out.err" &
+		ip netns exec "$ns" "${as[@]}" "$TD_HELPERS/sockfarm" --hold 120 "$@" >"$out" \
+			2>"$out.err" &
 	fi
 	pid=$!
 	td_bg_pid "$pid"
