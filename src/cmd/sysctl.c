@@ -142,9 +142,37 @@ const char *sysctl_file_name(const struct td_sysctl_set *s, unsigned file)
 	return file < s->nfiles ? s->files[file] : "-";
 }
 
+/* JSON needs UTF-8; a hostile file need not be. Invalid bytes become U+FFFD. */
 static json_t *jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *j;
+	char *t;
+	size_t o = 0;
+
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)))
+		return j;
+	t = xmalloc(strlen(s) * 3 + 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80) {
+			t[o++] = (char)*p;
+		} else {
+			memcpy(t + o, "\xef\xbf\xbd", 3);
+			o += 3;
+		}
+	}
+	t[o] = '\0';
+	j = json_string(t);
+	free(t);
+	return j ? j : json_null();
+}
+
+/* Text output goes to terminals: control bytes from a file must not reach them. */
+static void put_safe(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
 void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s, bool effective)
@@ -171,8 +199,8 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		for (size_t i = 0; effective && i < s->neff; i++) {
 			const struct td_sysctl_effective *x = &s->eff[i];
 			json_t *j = json_object();
-			json_object_set_new(j, "key", json_string(x->key));
-			json_object_set_new(j, "value", json_string(x->value));
+			json_object_set_new(j, "key", jstr(x->key));
+			json_object_set_new(j, "value", jstr(x->value));
 			json_object_set_new(j, "file", json_string(sysctl_file_name(s, x->file)));
 			json_object_set_new(j, "line", json_integer(x->line));
 			json_array_append_new(e, j);
@@ -191,9 +219,14 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
 		printf("%s:%u: %s%s%s: ", sysctl_file_name(s, f->file), f->line, bold,
 		       params_sev_name(f->sev), *bold ? "\033[0m" : "");
-		if (f->key)
-			printf("%s = %s: ", f->key, f->value ? f->value : "");
-		printf("%s\n", f->message);
+		if (f->key) {
+			put_safe(f->key);
+			fputs(" = ", stdout);
+			put_safe(f->value ? f->value : "");
+			fputs(": ", stdout);
+		}
+		put_safe(f->message);
+		putchar('\n');
 		if (f->reason || f->ref)
 			printf("    %s%s%s%s\n", f->reason ? f->reason : "", f->ref ? " [" : "",
 			       f->ref ? f->ref : "", f->ref ? "]" : "");
@@ -202,8 +235,11 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		printf("%sEffective values (the last line read wins):\n", s->nfnd ? "\n" : "");
 		for (size_t i = 0; i < s->neff; i++) {
 			const struct td_sysctl_effective *x = &s->eff[i];
-			printf("  %s = %s    (%s:%u", x->key, x->value,
-			       sysctl_file_name(s, x->file), x->line);
+			fputs("  ", stdout);
+			put_safe(x->key);
+			fputs(" = ", stdout);
+			put_safe(x->value);
+			printf("    (%s:%u", sysctl_file_name(s, x->file), x->line);
 			if (x->overridden)
 				printf(", overrides %u earlier line%s", x->overridden,
 				       x->overridden > 1 ? "s" : "");

@@ -222,7 +222,7 @@ static void add(struct td_verdict *v, size_t *n, enum td_sev sev, const char *ms
 		const char *ref)
 {
 	if (*n < PARAMS_VERDICTS_MAX)
-		v[(*n)++] = (struct td_verdict){ sev, msg, why, ref };
+		v[(*n)++] = (struct td_verdict){ sev, msg, why, ref, 0 };
 }
 
 static bool rule_matches(const struct td_rule *r, int64_t x, bool have_def, int64_t def)
@@ -253,13 +253,13 @@ static bool judge_form(const struct td_param *p, const struct td_kenv *env, cons
 	const char *why = NULL;
 
 	if (env->kver && p->removed && env->kver >= p->removed) {
-		add(v, n, TD_SEV_ERROR, "removed from the kernel: the key does not exist here",
-		    p->history, p->ref);
+		add(v, n, TD_SEV_ERROR, "removed from the kernel in", p->history, p->ref);
+		v[*n - 1].kv = p->removed;
 		return true;
 	}
 	if (env->kver && p->added && env->kver < p->added) {
-		add(v, n, TD_SEV_ERROR, "not in this kernel yet: the key does not exist here",
-		    p->history, p->ref);
+		add(v, n, TD_SEV_ERROR, "only added to the kernel in", p->history, p->ref);
+		v[*n - 1].kv = p->added;
 		return true;
 	}
 	if (params_parse_value(p, value, vals, nvals, &why)) {

@@ -94,6 +94,7 @@ struct td_verdict {
 	const char *message;
 	const char *reason;
 	const char *ref;
+	unsigned kv; /* the version the message is about ("removed in"), 0 = none */
 };
 
 /* Room for the verdicts of one value (a port range can earn several). */

@@ -22,7 +22,7 @@ static void add(struct td_verdict *v, size_t *n, enum td_sev sev, const char *ms
 		const char *ref)
 {
 	if (*n < PARAMS_VERDICTS_MAX)
-		v[(*n)++] = (struct td_verdict){ sev, msg, why, ref };
+		v[(*n)++] = (struct td_verdict){ sev, msg, why, ref, 0 };
 }
 
 static void check_port_range(const struct td_param *p, const struct td_kenv *env, const int64_t *x,
@@ -101,7 +101,7 @@ const struct td_param params_table[] = {
 	  .history = recycle_hist,
 	  .meaning = "Cut TIME_WAIT to 3.5xRTO using per-host timestamps (4.11 and older).",
 	  .ref = KF("2"),
-	  RULES({ TD_ROP_NE, 0, TD_SEV_HARMFUL, "harmful: clients behind NAT lose their SYNs",
+	  RULES({ TD_ROP_NE, 0, TD_SEV_HARMFUL, "clients behind NAT lose their SYNs",
 		  "Per-host timestamp caching dropped SYNs from clients sharing one NAT address; "
 		  "the key is gone since 4.12.",
 		  KF("2") }) },
@@ -143,7 +143,7 @@ const struct td_param params_table[] = {
 		     "needs.",
 	  .ref = KF("6"),
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_HARMFUL,
-		  "harmful: no PAWS, disables tcp_tw_reuse, weaker SYN cookies",
+		  "no PAWS, disables tcp_tw_reuse, weaker SYN cookies",
 		  "Without timestamps there is no PAWS, tcp_tw_reuse cannot work, SYN-cookie "
 		  "connections lose SACK/wscale/ECN, and RTT measurement is lost; the uptime leak "
 		  "is gone since random offsets.",
@@ -164,7 +164,7 @@ const struct td_param params_table[] = {
 	  .meaning = "Limit of timewait sockets (TIME_WAIT plus orphaned FIN_WAIT2) per namespace.",
 	  .ref = KF("4"),
 	  RULES({ TD_ROP_BELOW_DEFAULT, 0, TD_SEV_HARMFUL,
-		  "harmful: overflow skips TIME_WAIT and its protection",
+		  "overflow skips TIME_WAIT and its protection",
 		  "Past the limit a closing socket skips TIME_WAIT (TCPTimeWaitOverflow), so old "
 		  "duplicates are accepted and a lost last ACK is answered by RST; FIN_WAIT2 "
 		  "orphans "
@@ -271,7 +271,7 @@ const struct td_param params_table[] = {
 	  .meaning = "SYN retransmissions before connect() gives up.",
 	  .ref = KF("7"),
 	  RULES({ TD_ROP_LT, 3, TD_SEV_HARMFUL,
-		  "harmful as a default: connect() gives up in seconds",
+		  "harmful as a default: connect() gives up within seconds",
 		  "With 2, connect() fails after about 7 s for every application; use TCP_SYNCNT "
 		  "or "
 		  "application timeouts where fast failure is wanted.",

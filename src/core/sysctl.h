@@ -33,7 +33,7 @@ struct td_sysctl_entry {
 	char *path;	    /* relative to /proc/sys */
 	char *value;	    /* trimmed, as written */
 	bool ignore_errors; /* the line started with '-' */
-	bool bad;	    /* an error finding is attached: the line cannot apply */
+	bool bad;	    /* the line cannot apply (an error, or a missing key on a '-' line) */
 };
 
 /* One finding. Every string is owned; key and value may be NULL. */

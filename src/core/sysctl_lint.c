@@ -9,6 +9,7 @@
 #include "core/sysctl.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ static void lint_unknown(struct td_sysctl_set *s, struct td_sysctl_entry *e, int
 				"not in tcpdoctor's knowledge table; did you mean %s?", dym);
 		return;
 	}
-	e->bad = !e->ignore_errors;
+	e->bad = true; /* even when ignored: the key cannot be set */
 	sysctl_finding_add(
 		s, e->file, e->line, e->key, e->value,
 		e->ignore_errors ? TD_SEV_WARN : TD_SEV_ERROR,
@@ -147,7 +148,7 @@ static void lint_known(struct td_sysctl_set *s, struct td_sysctl_entry *e, const
 		env.kver = 0; /* the kernel has it, whatever the table's versions say */
 	params_judge(p, &env, value, v, &n);
 	if (exists == 0 && v[0].sev != TD_SEV_ERROR) {
-		e->bad = !e->ignore_errors;
+		e->bad = true; /* even when ignored: the key cannot be set */
 		sysctl_finding_add(s, e->file, e->line, e->key, e->value,
 				   e->ignore_errors ? TD_SEV_WARN : TD_SEV_ERROR, p->history,
 				   p->ref, "the key does not exist on this kernel");
@@ -157,12 +158,16 @@ static void lint_known(struct td_sysctl_set *s, struct td_sysctl_entry *e, const
 		enum td_sev sev = v[i].sev;
 		if (sev == TD_SEV_OK)
 			continue;
+		if (sev == TD_SEV_ERROR)
+			e->bad = true;
 		if (sev == TD_SEV_ERROR && e->ignore_errors && exists == 0)
 			sev = TD_SEV_WARN;
-		else if (sev == TD_SEV_ERROR)
-			e->bad = true;
+		char ver[48] = "";
+		if (v[i].kv)
+			snprintf(ver, sizeof(ver), " %u.%u: the key does not exist here",
+				 v[i].kv / 1000, v[i].kv % 1000);
 		sysctl_finding_add(s, e->file, e->line, e->key, e->value, sev, v[i].reason,
-				   v[i].ref, "%s%s", v[i].message,
+				   v[i].ref, "%s%s%s", v[i].message, ver,
 				   sev != v[i].sev ? " (ignored: the line starts with '-')" : "");
 	}
 }
@@ -217,8 +222,11 @@ static void lint_duplicates(struct td_sysctl_set *s)
 	for (size_t i = 0; i < s->nent; i++) {
 		struct td_sysctl_entry *e = &s->ent[i], *w = NULL;
 		unsigned over = 0;
+		/* a line the kernel refuses changes nothing: it neither wins nor overrides */
+		if (e->bad)
+			continue;
 		for (size_t j = i + 1; j < s->nent; j++)
-			if (!strcmp(s->ent[j].key, e->key))
+			if (!s->ent[j].bad && !strcmp(s->ent[j].key, e->key))
 				w = &s->ent[j];
 		if (w) {
 			bool same = w->file == e->file;
@@ -232,7 +240,7 @@ static void lint_duplicates(struct td_sysctl_set *s)
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
-			over += !strcmp(s->ent[j].key, e->key);
+			over += !s->ent[j].bad && !strcmp(s->ent[j].key, e->key);
 		s->eff[s->neff++] = (struct td_sysctl_effective){
 			.key = e->key,
 			.value = e->value,
