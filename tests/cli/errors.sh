@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Error paths of the CLI, each with its exact exit code and a message that says what was wrong:
+# bad state names (the message lists the valid ones), unknown options and commands, a missing
+# namespace, and hostile replay files (random bytes, wrong magic, a record cut short at several
+# points, absurd chunk lengths, a corrupt netlink message inside a good chunk). None may crash
+# or trip the sanitizers. Then, as an unprivileged user, `states` must still work on the current
+# namespace and `-N` must say it needs root. Runs without namespaces; the -N-as-nobody checks use
+# a namespace of their own when root can make one.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+trap 'td_cleanup; rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+
+# run ARGS...: runs the binary, leaving $rc, $out (stdout) and $err (stderr).
+run() {
+	"$TD_BIN" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+no_sanitizer() { # label
+	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
+		"$tmp/err"; then
+		ok 1 "$1: no sanitizer report"
+		sed -n '1,15s/^/#   /p' "$tmp/err"
+	else
+		ok 0 "$1: no sanitizer report"
+	fi
+}
+
+# --- usage errors: exit 2 ---
+run sockets --state bogus
+is "$rc" 2 "sockets --state bogus exits 2"
+like "$err" "^tcpdoctor: sockets: unknown state 'bogus'" "the message names the bad state"
+valid=$(grep -o 'valid:.*' <<<"$err" | head -n1)
+for n in established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait \
+	last-ack listen closing connected synchronized bucket big all; do
+	like "$valid" "[ ,]$n([,. ]|\$)" "the message lists '$n'"
+done
+run sockets --state established,nope,listen
+is "$rc" 2 "a bad name inside a list exits 2"
+like "$err" "unknown state 'nope'" "and names exactly the bad item"
+run sockets --state ''
+is "$rc" 2 "an empty state list exits 2"
+
+run states --bogus
+is "$rc" 2 "states --bogus exits 2"
+like "$err" "Try 'tcpdoctor states --help'" "states --bogus points at the command's help"
+# design.md: errors go to stderr as "tcpdoctor: ..."
+like "$err" "^tcpdoctor: " "states --bogus: the error starts with 'tcpdoctor: '"
+run --bogus states
+is "$rc" 2 "--bogus before the command exits 2"
+like "$err" "^tcpdoctor: " "--bogus: the error starts with 'tcpdoctor: '"
+run sockets -x
+is "$rc" 2 "sockets -x exits 2"
+run sockets --sport
+is "$rc" 2 "sockets --sport without a value exits 2"
+run sockets --sport 70000
+is "$rc" 2 "sockets --sport 70000 exits 2"
+run sockets --dport 12x
+is "$rc" 2 "sockets --dport 12x exits 2"
+run --source bogus states
+is "$rc" 2 "--source bogus exits 2"
+like "$err" "expected auto, netlink or procfs" "--source bogus lists the choices"
+run no-such-command
+is "$rc" 2 "an unknown command exits 2"
+like "$err" "unknown command 'no-such-command'" "and names it"
+run states extra-arg
+is "$rc" 2 "an unexpected argument exits 2"
+
+# --- a namespace that does not exist: exit 1 (a failure, not a usage error) ---
+run -N "td-no-such-ns-$$" states
+is "$rc" 1 "-N td-no-such-ns exits 1"
+like "$err" "no network namespace 'td-no-such-ns-$$'" "and names the namespace"
+run -N /nonexistent/ns/net states
+is "$rc" 1 "-N with a missing path exits 1"
+run -N /etc/passwd states
+is "$rc" 1 "-N with a file that is not a namespace exits 1"
+like "$err" "not a network namespace" "and says it is not a namespace"
+
+# --- replay files ---
+run --replay "$tmp/missing.tdrec" states
+is "$rc" 1 "--replay of a missing file exits 1"
+like "$err" "missing\.tdrec" "and names the file"
+
+# A real record of the current namespace (allowed without root) to damage.
+"$TD_BIN" sockets --record "$tmp/good.tdrec" >/dev/null 2>"$tmp/err"
+is "$?" 0 "sockets --record of the current namespace works"
+run --replay "$tmp/good.tdrec" states --json
+is "$rc" 0 "replaying the intact record works"
+
+bad_replay() { # label file
+	run --replay "$2" states --json
+	is "$rc" 1 "$1: exits 1"
+	like "$err" "${2##*/}" "$1: the message names the file"
+	is "$out" "" "$1: no census printed"
+	no_sanitizer "$1"
+}
+head -c 4096 /dev/urandom >"$tmp/random.bin"
+bad_replay "random bytes" "$tmp/random.bin"
+: >"$tmp/empty.bin"
+bad_replay "an empty file" "$tmp/empty.bin"
+{ printf 'TDREC999'; tail -c +9 "$tmp/good.tdrec"; } >"$tmp/wrongmagic.bin"
+bad_replay "a wrong magic" "$tmp/wrongmagic.bin"
+size=$(stat -c %s "$tmp/good.tdrec")
+head -c $((size / 2)) "$tmp/good.tdrec" >"$tmp/half.bin"
+bad_replay "a record cut in half" "$tmp/half.bin"
+head -c 12 "$tmp/good.tdrec" >"$tmp/inheader.bin"
+bad_replay "a record cut inside a chunk header" "$tmp/inheader.bin"
+head -c $((size - 1)) "$tmp/good.tdrec" >"$tmp/lastbyte.bin"
+bad_replay "a record missing its last byte" "$tmp/lastbyte.bin"
+
+# Damage inside well-formed framing: chunk lengths and one netlink message's length.
+python3 - "$tmp/good.tdrec" "$tmp" <<'EOF' || diag "python3 missing: chunk-level damage not made"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out = sys.argv[2]
+chunks, off = [], 8
+while off + 8 <= len(d):
+    t, l = struct.unpack_from("<II", d, off)
+    chunks.append((t, off, l))
+    off += 8 + l
+def put(name, offset, value):
+    b = bytearray(d)
+    struct.pack_into("<I", b, offset, value)
+    open("%s/%s.bin" % (out, name), "wb").write(b)
+put("hugelen", chunks[0][1] + 4, 0xFFFFFFF0)
+put("overlen", chunks[0][1] + 4, chunks[0][2] + 100000)
+nl = [c for c in chunks if c[0] == 3]
+if nl:
+    put("nlhuge", nl[0][1] + 8, 0xFFFF)
+    put("nltiny", nl[0][1] + 8, 4)
+EOF
+for f in hugelen overlen nlhuge nltiny; do
+	[ -f "$tmp/$f.bin" ] || continue
+	bad_replay "damaged record ($f)" "$tmp/$f.bin"
+done
+
+# --- as an unprivileged user ---
+if [ "$(id -u)" -eq 0 ]; then
+	cp "$TD_BIN" "$tmp/tcpdoctor"
+	chmod 755 "$tmp/tcpdoctor"
+	asuser() { setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/tcpdoctor" "$@"; }
+else
+	asuser() { "$TD_BIN" "$@"; }
+fi
+asuser states >"$tmp/out" 2>"$tmp/err"
+is "$?" 0 "states as uid $( [ "$(id -u)" -eq 0 ] && echo 65534 || id -u) on the current namespace exits 0"
+like "$(head -n1 "$tmp/out")" '^State +IPv4 +IPv6 +Total' "and prints the census table"
+asuser states --json >"$tmp/out" 2>"$tmp/err"
+is "$?" 0 "states --json unprivileged exits 0"
+if command -v python3 >/dev/null; then
+	is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(d["states"].values()) == d["total"])' <"$tmp/out" 2>&1)" \
+		True "unprivileged states --json parses and adds up"
+fi
+asuser -N /proc/1/ns/net states >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$(id -u)" -eq 0 ] || [ ! -r /proc/1/ns/net ]; then
+	is "$rc" 1 "-N /proc/1/ns/net unprivileged exits 1"
+	like "$(cat "$tmp/err")" "needs root" "-N /proc/1/ns/net unprivileged says it needs root"
+fi
+if need_root && td_netns_add NS errors; then
+	asuser -N "$NS" states >"$tmp/out" 2>"$tmp/err"
+	is "$?" 1 "-N $NS unprivileged exits 1"
+	like "$(cat "$tmp/err")" "needs root: CAP_SYS_ADMIN" "-N $NS unprivileged says it needs CAP_SYS_ADMIN"
+	like "$(cat "$tmp/err")" "$NS" "and names the namespace"
+else
+	skip "-N NAME unprivileged" "needs root to make a namespace"
+fi
+echo "1..$_tap_n"
