@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor lab [SCENARIO...]`: reproduces the TIME_WAIT / port-exhaustion incident and its
+ * cousins in two network namespaces it creates (fresh ones per scenario, so no scenario
+ * inherits another's TIME_WAIT), measures each remedy side by side, and prints a table, JSON,
+ * and optionally an SVG chart. Everything it makes is removed on normal exit, on error, on
+ * SIGINT/SIGTERM (a flag the workers poll; cleanup happens in the main flow) and, as a last
+ * resort, from an atexit handler.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "core/util.h"
+#include "lab/chart.h"
+#include "lab/env.h"
+#include "lab/scenario.h"
+
+#define DEF_PORTS	1000
+#define DEF_DURATION_MS 5000
+#define DEF_MAX_CONNS	200000
+#define MAX_DURATION_S	60
+
+/* The only mutable file-scope state, both forced by the C interfaces involved: a signal
+ * handler can only reach a global, and an atexit handler takes no argument. */
+static volatile sig_atomic_t lab_stop_flag;
+static struct lab_env *lab_live_env;
+
+static void lab_on_signal(int sig)
+{
+	(void)sig;
+	lab_stop_flag = 1;
+}
+
+static void lab_atexit(void)
+{
+	if (lab_live_env)
+		lab_env_destroy(lab_live_env);
+}
+
+struct lab_opts {
+	struct lab_config cfg;
+	const char *chart;
+	bool rate_set;
+	const struct lab_scenario **sel;
+	size_t nsel;
+};
+
+enum { OPT_DURATION = TD_OPT_CMD_BASE, OPT_PORTS, OPT_RATE, OPT_MAX_CONNS, OPT_CHART, OPT_LIST };
+
+static void usage(void)
+{
+	puts("Usage: tcpdoctor lab [OPTIONS] [SCENARIO...]\n"
+	     "Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
+	     "(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
+	     "remedy side by side. Needs root. Runs every scenario by default.\n\n"
+	     "  --duration S    load time per scenario (default 5)\n"
+	     "  --ports N       client ip_local_port_range size (default 1000)\n"
+	     "  --rate N|max    connections per second (default: ports / 2)\n"
+	     "  --max-conns N   cap on attempts per scenario (default 200000)\n"
+	     "  --chart FILE    write an SVG chart of TIME_WAIT and failures over time\n"
+	     "  --list          list the scenarios\n"
+	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}]}");
+}
+
+static void list_scenarios(void)
+{
+	for (size_t i = 0; i < lab_scenarios_count; i++)
+		printf("%-20s %s\n", lab_scenarios[i].name, lab_scenarios[i].summary);
+}
+
+static int parse_value(struct td_global *g, struct lab_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_DURATION:
+		if (util_parse_seconds(arg, MAX_DURATION_S, &o->cfg.duration_ms))
+			return cmd_usage_err(g, "--duration '%s': expected seconds in (0, %d]", arg,
+					     MAX_DURATION_S);
+		return 0;
+	case OPT_PORTS:
+		if (util_parse_u64(arg, 16, 32768, &v))
+			return cmd_usage_err(g, "--ports '%s': expected 16 to 32768", arg);
+		o->cfg.ports = (unsigned)v;
+		return 0;
+	case OPT_RATE:
+		o->rate_set = true;
+		if (!strcmp(arg, "max")) {
+			o->cfg.rate = 0;
+			return 0;
+		}
+		if (util_parse_u64(arg, 1, 1000000, &v))
+			return cmd_usage_err(g, "--rate '%s': expected 1 to 1000000 or 'max'", arg);
+		o->cfg.rate = (double)v;
+		return 0;
+	case OPT_MAX_CONNS:
+		if (util_parse_u64(arg, 1, 100000000, &v))
+			return cmd_usage_err(g, "--max-conns '%s': expected 1 to 100000000", arg);
+		o->cfg.max_conns = v;
+		return 0;
+	case OPT_CHART:
+		o->chart = arg;
+		return 0;
+	}
+	return cmd_getopt_err(g);
+}
+
+/* Returns 0 to run, -1 when done (help, list), or an exit code. */
+static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opts *o)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "ports", required_argument, NULL, OPT_PORTS },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "chart", required_argument, NULL, OPT_CHART },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if ((r = cmd_global_option(g, c, optarg)) != 0) {
+			if (r < 0)
+				return TD_EXIT_USAGE;
+			continue;
+		}
+		if (c == 'h' || c == OPT_LIST) {
+			c == 'h' ? usage() : list_scenarios();
+			return -1;
+		}
+		if ((r = parse_value(g, o, c, optarg)) != 0)
+			return r;
+	}
+	if (g->netns || g->replay)
+		return cmd_usage_err(g, "-N and --replay do not apply: the lab makes its own "
+					"namespaces");
+	o->sel = xcalloc(lab_scenarios_count, sizeof(*o->sel));
+	for (int i = optind; i < argc; i++) {
+		const struct lab_scenario *sc = lab_scenario_find(argv[i]);
+		if (!sc)
+			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", argv[i]);
+		if (o->nsel < lab_scenarios_count)
+			o->sel[o->nsel++] = sc;
+	}
+	for (size_t i = 0; optind >= argc && i < lab_scenarios_count; i++)
+		o->sel[o->nsel++] = &lab_scenarios[i];
+	if (!o->rate_set)
+		o->cfg.rate = o->cfg.ports / 2.0;
+	cmd_global_finish(g);
+	return 0;
+}
+
+/* Effective CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21), from /proc/self/status. */
+static bool have_caps(void)
+{
+	char *text = NULL, *p;
+	size_t len;
+	bool ok = false;
+
+	if (util_read_file("/proc/self/status", 1 << 16, &text, &len))
+		return geteuid() == 0;
+	p = strstr(text, "\nCapEff:");
+	if (p) {
+		unsigned long long eff = strtoull(p + 8, NULL, 16);
+		ok = (eff >> 12 & 1) && (eff >> 21 & 1);
+	}
+	free(text);
+	return ok;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = lab_on_signal; /* no SA_RESTART: sleeps end early */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* close-wait-leak keeps thousands of sockets open on purpose. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* One scenario in fresh namespaces, removed before returning. */
+static int run_one(const struct lab_config *cfg, const struct lab_scenario *sc,
+		   struct lab_result *res, char *err, size_t errlen)
+{
+	struct lab_env env;
+	int r;
+
+	lab_env_init(&env);
+	lab_live_env = &env;
+	r = lab_env_create(&env, err, errlen);
+	if (!r)
+		r = lab_scenario_run(cfg, sc, &env, res, err, errlen);
+	lab_env_destroy(&env);
+	lab_live_env = NULL;
+	return r;
+}
+
+static void fmt_fail(char *b, size_t n, double s)
+{
+	if (s < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.1f s", s);
+}
+
+static void print_text(const struct lab_opts *o, const struct lab_result *res, size_t n, bool color)
+{
+	const char *b = color ? "\033[1m" : "", *e = color ? "\033[0m" : "";
+
+	printf("%-20s %9s %9s %9s %6s %7s %7s %7s %9s %10s %10s%s\n", "SCENARIO", "ATTEMPTED", "OK",
+	       "NOTAVAIL", "OTHER", "RATE/s", "TW-CLI", "TW-SRV", "1ST-FAIL", "TWRecycled",
+	       "TWOverflow", "");
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_result *r = &res[i];
+		char ff[32];
+		fmt_fail(ff, sizeof(ff), r->first_failure_s);
+		printf("%s%-20s%s %9llu %9llu %9llu %6llu %7.0f %7u %7u %9s %10llu %10llu\n", b,
+		       r->sc->name, e, (unsigned long long)r->attempted,
+		       (unsigned long long)r->succeeded, (unsigned long long)r->eaddrnotavail,
+		       (unsigned long long)(r->eaddrinuse + r->other_errors), r->rate,
+		       r->peak_tw[LAB_CLIENT], r->peak_tw[LAB_SERVER], ff,
+		       (unsigned long long)r->ctr[LAB_CLIENT][LAB_CTR_TW_RECYCLED],
+		       (unsigned long long)r->ctr[LAB_CLIENT][LAB_CTR_TW_OVERFLOW]);
+		printf("  %s\n", r->verdict);
+	}
+	(void)o;
+}
+
+static json_t *counters_json(const struct lab_result *r, enum lab_side side)
+{
+	json_t *c = json_object();
+
+	for (int i = 0; r->have_ctr[side] && i < LAB_CTR_COUNT; i++)
+		json_object_set_new(c, lab_ctr_name((enum lab_ctr)i),
+				    json_integer((json_int_t)r->ctr[side][i]));
+	return c;
+}
+
+static json_t *result_json(const struct lab_result *r)
+{
+	json_t *o = json_object(), *c = json_object();
+
+	json_object_set_new(o, "name", json_string(r->sc->name));
+	json_object_set_new(o, "attempted", json_integer((json_int_t)r->attempted));
+	json_object_set_new(o, "succeeded", json_integer((json_int_t)r->succeeded));
+	json_object_set_new(o, "eaddrnotavail", json_integer((json_int_t)r->eaddrnotavail));
+	json_object_set_new(o, "eaddrinuse", json_integer((json_int_t)r->eaddrinuse));
+	json_object_set_new(o, "other_errors", json_integer((json_int_t)r->other_errors));
+	json_object_set_new(o, "rate", json_real(r->rate));
+	json_object_set_new(o, "elapsed_s", json_real(r->elapsed_s));
+	json_object_set_new(o, "ports", json_integer(r->ports));
+	json_object_set_new(o, "peak_tw_client", json_integer(r->peak_tw[LAB_CLIENT]));
+	json_object_set_new(o, "peak_tw_server", json_integer(r->peak_tw[LAB_SERVER]));
+	json_object_set_new(o, "peak_close_wait_server", json_integer(r->peak_cw[LAB_SERVER]));
+	json_object_set_new(o, "peak_fin_wait2_client", json_integer(r->peak_fw2[LAB_CLIENT]));
+	json_object_set_new(o, "first_failure_s",
+			    r->first_failure_s < 0 ? json_null() : json_real(r->first_failure_s));
+	json_object_set_new(c, "client", counters_json(r, LAB_CLIENT));
+	json_object_set_new(c, "server", counters_json(r, LAB_SERVER));
+	json_object_set_new(o, "counters", c);
+	json_object_set_new(o, "tcp_tw_reuse_delay_ms", json_integer(r->reuse_delay_ms));
+	json_object_set_new(o, "verdict", json_string(r->verdict));
+	return o;
+}
+
+static void print_json(const struct lab_opts *o, const struct lab_result *res, size_t n,
+		       bool interrupted)
+{
+	json_t *root = json_object(), *a = json_array();
+
+	json_object_set_new(root, "ports", json_integer(o->cfg.ports));
+	json_object_set_new(root, "rate", o->cfg.rate > 0 ? json_real(o->cfg.rate) : json_null());
+	json_object_set_new(root, "duration_s", json_real((double)o->cfg.duration_ms / 1000));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, result_json(&res[i]));
+	json_object_set_new(root, "scenarios", a);
+	json_object_set_new(root, "interrupted", json_boolean(interrupted));
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+static int write_chart(struct td_global *g, const char *path, const struct lab_result *res,
+		       size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		cmd_err(g, "cannot write chart '%s': %s", path, strerror(errno));
+		return TD_EXIT_FAIL;
+	}
+	int r = lab_chart_write(f, res, n);
+	if (fclose(f) || r) {
+		cmd_err(g, "cannot write chart '%s': %s", path, strerror(EIO));
+		return TD_EXIT_FAIL;
+	}
+	return TD_EXIT_OK;
+}
+
+static void progress(const struct lab_opts *o, size_t i)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "tcpdoctor: lab: [%zu/%zu] %s (%.1f s)...\n", i + 1, o->nsel,
+		o->sel[i]->name, (double)o->cfg.duration_ms / 1000);
+}
+
+static int run_all(struct td_global *g, struct lab_opts *o)
+{
+	struct lab_result *res = xcalloc(o->nsel, sizeof(*res));
+	char err[768];
+	size_t n = 0;
+	int rc = TD_EXIT_OK;
+
+	for (size_t i = 0; i < o->nsel && !lab_stop_flag; i++) {
+		progress(o, i);
+		int r = run_one(&o->cfg, o->sel[i], &res[n], err, sizeof(err));
+		if (r) {
+			cmd_err(g, "%s: %s", o->sel[i]->name, err);
+			rc = TD_EXIT_FAIL;
+			break;
+		}
+		n++;
+	}
+	if (lab_stop_flag) {
+		cmd_err(g, "interrupted; every lab namespace was removed");
+		rc = TD_EXIT_FAIL;
+	}
+	if (g->json)
+		print_json(o, res, n, lab_stop_flag != 0);
+	else if (n)
+		print_text(o, res, n, g->color);
+	if (o->chart && n && write_chart(g, o->chart, res, n))
+		rc = TD_EXIT_FAIL;
+	for (size_t i = 0; i < n; i++)
+		lab_result_clear(&res[i]);
+	free(res);
+	return rc;
+}
+
+int cmd_lab_main(int argc, char **argv, struct td_global *g)
+{
+	struct lab_opts o = { .cfg = { .ports = DEF_PORTS,
+				       .duration_ms = DEF_DURATION_MS,
+				       .max_conns = DEF_MAX_CONNS,
+				       .stop = &lab_stop_flag } };
+	int r = parse_args(argc, argv, g, &o);
+
+	if (r) {
+		free(o.sel);
+		return r < 0 ? TD_EXIT_OK : r;
+	}
+	if (!have_caps()) {
+		cmd_err(g, "lab needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create network "
+			   "namespaces");
+		free(o.sel);
+		return TD_EXIT_FAIL;
+	}
+	install_signals();
+	atexit(lab_atexit);
+	raise_nofile();
+	r = run_all(g, &o);
+	free(o.sel);
+	return r;
+}
