@@ -23,6 +23,7 @@ static const struct td_cmd commands[] = {
 	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
+	{ "lab", cmd_lab_main, "Reproduce port exhaustion in private namespaces; measure each remedy" },
 };
 
 static void usage(FILE *f)

@@ -80,5 +80,6 @@ int cmd_states_main(int argc, char **argv, struct td_global *g);
 int cmd_sockets_main(int argc, char **argv, struct td_global *g);
 int cmd_counters_main(int argc, char **argv, struct td_global *g);
 int cmd_sysctl_main(int argc, char **argv, struct td_global *g);
+int cmd_lab_main(int argc, char **argv, struct td_global *g);
 
 #endif
