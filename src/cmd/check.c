@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor check`: a Nagios/Icinga plugin on the same model and rules as doctor. Thresholds
+ * per state and per finding metric (--warn time_wait=20000 --crit close_wait=500,
+ * --crit port_usage=95), one status line with perfdata as the plugin guidelines ask, exit
+ * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad command line).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/model.h"
+#include "core/rules.h"
+#include "core/util.h"
+#include "render/findings.h"
+
+static void usage(void)
+{
+	struct td_limits lim;
+
+	rules_limits_default(&lim);
+	puts("Usage: tcpdoctor [-N NS|all] check [-w NAME=N]... [-c NAME=N]... [-i S] [-v]\n"
+	     "Nagios/Icinga plugin: one status line with perfdata; exit 0 OK, 1 WARNING,\n"
+	     "2 CRITICAL, 3 UNKNOWN. Thresholds (value >= N; exhaust_s: value <= N):");
+	for (int i = 0; i < TD_LIM_COUNT; i++) {
+		char w[24] = "-", c[24] = "-";
+		if (lim.l[i].warn > 0)
+			snprintf(w, sizeof(w), "%g", lim.l[i].warn);
+		if (lim.l[i].crit > 0)
+			snprintf(c, sizeof(c), "%g", lim.l[i].crit);
+		printf("  %-18s warn %-6s crit %-6s %s\n", lim.l[i].name, w, c, lim.l[i].help);
+	}
+	puts("  -i, --interval S   counters interval (default 1; 0: totals)\n"
+	     "  -v, --verbose      one more line per further finding");
+}
+
+static int set_limit(const struct td_global *g, struct td_limits *lim, const char *arg, bool crit)
+{
+	const char *eq = strchr(arg, '=');
+	char name[40];
+	uint64_t v;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(name) || eq == arg) {
+		cmd_usage_err(g, "%s '%s': expected NAME=NUMBER", crit ? "--crit" : "--warn", arg);
+		return TD_EXIT_UNKNOWN;
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	struct td_limit *l = rules_limit_find(lim, name);
+	if (!l) {
+		cmd_usage_err(g, "unknown threshold '%s' (see tcpdoctor check --help)", name);
+		return TD_EXIT_UNKNOWN;
+	}
+	if (util_parse_u64(eq + 1, 0, 100000000, &v)) {
+		cmd_usage_err(g, "%s '%s': the threshold must be a whole number, 0 to 100000000",
+			      crit ? "--crit" : "--warn", arg);
+		return TD_EXIT_UNKNOWN;
+	}
+	if (crit)
+		l->crit = (double)v;
+	else
+		l->warn = (double)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
+		      struct td_limits *lim, bool *verbose)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "warn", required_argument, NULL, 'w' },
+		{ "crit", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "w:c:i:v", opts, NULL)) != -1) {
+		if ((r = cmd_global_option(g, c, optarg)) < 0)
+			return TD_EXIT_UNKNOWN;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			usage();
+			return -1;
+		} else if (c == 'w' || c == 'c') {
+			if ((r = set_limit(g, lim, optarg, c == 'c')))
+				return r;
+		} else if (c == 'i') {
+			if ((r = doctor_parse_interval(g, optarg, &mo->interval_ms)))
+				return r;
+		} else if (c == 'v') {
+			*verbose = true;
+		} else {
+			cmd_getopt_err(g);
+			return TD_EXIT_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+		return TD_EXIT_UNKNOWN;
+	}
+	cmd_global_finish(g);
+	return 0;
+}
+
+int cmd_check_main(int argc, char **argv, struct td_global *g)
+{
+	struct td_model_opts mo = { .interval_ms = 1000 };
+	struct td_limits lim;
+	struct td_model *m = NULL;
+	struct td_findings fs;
+	bool verbose = false;
+	int r;
+
+	rules_limits_default(&lim);
+	if ((r = parse_args(argc, argv, g, &mo, &lim, &verbose)))
+		return r < 0 ? TD_EXIT_OK : r;
+	cmd_source_opts(g, &mo.src);
+	if ((r = doctor_collect(g, &mo, &lim, &m, &fs))) {
+		printf("TCPDOCTOR UNKNOWN - could not read the socket tables\n");
+		return TD_EXIT_UNKNOWN;
+	}
+	r = doctor_exit(&fs);
+	render_nagios(stdout, m, &fs, &lim, r, verbose);
+	rules_findings_free(&fs);
+	model_free(m);
+	return r;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor doctor`: the whole-host diagnosis, and the command run when none is named. Collects
+ * the model (sockets, owners, counters over --interval, sysctls), runs the rules and prints the
+ * findings worst first, each with its numbers, cause and remedies. Exit status follows Nagios:
+ * 0 nothing above info, 1 warning, 2 critical, 3 unknown (could not look, or a bad command line).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "core/model.h"
+#include "core/rules.h"
+#include "core/util.h"
+#include "render/findings.h"
+
+enum { OPT_INTERVAL = TD_OPT_CMD_BASE, OPT_NO_OWNERS };
+
+int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *ms)
+{
+	uint64_t v;
+
+	if (!strcmp(arg, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	if (util_parse_seconds(arg, 60, &v)) {
+		cmd_usage_err(g, "--interval '%s': expected seconds, 0 to 60 (e.g. 1 or 0.5)", arg);
+		return TD_EXIT_UNKNOWN;
+	}
+	*ms = (unsigned)v;
+	return 0;
+}
+
+int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
+		   struct td_model **m, struct td_findings *fs)
+{
+	char err[TD_ERRMSG_LEN];
+	int r = model_collect(mo, m, err);
+
+	if (r) {
+		cmd_err(g, "%s", *err ? err : strerror(-r));
+		return TD_EXIT_UNKNOWN;
+	}
+	memset(fs, 0, sizeof(*fs));
+	rules_evaluate(*m, lim, fs);
+	return 0;
+}
+
+int doctor_exit(const struct td_findings *fs)
+{
+	enum td_fsev w = rules_worst(fs);
+
+	return w == TD_F_CRITICAL ? 2 : w == TD_F_WARNING ? 1 : 0;
+}
+
+static void usage(void)
+{
+	puts("Usage: tcpdoctor [-N NS|all] [doctor] [--interval S] [--json] [-v]\n"
+	     "Diagnoses the host: port exhaustion, TIME_WAIT storms, CLOSE_WAIT leaks, full "
+	     "accept\n"
+	     "queues, SYN floods, orphans, TIME_WAIT bucket overflow and harmful sysctls, each "
+	     "with\n"
+	     "its numbers, its cause and what to do (application fixes first).\n\n"
+	     "  -i, --interval S   watch the kernel counters for S seconds (default 1; 0: totals)\n"
+	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n"
+	     "  -v, --verbose      show every info finding\n"
+	     "      --json         {\"status\", \"exit\", \"netns\": [...], \"findings\": "
+	     "[{\"id\",\n"
+	     "                     \"severity\", \"title\", \"evidence\", \"remedies\", ...}]}\n"
+	     "Exit status: 0 OK, 1 warning, 2 critical, 3 unknown.");
+}
+
+static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
+		      bool *verbose)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "interval", required_argument, NULL, 'i' },
+		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "i:v", opts, NULL)) != -1) {
+		if ((r = cmd_global_option(g, c, optarg)) < 0)
+			return TD_EXIT_UNKNOWN;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			return -1;
+		case 'i':
+			if ((r = doctor_parse_interval(g, optarg, &mo->interval_ms)))
+				return r;
+			break;
+		case OPT_NO_OWNERS:
+			mo->no_owners = true;
+			break;
+		case 'v':
+			*verbose = true;
+			break;
+		default:
+			cmd_getopt_err(g);
+			return TD_EXIT_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+		return TD_EXIT_UNKNOWN;
+	}
+	cmd_global_finish(g);
+	return 0;
+}
+
+int cmd_doctor_main(int argc, char **argv, struct td_global *g)
+{
+	struct td_model_opts mo = { .interval_ms = 1000 };
+	struct td_limits lim;
+	struct td_model *m = NULL;
+	struct td_findings fs;
+	bool verbose = false;
+	int r = parse_args(argc, argv, g, &mo, &verbose);
+
+	if (r)
+		return r < 0 ? TD_EXIT_OK : r;
+	cmd_source_opts(g, &mo.src);
+	rules_limits_default(&lim);
+	if ((r = doctor_collect(g, &mo, &lim, &m, &fs)))
+		return r;
+	r = doctor_exit(&fs);
+	if (g->json) {
+		json_t *o = render_findings_json(m, &fs, r);
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		render_findings_text(stdout, m, &fs, g->color, verbose);
+	}
+	rules_findings_free(&fs);
+	model_free(m);
+	return r;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The diagnosis model: everything `doctor` and `check` reason about, gathered per network
+ * namespace in one streaming pass over the sockets (census, listeners and their queues, the
+ * ephemeral-port table, TIME_WAIT split by side, FIN_WAIT2 orphans, CLOSE_WAIT by owning
+ * process), plus the kernel counters taken twice an interval apart and the sysctl values with
+ * their verdicts. The rules (rules.h) read it; nothing here judges.
+ *
+ * Not thread-safe (entering namespaces changes the calling thread's namespace, restored before
+ * model_collect returns).
+ */
+#ifndef TD_MODEL_H
+#define TD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/aggregate.h"
+#include "core/owners.h"
+#include "core/params.h"
+#include "core/source.h"
+
+struct td_counters;
+struct td_ports;
+struct td_port_dest;
+
+struct td_listener {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t accept_q; /* connections waiting for accept() */
+	uint32_t backlog;  /* the accept queue holds backlog + 1 */
+	uint32_t syn_recv; /* request sockets to this port (all of its listeners) */
+	pid_t pid;	   /* holder, 0 unknown */
+	char comm[16];
+};
+
+#define TD_CW_PEERS 3
+
+struct td_cw_peer {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t n;
+};
+
+/* CLOSE_WAIT held by one process: the peer closed, the program never did. */
+struct td_cw_proc {
+	pid_t pid; /* 0: sockets no process could be found for */
+	char comm[16];
+	uint32_t n;
+	uint64_t unread;		      /* bytes waiting in their receive queues */
+	struct td_cw_peer peers[TD_CW_PEERS]; /* the first peers seen, with counts */
+	uint32_t other_peers;		      /* sockets to peers beyond those */
+};
+
+/* A sysctl's value in a namespace and the knowledge table's verdict on it. */
+struct td_sysctl_val {
+	const struct td_param *param;
+	char value[128];
+	enum td_sev sev; /* worst verdict */
+	struct td_verdict v[PARAMS_VERDICTS_MAX];
+	size_t nv;
+};
+
+struct td_ns_model {
+	char *name;
+	enum td_source_kind used;
+	bool interrupted;
+	struct td_census census;
+	struct td_listener *lis;
+	size_t nlis, caplis;
+	struct td_ports *ports;
+	struct td_port_dest *dests; /* by risk, after model_collect */
+	size_t ndests;
+	uint64_t tw_server; /* TIME_WAIT on a listening port: the server closed first */
+	uint64_t tw_client; /* TIME_WAIT on an ephemeral port: the client closed first */
+	uint64_t tw_other;
+	uint16_t tw_top_port; /* the listening port with the most TIME_WAIT */
+	uint64_t tw_top_port_n;
+	uint64_t fw2_orphans; /* FIN_WAIT2 that no process holds: timewait substate */
+	struct td_cw_proc *cw;
+	size_t ncw, capcw;
+	char *meta; /* "key=value\n" sysctls as the source read them */
+	struct td_sysctl_val *sys;
+	size_t nsys;
+	struct td_counters *c0, *c1; /* NULL when unavailable (replay, no /proc) */
+	double interval_s;	     /* between c0 and c1 */
+	/* private to model.c while collecting */
+	uint32_t *tw_by_port, *syn_by_port;
+};
+
+struct td_model {
+	struct td_ns_model *ns;
+	size_t n;
+	bool replay;
+	bool have_owners;
+	struct td_owners_stats ost;
+	uint64_t max_orphans; /* host-wide tcp_max_orphans, 0 unknown */
+	uint64_t orphans;     /* host-wide sockstat orphan, from the first namespace */
+	struct td_kenv env;
+};
+
+struct td_model_opts {
+	struct td_source_opts src;
+	unsigned interval_ms; /* between the two counter snapshots; 0: one snapshot */
+	bool no_owners;	      /* skip the /proc scan */
+};
+
+/* Collects the model. Returns 0 and *out (free with model_free), or the -errno of source_run
+ * with errbuf (TD_ERRMSG_LEN) explaining. */
+int model_collect(const struct td_model_opts *o, struct td_model **out, char *errbuf);
+void model_free(struct td_model *m);
+
+/* Delta of a TcpExt/Tcp counter between the two snapshots, or its absolute value (*absolute
+ * set) when there is only one. Returns -ENOENT when unknown. */
+int model_counter(const struct td_ns_model *ns, const char *section, const char *name,
+		  uint64_t *value, bool *absolute);
+/* A sockstat gauge ("orphan", "tw") from the latest snapshot; -ENOENT when unknown. */
+int model_gauge(const struct td_ns_model *ns, const char *name, uint64_t *value);
+/* A sysctl value from the namespace's meta or live read, as an integer; -ENOENT/-EINVAL. */
+int model_sysctl_int(const struct td_ns_model *ns, const char *key, int64_t *out);
+
+#endif

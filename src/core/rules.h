@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Findings: what is wrong, with a stable id, a severity, evidence as numbers, the cause in words
+ * that agree with kernel-facts.md, and remedies ordered application-first. rules_evaluate()
+ * reads a model (model.h) and thresholds; nothing here touches the kernel or prints.
+ */
+#ifndef TD_RULES_H
+#define TD_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct td_model;
+
+enum td_fsev {
+	TD_F_OK = 0,
+	TD_F_INFO,
+	TD_F_WARNING,
+	TD_F_CRITICAL,
+};
+
+#define TD_EVIDENCE_MAX 8
+#define TD_REMEDIES_MAX 8
+
+struct td_evidence {
+	const char *key; /* static: "in_use", "close_rate_per_s" */
+	double value;
+	const char *unit; /* static: "sockets", "ports", "%", "/s", "s", "bytes", "" */
+};
+
+struct td_finding {
+	const char *id; /* static, stable: "port-exhaustion", "close-wait-leak", ... */
+	enum td_fsev sev;
+	char *netns;   /* namespace name ("" for the current one) */
+	char *subject; /* what it is about: a destination, a process, a listener, a key */
+	char *title;   /* one line */
+	char *cause;   /* one or two sentences */
+	struct td_evidence ev[TD_EVIDENCE_MAX];
+	size_t nev;
+	char *remedies[TD_REMEDIES_MAX]; /* application fixes first, then sysctls */
+	size_t nrem;
+	const char *ref; /* static: "kernel-facts §5" */
+};
+
+struct td_findings {
+	struct td_finding *v;
+	size_t n, cap;
+};
+
+/* A threshold pair on one metric; a value >= crit is critical, >= warn a warning. */
+struct td_limit {
+	const char *name; /* as given to check --warn NAME=N */
+	const char *help;
+	double warn, crit;
+};
+
+/* Every threshold the rules use, by name (state names count sockets in that state). */
+enum td_limit_id {
+	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use */
+	TD_LIM_EXHAUST_S,      /* seconds to exhaustion: smaller is worse */
+	TD_LIM_TW_DEST,	       /* client TIME_WAIT to one destination */
+	TD_LIM_TW_SERVER,      /* server-side TIME_WAIT (info only) */
+	TD_LIM_CW_PROC,	       /* CLOSE_WAIT held by one process */
+	TD_LIM_ACCEPT_Q,       /* % of a listener's accept queue in use */
+	TD_LIM_ORPHANS,	       /* % of tcp_max_orphans */
+	TD_LIM_FW2_ORPHANS,    /* FIN_WAIT2 orphans */
+	TD_LIM_TW_BUCKETS,     /* % of tcp_max_tw_buckets */
+	TD_LIM_STATE_FIRST,    /* then one per TCP state, off (0) by default */
+	TD_LIM_COUNT = TD_LIM_STATE_FIRST + 11,
+};
+
+struct td_limits {
+	struct td_limit l[TD_LIM_COUNT];
+};
+
+/* The defaults doctor uses. Can't fail. */
+void rules_limits_default(struct td_limits *lim);
+/* Finds a limit by name ("port_usage", "time_wait", "close-wait"...). NULL if none. */
+struct td_limit *rules_limit_find(struct td_limits *lim, const char *name);
+
+/* Evaluates every rule on m. Appends to out (which the caller zero-initialises and frees with
+ * rules_findings_free), sorted by severity (worst first), then by namespace and id. Can't fail. */
+void rules_evaluate(const struct td_model *m, const struct td_limits *lim, struct td_findings *out);
+
+/* The worst severity (TD_F_OK when empty). */
+enum td_fsev rules_worst(const struct td_findings *f);
+/* "ok", "info", "warning", "critical". */
+const char *rules_sev_name(enum td_fsev s);
+void rules_findings_free(struct td_findings *f);
+
+/* For the rule files: a new finding in f (zeroed but for id, sev, netns), and builders. */
+struct td_finding *rules_add(struct td_findings *f, const char *id, enum td_fsev sev,
+			     const char *netns, const char *ref);
+void rules_subject(struct td_finding *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void rules_title(struct td_finding *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rules_cause(struct td_finding *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rules_remedy(struct td_finding *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rules_ev(struct td_finding *x, const char *key, double value, const char *unit);
+/* The severity a value earns against a limit (higher is worse). */
+enum td_fsev rules_grade(const struct td_limit *l, double value);
+
+/* The rule groups (rules_sockets.c, rules_kernel.c). */
+struct td_ns_model;
+void rules_sockets(const struct td_model *m, const struct td_ns_model *ns,
+		   const struct td_limits *lim, struct td_findings *out);
+void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,
+		  const struct td_limits *lim, struct td_findings *out);
+
+#endif

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Findings rendering. The text report is for a person at 3 a.m.: worst first, a title that says
+ * what and where, numbers, why in one or two sentences, and what to do, application fixes first.
+ * Long lines are wrapped to the terminal width (100 when not a terminal).
+ */
+#include "render/findings.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/model.h"
+#include "core/ports.h"
+#include "render/census.h"
+#include "render/table.h"
+
+static const char *sev_color(enum td_fsev s)
+{
+	switch (s) {
+	case TD_F_CRITICAL:
+		return "\033[1;31m";
+	case TD_F_WARNING:
+		return "\033[1;33m";
+	case TD_F_INFO:
+		return "\033[36m";
+	default:
+		return "\033[32m";
+	}
+}
+
+static int term_width(void)
+{
+	struct winsize w;
+
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) && w.ws_col >= 40)
+		return w.ws_col > 120 ? 120 : w.ws_col;
+	return 100;
+}
+
+/* Prints text wrapped at width, the first line after `first` (already printed, of length
+ * used), the following ones indented by indent spaces. */
+static void wrap(FILE *f, const char *text, int used, int indent, int width)
+{
+	const char *p = text;
+	int col = used;
+
+	while (*p) {
+		size_t wl = strcspn(p, " ");
+		if (col > indent && col + 1 + (int)wl > width) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, wl, f);
+		col += (int)wl;
+		p += wl;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+static void num(char *b, size_t l, double v)
+{
+	if (v == floor(v) && fabs(v) < 1e15)
+		table_num((unsigned long long)fabs(v), b, l);
+	else
+		snprintf(b, l, "%.1f", v);
+}
+
+static void evidence_line(FILE *f, const struct td_finding *x, int width)
+{
+	char line[1024], n[32];
+	size_t o = 0;
+
+	for (size_t i = 0; i < x->nev && o < sizeof(line); i++) {
+		const struct td_evidence *e = &x->ev[i];
+		num(n, sizeof(n), e->value);
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %s%s%s", i ? " · " : "",
+				      e->key, n, *e->unit && *e->unit != '%' && *e->unit != '/' ? " " : "",
+				      e->unit);
+	}
+	fputs("  numbers: ", f);
+	wrap(f, line, 11, 11, width);
+}
+
+static void print_finding(FILE *f, const struct td_finding *x, bool color, int width, bool multi_ns)
+{
+	char head[64];
+	int n = snprintf(head, sizeof(head), "%-8s ", rules_sev_name(x->sev));
+
+	for (char *p = head; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	fprintf(f, "%s%s%s", color ? sev_color(x->sev) : "", head, color ? "\033[0m" : "");
+	char title[600];
+	snprintf(title, sizeof(title), "%s%s%s%s", x->title ? x->title : x->id,
+		 multi_ns ? " [netns " : "", multi_ns ? (*x->netns ? x->netns : "current") : "",
+		 multi_ns ? "]" : "");
+	wrap(f, title, n, n, width);
+	if (x->sev == TD_F_INFO && !x->nrem) {
+		if (x->cause) {
+			fputs("  why: ", f);
+			wrap(f, x->cause, 7, 7, width);
+		}
+		return;
+	}
+	if (x->nev)
+		evidence_line(f, x, width);
+	if (x->cause) {
+		fputs("  why: ", f);
+		wrap(f, x->cause, 7, 7, width);
+	}
+	for (size_t i = 0; i < x->nrem; i++) {
+		char pre[16];
+		int k = snprintf(pre, sizeof(pre), "  %s %zu. ", i ? "   " : "fix", i + 1);
+		fputs(pre, f);
+		wrap(f, x->remedies[i], k, k, width);
+	}
+	if (x->ref)
+		fprintf(f, "  ref: %s, id %s\n", x->ref, x->id);
+}
+
+static void header(FILE *f, const struct td_model *m, bool color)
+{
+	struct td_census all = { 0 };
+	char b[32];
+
+	for (size_t i = 0; i < m->n; i++)
+		census_merge(&all, &m->ns[i].census);
+	fprintf(f, "%stcpdoctor%s: %s sockets", color ? "\033[1m" : "", color ? "\033[0m" : "",
+		table_num(census_state_total(&all, TD_SS_COUNT), b, sizeof(b)));
+	if (m->n > 1)
+		fprintf(f, " in %zu namespaces", m->n);
+	const char *sep = " (";
+	for (unsigned s = 1; s < TD_SS_COUNT; s++) {
+		uint64_t n = census_state_total(&all, s);
+		if (!n)
+			continue;
+		fprintf(f, "%s%s %s", sep, sock_state_name(s), table_num(n, b, sizeof(b)));
+		sep = ", ";
+	}
+	fputs(*sep == ',' ? ")" : "", f);
+	if (m->n && m->ns[0].interval_s > 0)
+		fprintf(f, "; counters over %.1f s", m->ns[0].interval_s);
+	else if (m->replay)
+		fputs("; replayed, no counters", f);
+	fputs("\n\n", f);
+}
+
+void render_findings_text(FILE *f, const struct td_model *m, const struct td_findings *fs,
+			  bool color, bool verbose)
+{
+	int width = term_width();
+	size_t cnt[4] = { 0 };
+
+	header(f, m, color);
+	for (size_t i = 0; i < fs->n; i++) {
+		cnt[fs->v[i].sev]++;
+		if (fs->v[i].sev == TD_F_INFO && !verbose && i >= 12)
+			continue;
+		print_finding(f, &fs->v[i], color, width, m->n > 1);
+		fputc('\n', f);
+	}
+	enum td_fsev w = rules_worst(fs);
+	if (w <= TD_F_INFO)
+		fprintf(f, "%sOK%s: nothing wrong found", color ? sev_color(TD_F_OK) : "",
+			color ? "\033[0m" : "");
+	else
+		fprintf(f, "%s%s%s", color ? sev_color(w) : "",
+			w == TD_F_CRITICAL ? "CRITICAL" : "WARNING", color ? "\033[0m" : "");
+	fprintf(f, ": %zu critical, %zu warning%s, %zu info\n", cnt[TD_F_CRITICAL],
+		cnt[TD_F_WARNING], cnt[TD_F_WARNING] == 1 ? "" : "s", cnt[TD_F_INFO]);
+}
+
+static json_t *finding_json(const struct td_finding *x)
+{
+	json_t *o = json_object(), *ev = json_object(), *un = json_object(), *rem = json_array();
+
+	json_object_set_new(o, "id", json_string(x->id));
+	json_object_set_new(o, "severity", json_string(rules_sev_name(x->sev)));
+	json_object_set_new(o, "netns", json_string(x->netns));
+	json_object_set_new(o, "subject", x->subject ? json_string(x->subject) : json_null());
+	json_object_set_new(o, "title", json_string(x->title ? x->title : x->id));
+	json_object_set_new(o, "cause", x->cause ? json_string(x->cause) : json_null());
+	for (size_t i = 0; i < x->nev; i++) {
+		const struct td_evidence *e = &x->ev[i];
+		json_object_set_new(ev, e->key,
+				    e->value == floor(e->value) && fabs(e->value) < 9e15
+					    ? json_integer((json_int_t)e->value)
+					    : json_real(e->value));
+		json_object_set_new(un, e->key, json_string(e->unit));
+	}
+	json_object_set_new(o, "evidence", ev);
+	json_object_set_new(o, "units", un);
+	for (size_t i = 0; i < x->nrem; i++)
+		json_array_append_new(rem, json_string(x->remedies[i]));
+	json_object_set_new(o, "remedies", rem);
+	json_object_set_new(o, "ref", x->ref ? json_string(x->ref) : json_null());
+	return o;
+}
+
+json_t *render_findings_json(const struct td_model *m, const struct td_findings *fs, int exit_code)
+{
+	json_t *o = json_object(), *ns = json_array(), *arr = json_array();
+	static const char *const status[] = { "ok", "warning", "critical", "unknown" };
+
+	json_object_set_new(o, "status", json_string(status[exit_code & 3]));
+	json_object_set_new(o, "exit", json_integer(exit_code));
+	for (size_t i = 0; i < m->n; i++) {
+		json_t *n = render_census_json(&m->ns[i].census);
+		json_object_set_new(n, "name", json_string(m->ns[i].name));
+		json_object_set_new(n, "interval_s", json_real(m->ns[i].interval_s));
+		json_array_append_new(ns, n);
+	}
+	json_object_set_new(o, "netns", ns);
+	for (size_t i = 0; i < fs->n; i++)
+		json_array_append_new(arr, finding_json(&fs->v[i]));
+	json_object_set_new(o, "findings", arr);
+	return o;
+}
+
+static void perf_threshold(FILE *f, double v)
+{
+	if (v > 0)
+		fprintf(f, "%.0f", v);
+}
+
+void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *fs,
+		   const struct td_limits *lim, int status, bool verbose)
+{
+	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct td_census all = { 0 };
+	size_t shown = 0, counted = 0;
+	char low[32];
+
+	for (size_t i = 0; i < m->n; i++)
+		census_merge(&all, &m->ns[i].census);
+	fprintf(f, "TCPDOCTOR %s - ", word[status & 3]);
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->v[i].sev < TD_F_WARNING)
+			continue;
+		if (!counted++)
+			fputs(fs->v[i].title ? fs->v[i].title : fs->v[i].id, f);
+	}
+	if (counted > 1)
+		fprintf(f, "; %zu more", counted - 1);
+	if (!counted)
+		fprintf(f, "%llu sockets, nothing wrong found",
+			(unsigned long long)census_state_total(&all, TD_SS_COUNT));
+	fputs(" |", f);
+	/* perfdata: 'label'=value[UOM];warn;crit;min;max (plugin guidelines) */
+	for (unsigned s = 1; s < TD_SS_COUNT; s++) {
+		const struct td_limit *l = &lim->l[TD_LIM_STATE_FIRST + s - 1];
+		snprintf(low, sizeof(low), "%s", l->name);
+		fprintf(f, " '%s'=%llu;", low, (unsigned long long)census_state_total(&all, s));
+		perf_threshold(f, l->warn);
+		fputc(';', f);
+		perf_threshold(f, l->crit);
+		fputs(";0;", f);
+	}
+	double worst = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = 0; j < m->ns[i].ndests; j++) {
+			const struct td_port_dest *d = &m->ns[i].dests[j];
+			double u = d->capacity ? 100.0 * d->in_use / d->capacity : 0;
+			worst = u > worst ? u : worst;
+		}
+	fprintf(f, " 'port_usage'=%.1f%%;", worst);
+	perf_threshold(f, lim->l[TD_LIM_PORT_USAGE].warn);
+	fputc(';', f);
+	perf_threshold(f, lim->l[TD_LIM_PORT_USAGE].crit);
+	fputs(";0;100\n", f);
+	if (!verbose)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->v[i].sev < TD_F_WARNING || !shown++)
+			continue;
+		fprintf(f, "%s: %s\n", rules_sev_name(fs->v[i].sev),
+			fs->v[i].title ? fs->v[i].title : fs->v[i].id);
+	}
+}
