@@ -15,15 +15,18 @@
 #define TD_VERSION "0.1.0"
 #endif
 
-/* The command run when none is named. doctor takes this place once it exists. */
-#define TD_DEFAULT_CMD "states"
+/* The command run when none is named. */
+#define TD_DEFAULT_CMD "doctor"
 
 static const struct td_cmd commands[] = {
+	{ "doctor", cmd_doctor_main, "Diagnose the host: findings, evidence, causes, remedies" },
+	{ "check", cmd_check_main, "Nagios/Icinga plugin: thresholds, status line, perfdata" },
 	{ "states", cmd_states_main, "Census of TCP sockets by state, IPv4, IPv6 and total" },
 	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
-	{ "lab", cmd_lab_main, "Reproduce port exhaustion in private namespaces; measure each remedy" },
+	{ "lab", cmd_lab_main,
+	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
 };
 
 static void usage(FILE *f)

@@ -14,8 +14,9 @@
 
 enum td_exit {
 	TD_EXIT_OK = 0,
-	TD_EXIT_FAIL = 1,  /* could not do the job: kernel, file or permission error */
-	TD_EXIT_USAGE = 2, /* bad command line */
+	TD_EXIT_FAIL = 1,    /* could not do the job: kernel, file or permission error */
+	TD_EXIT_USAGE = 2,   /* bad command line */
+	TD_EXIT_UNKNOWN = 3, /* doctor and check: Nagios UNKNOWN, also for a bad command line */
 };
 
 struct td_global {
@@ -75,7 +76,21 @@ int cmd_getopt_err(const struct td_global *g);
 /* Prints the source's failure for a command and returns the exit code to use. */
 int cmd_source_err(const struct td_global *g, int err, const char *msg);
 
+/* doctor.c, shared with check.c: strict --interval parsing (seconds, "0" allowed), collecting
+ * the model and evaluating the rules (returns 0 or TD_EXIT_UNKNOWN after printing why), and the
+ * exit status of a set of findings. */
+struct td_model;
+struct td_model_opts;
+struct td_limits;
+struct td_findings;
+int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *ms);
+int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
+		   struct td_model **m, struct td_findings *fs);
+int doctor_exit(const struct td_findings *fs);
+
 /* Commands */
+int cmd_doctor_main(int argc, char **argv, struct td_global *g);
+int cmd_check_main(int argc, char **argv, struct td_global *g);
 int cmd_states_main(int argc, char **argv, struct td_global *g);
 int cmd_sockets_main(int argc, char **argv, struct td_global *g);
 int cmd_counters_main(int argc, char **argv, struct td_global *g);
