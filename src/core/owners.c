@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one pass over /proc that maps socket inodes to processes. Cost is dominated by the kernel:
+ * one getdents64 batch per directory and one readlinkat per fd, each resolved relative to an
+ * open directory fd so no path is walked from the root; everything that is not "socket:[N]" is
+ * dropped after an 8-byte compare. comm and uid are read only for processes that hold a socket.
+ */
+#include "core/owners.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/hashmap.h"
+#include "core/util.h"
+
+/* Value of the inode table. */
+struct owner_ent {
+	uint32_t first;	   /* index into procs of the first holder */
+	uint32_t last;	   /* last holder seen: dup()ed fds in one process count once */
+	uint32_t nholders; /* distinct processes */
+};
+
+struct td_owners {
+	struct td_hashmap *inodes; /* uint64_t inode -> struct owner_ent */
+	struct td_owner_proc *procs;
+	size_t nprocs, cap;
+};
+
+/* Scan state for one pass. */
+struct scan {
+	struct td_owners *o;
+	struct td_owners_stats *st;
+	int procfd;
+	char *buf; /* getdents64 buffer */
+	size_t buflen;
+	long cur; /* index of the current process in procs, -1 until it shows a socket */
+};
+
+#define DENTS_BUF (64 * 1024)
+
+static bool all_digits(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (s[n] < '0' || s[n] > '9' || n >= max)
+			return false;
+	return n > 0;
+}
+
+/* Parses the inode out of a link target "socket:[12345]" of length n; 0 if it is not one. */
+static uint64_t socket_inode(const char *t, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n < 10 || memcmp(t, "socket:[", 8) || t[n - 1] != ']')
+		return 0;
+	for (size_t i = 8; i < n - 1; i++) {
+		if (t[i] < '0' || t[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(t[i] - '0');
+	}
+	return v;
+}
+
+static void read_comm(int procfd, pid_t pid, char comm[16])
+{
+	char path[32];
+	int fd;
+	ssize_t n = -1;
+
+	snprintf(path, sizeof(path), "%d/comm", (int)pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, 15);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	comm[n] = '\0';
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+}
+
+static void add_socket(struct scan *s, pid_t pid, uint64_t inode)
+{
+	struct td_owners *o = s->o;
+	bool added;
+
+	if (s->cur < 0) {
+		if (o->nprocs == o->cap) {
+			o->cap = o->cap ? o->cap * 2 : 64;
+			o->procs = xrealloc(o->procs, o->cap * sizeof(*o->procs));
+		}
+		s->cur = (long)o->nprocs++;
+		o->procs[s->cur] = (struct td_owner_proc){ .pid = pid };
+	}
+	o->procs[s->cur].nsockets++;
+	struct owner_ent *e = hashmap_put(o->inodes, &inode, &added);
+	if (added) {
+		*e = (struct owner_ent){ (uint32_t)s->cur, (uint32_t)s->cur, 1 };
+	} else if (e->last != (uint32_t)s->cur) {
+		e->last = (uint32_t)s->cur;
+		if (++e->nholders == 2)
+			s->st->shared_inodes++;
+	}
+}
+
+/* Reads every fd link of one process. Returns the number of fds read. */
+static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone)
+{
+	uint32_t nfds = 0;
+	char link[64];
+
+	for (;;) {
+		ssize_t n = getdents64(fdd, s->buf, s->buflen);
+		if (n <= 0) {
+			*gone = n < 0; /* the process exited while we listed its fds */
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(s->buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] == '.')
+				continue;
+			ssize_t len = readlinkat(fdd, d->d_name, link, sizeof(link));
+			if (len < 0) {
+				s->st->fds_gone++;
+				continue;
+			}
+			nfds++;
+			uint64_t ino = socket_inode(link, (size_t)len);
+			if (ino) {
+				s->st->socket_fds++;
+				add_socket(s, pid, ino);
+			}
+		}
+	}
+	s->st->fds += nfds;
+	return nfds;
+}
+
+static void scan_proc(struct scan *s, pid_t pid)
+{
+	char path[32];
+	struct stat sb;
+	bool gone = false;
+
+	s->st->procs++;
+	snprintf(path, sizeof(path), "%d/fd", (int)pid);
+	int fdd = openat(s->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			s->st->procs_denied++;
+		else
+			s->st->procs_gone++; /* ENOENT, ESRCH: exited since the listing */
+		return;
+	}
+	s->cur = -1;
+	uint32_t nfds = scan_fds(s, fdd, pid, &gone);
+	if (gone)
+		s->st->procs_gone++;
+	if (s->cur >= 0) {
+		struct td_owner_proc *p = &s->o->procs[s->cur];
+		p->nfds = nfds;
+		p->uid = fstat(fdd, &sb) == 0 ? sb.st_uid : (uid_t)-1;
+		read_comm(s->procfd, pid, p->comm);
+		s->st->procs_with_sockets++;
+	}
+	close(fdd);
+}
+
+int owners_scan_at(int proc_dirfd, struct td_owners **out, struct td_owners_stats *st_out)
+{
+	struct td_owners_stats st = { 0 };
+	struct scan s = { .st = &st, .procfd = proc_dirfd, .buflen = DENTS_BUF };
+	int r = 0;
+	/* Our own fd on the directory, so its read offset is ours and the caller's is untouched. */
+	int dfd = openat(proc_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return -errno;
+	s.o = xcalloc(1, sizeof(*s.o));
+	s.o->inodes = hashmap_new(sizeof(uint64_t), sizeof(struct owner_ent));
+	s.buf = xmalloc(DENTS_BUF);
+	char *pbuf = xmalloc(DENTS_BUF);
+	for (;;) {
+		ssize_t n = getdents64(dfd, pbuf, DENTS_BUF);
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(pbuf + off);
+			off += d->d_reclen;
+			/* pid_max is at most 2^22 (7 digits); 9 digits always fit an int. */
+			if (all_digits(d->d_name, 9))
+				scan_proc(&s, (pid_t)atoi(d->d_name));
+		}
+	}
+	free(pbuf);
+	free(s.buf);
+	close(dfd);
+	if (r) {
+		owners_free(s.o);
+		return r;
+	}
+	st.inodes = hashmap_count(s.o->inodes);
+	if (st.procs_denied)
+		st.partial = geteuid() == 0 ? TD_OWNERS_DENIED : TD_OWNERS_NOT_ROOT;
+	if (st_out)
+		*st_out = st;
+	*out = s.o;
+	return 0;
+}
+
+int owners_scan(struct td_owners **out, struct td_owners_stats *st)
+{
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	int r = owners_scan_at(fd, out, st);
+	close(fd);
+	return r;
+}
+
+void owners_free(struct td_owners *o)
+{
+	if (!o)
+		return;
+	hashmap_free(o->inodes);
+	free(o->procs);
+	free(o);
+}
+
+const struct td_owner_proc *owners_lookup(const struct td_owners *o, uint64_t inode,
+					  unsigned *nholders)
+{
+	const struct owner_ent *e = inode ? hashmap_get(o->inodes, &inode) : NULL;
+
+	if (nholders)
+		*nholders = e ? e->nholders : 0;
+	return e ? &o->procs[e->first] : NULL;
+}
+
+size_t owners_nprocs(const struct td_owners *o)
+{
+	return o->nprocs;
+}
+
+const struct td_owner_proc *owners_proc(const struct td_owners *o, size_t i)
+{
+	return &o->procs[i];
+}
+
+size_t owners_proc_index(const struct td_owners *o, const struct td_owner_proc *p)
+{
+	return (size_t)(p - o->procs);
+}
+
+const char *owners_partial_reason(const struct td_owners_stats *st)
+{
+	switch (st->partial) {
+	case TD_OWNERS_NOT_ROOT:
+		return "not running as root: other users' processes cannot be read, their "
+		       "sockets stay unattributed";
+	case TD_OWNERS_DENIED:
+		return "some processes could not be read although running as root (a security "
+		       "module, hidepid, or another user namespace)";
+	case TD_OWNERS_COMPLETE:
+		break;
+	}
+	return "";
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for src/core/owners.c: a fake /proc tree with every kind of entry (exact counts,
+ * malformed links, a process gone before its fd dir is read, a socket shared after fork and one
+ * dup()ed), then the real /proc with a child holding known sockets, a socket shared with it,
+ * a zombie, and children exiting while we scan. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/owners.h"
+#include "core/util.h"
+
+static char root[64];
+
+static void mk(const char *rel, int dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(dir ? mkdir(p, 0755) : 0, 0);
+}
+
+static void lnk(const char *rel, const char *target)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_fake_proc(void **state)
+{
+	struct td_owners *o;
+	struct td_owners_stats st;
+	unsigned nh = 99;
+	(void)state;
+
+	snprintf(root, sizeof(root), "/tmp/td-owners-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	mk("100", 1), mk("100/fd", 1), put("100/comm", "alpha\n");
+	lnk("100/fd/0", "socket:[1111]");
+	lnk("100/fd/1", "pipe:[5]");
+	lnk("100/fd/2", "socket:[2222]");
+	lnk("100/fd/3", "socket:[2222]"); /* dup(): one holder */
+	mk("200", 1), mk("200/fd", 1), put("200/comm", "beta");
+	lnk("200/fd/5", "socket:[1111]"); /* shared after fork */
+	lnk("200/fd/6", "socket:[3333]");
+	mk("300", 1); /* exited: no fd dir any more */
+	mk("400", 1), mk("400/fd", 1), put("400/comm", "nosock\n");
+	lnk("400/fd/0", "socket:[]");
+	lnk("400/fd/1", "socket:[12x]");
+	lnk("400/fd/2", "socket:[99999999999999999999999]");
+	lnk("400/fd/3", "socket:4444");
+	lnk("400/fd/4", "anon_inode:[eventpoll]");
+	mk("500", 1), mk("500/fd", 1);					 /* no fds at all */
+	mk("12a", 1), mk("12a/fd", 1), lnk("12a/fd/0", "socket:[7777]"); /* not a pid */
+	mk("0123456789", 1), mk("0123456789/fd", 1), lnk("0123456789/fd/0", "socket:[8888]");
+	lnk("self", "100");
+
+	int dfd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(owners_scan_at(dfd, &o, &st), 0);
+	close(dfd);
+
+	assert_int_equal(st.procs, 5);
+	assert_int_equal(st.procs_gone, 1);
+	assert_int_equal(st.procs_denied, 0);
+	assert_int_equal(st.procs_with_sockets, 2);
+	assert_int_equal(st.fds, 4 + 2 + 5);
+	assert_int_equal(st.socket_fds, 5);
+	assert_int_equal(st.fds_gone, 0);
+	assert_int_equal(st.inodes, 3);
+	assert_int_equal(st.shared_inodes, 1);
+	assert_int_equal(st.partial, TD_OWNERS_COMPLETE);
+	assert_string_equal(owners_partial_reason(&st), "");
+
+	assert_int_equal(owners_nprocs(o), 2);
+	const struct td_owner_proc *p = owners_lookup(o, 2222, &nh);
+	assert_non_null(p);
+	assert_int_equal(p->pid, 100);
+	assert_string_equal(p->comm, "alpha");
+	assert_int_equal(p->nfds, 4);
+	assert_int_equal(p->nsockets, 3);
+	assert_int_equal(p->uid, geteuid());
+	assert_int_equal(nh, 1);
+	p = owners_lookup(o, 3333, &nh);
+	assert_non_null(p);
+	assert_int_equal(p->pid, 200);
+	assert_string_equal(p->comm, "beta");
+	assert_int_equal(p->nfds, 2);
+	assert_int_equal(nh, 1);
+	/* the shared one: first process scanned, two holders */
+	p = owners_lookup(o, 1111, &nh);
+	assert_ptr_equal(p, owners_proc(o, 0));
+	assert_int_equal(owners_proc_index(o, p), 0);
+	assert_int_equal(nh, 2);
+	for (uint64_t ino = 0; ino < 10000; ino += 1111) {
+		if (ino == 1111 || ino == 2222 || ino == 3333)
+			continue;
+		assert_null(owners_lookup(o, ino, &nh));
+		assert_int_equal(nh, 0);
+	}
+	owners_free(o);
+	owners_free(NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static uint64_t inode_of(int fd)
+{
+	struct stat sb;
+
+	assert_int_equal(fstat(fd, &sb), 0);
+	return sb.st_ino;
+}
+
+/* A child named td-owner-kid: 3 TCP sockets and a unix socketpair of its own, the shared
+ * socket inherited, one pipe to report its inodes and one to wait on. */
+static pid_t spawn_holder(int rep[2], int go[2], uint64_t ino[5])
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		close(null);
+		close(rep[0]), close(go[1]);
+		prctl(PR_SET_NAME, "td-owner-kid");
+		int s[5];
+		for (int i = 0; i < 3; i++)
+			s[i] = socket(AF_INET, SOCK_STREAM, 0);
+		socketpair(AF_UNIX, SOCK_STREAM, 0, &s[3]);
+		uint64_t v[5];
+		for (int i = 0; i < 5; i++) {
+			struct stat sb;
+			fstat(s[i], &sb);
+			v[i] = sb.st_ino;
+		}
+		if (write(rep[1], v, sizeof(v)) != sizeof(v))
+			_exit(1);
+		char c;
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	assert_int_equal(read(rep[0], ino, 5 * sizeof(uint64_t)), 5 * sizeof(uint64_t));
+	return pid;
+}
+
+static void test_real_proc(void **state)
+{
+	int rep[2], go[2];
+	uint64_t ino[5];
+	struct td_owners *o;
+	struct td_owners_stats st;
+	unsigned nh;
+	(void)state;
+
+	int shared = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_true(shared >= 0);
+	assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid_t kid = spawn_holder(rep, go, ino);
+	pid_t zombie = fork();
+	if (zombie == 0) {
+		int z = socket(AF_INET, SOCK_STREAM, 0);
+		(void)z;
+		_exit(0);
+	}
+	assert_int_equal(waitid(P_PID, (id_t)zombie, NULL, WEXITED | WNOWAIT), 0);
+
+	assert_int_equal(owners_scan(&o, &st), 0);
+	for (int i = 0; i < 5; i++) {
+		const struct td_owner_proc *p = owners_lookup(o, ino[i], &nh);
+		assert_non_null(p);
+		assert_int_equal(p->pid, kid);
+		assert_string_equal(p->comm, "td-owner-kid");
+		assert_int_equal(nh, 1);
+	}
+	const struct td_owner_proc *p = owners_lookup(o, ino[0], NULL);
+	/* its 5 own sockets + the shared one it inherited (this process holds no other) */
+	assert_int_equal(p->nsockets, 6);
+	const struct td_owner_proc *q = owners_lookup(o, inode_of(shared), &nh);
+	assert_non_null(q);
+	assert_int_equal(nh, 2);
+	assert_int_equal(q->pid, getpid() < kid ? getpid() : kid);
+	for (size_t i = 0; i < owners_nprocs(o); i++)
+		assert_int_not_equal(owners_proc(o, i)->pid, zombie);
+	if (geteuid() == 0)
+		assert_int_equal(st.partial, TD_OWNERS_COMPLETE);
+	owners_free(o);
+
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(waitpid(kid, NULL, 0), kid);
+	assert_int_equal(waitpid(zombie, NULL, 0), zombie);
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]), close(shared);
+}
+
+/* Processes exiting during the scan are skipped, never fatal, and never leave a stale entry
+ * that points to the wrong process. */
+static void test_churn(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		pid_t kids[20];
+		for (int i = 0; i < 20; i++) {
+			kids[i] = fork();
+			assert_true(kids[i] >= 0);
+			if (kids[i] == 0) {
+				int s = socket(AF_INET, SOCK_STREAM, 0);
+				(void)s;
+				usleep(1000 * (unsigned)(i % 3));
+				_exit(0);
+			}
+		}
+		struct td_owners *o;
+		struct td_owners_stats st;
+		assert_int_equal(owners_scan(&o, &st), 0);
+		assert_true(st.procs >= st.procs_with_sockets + st.procs_gone);
+		owners_free(o);
+		for (int i = 0; i < 20; i++)
+			assert_int_equal(waitpid(kids[i], NULL, 0), kids[i]);
+	}
+}
+
+static void test_bad_root(void **state)
+{
+	struct td_owners *o = NULL;
+	(void)state;
+	assert_int_equal(owners_scan_at(-1, &o, NULL), -EBADF);
+	assert_null(o);
+	struct td_owners_stats st = { .procs_denied = 3, .partial = TD_OWNERS_NOT_ROOT };
+	assert_non_null(strstr(owners_partial_reason(&st), "not running as root"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fake_proc),
+		cmocka_unit_test(test_real_proc),
+		cmocka_unit_test(test_churn),
+		cmocka_unit_test(test_bad_root),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
