@@ -302,7 +302,7 @@ static int cmd_lint(const struct td_global *g, const struct sysctl_args *a)
 		return TD_EXIT_FAIL;
 	}
 	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
-	lo.child_ns = sysctl_in_child_netns();
+	lo.child_ns = sysctl_in_child_netns(SYSCTL_PROCROOT);
 	sysctl_lint(s, &lo);
 	sysctl_leave(saved);
 	sysctl_print_findings(g, s, true);

@@ -1,33 +1,215 @@
 // SPDX-License-Identifier: MIT
 /*
- * The live halves of `tcpdoctor sysctl`: audit, recommend, apply and rollback.
+ * The halves of `tcpdoctor sysctl` that touch the live kernel: apply (validate everything,
+ * back up, write with read-back, restore on failure) and rollback (apply the last backup).
+ * Audit and recommend are in sysctl_audit.c. Everything happens inside the -N namespace when
+ * one is given; global keys are refused there (kernel-facts §12).
  */
-#include "cmd/sysctl.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-int sysctl_cmd_audit(const struct td_global *g, const struct sysctl_args *a)
+#include <jansson.h>
+
+#include "cmd/sysctl.h"
+#include "core/sysctl_apply.h"
+#include "core/util.h"
+
+/* backup-<netns>.conf: the -N name with anything but [A-Za-z0-9._-] turned into '_', or
+ * "current" for the namespace tcpdoctor runs in. */
+static char *backup_path(const struct td_global *g, const struct sysctl_args *a)
 {
-	(void)a;
-	cmd_err(g, "audit: not yet");
-	return TD_EXIT_FAIL;
+	char *name = xstrdup(g->netns ? g->netns : "current"), *p;
+
+	for (char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
+			*c = '_';
+	p = xasprintf("%s/backup-%s.conf", a->backup_dir, name);
+	free(name);
+	return p;
 }
 
-int sysctl_cmd_recommend(const struct td_global *g, const struct sysctl_args *a)
+static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
+		       const struct td_sysctl_plan *p, bool dry, const char *backup)
 {
-	(void)a;
-	cmd_err(g, "recommend: not yet");
-	return TD_EXIT_FAIL;
+	if (g->json) {
+		json_t *o = json_object(), *a = json_array();
+		for (size_t i = 0; i < p->n; i++) {
+			const struct td_apply_item *it = &p->v[i];
+			json_t *j = json_object();
+			json_object_set_new(j, "key", json_string(it->key));
+			json_object_set_new(j, "old", json_string(it->old));
+			json_object_set_new(j, "new", json_string(it->value));
+			json_object_set_new(j, "state",
+					    json_string(dry ? (sysctl_apply_same(it->old, it->value)
+								       ? "same"
+								       : "would change")
+							    : sysctl_apply_state_name(it->st)));
+			json_object_set_new(j, "error",
+					    it->err ? json_string(strerror(-it->err))
+						    : json_null());
+			json_array_append_new(a, j);
+		}
+		json_object_set_new(o, "items", a);
+		json_object_set_new(o, "backup", backup ? json_string(backup) : json_null());
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct td_apply_item *it = &p->v[i];
+		bool same = sysctl_apply_same(it->old, it->value);
+		const char *st =
+			dry ? (same ? "same" : "would change") : sysctl_apply_state_name(it->st);
+		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, it->old, it->value, st,
+		       sysctl_file_name(s, it->file), it->line);
+		if (it->err)
+			printf(": %s", it->err == -EIO ? "read back a different value"
+						       : strerror(-it->err));
+		putchar('\n');
+	}
+}
+
+/* Parses, lints and plans file inside the namespace. Returns 0, or an exit code after printing. */
+static int prepare(const struct td_global *g, const char *file, struct td_sysctl_set **sp,
+		   struct td_sysctl_plan **pp)
+{
+	struct td_sysctl_set *s = td_sysctl_set_new();
+	struct td_kenv env;
+	struct td_lint_opts lo = { .env = &env, .procroot = SYSCTL_PROCROOT };
+	enum td_sev worst;
+
+	*pp = NULL;
+	*sp = s;
+	sysctl_parse_file(s, file);
+	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
+	lo.child_ns = sysctl_in_child_netns(SYSCTL_PROCROOT);
+	sysctl_lint(s, &lo);
+	sysctl_apply_plan(s, SYSCTL_PROCROOT, lo.child_ns, pp);
+	worst = sysctl_worst(s);
+	if (worst >= TD_SEV_ERROR) {
+		sysctl_print_findings(g, s, false);
+		cmd_err(g, "%s: nothing applied: fix the errors above first", file);
+		return TD_EXIT_FAIL;
+	}
+	return 0;
 }
 
 int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 {
-	(void)a;
-	cmd_err(g, "apply: not yet");
-	return TD_EXIT_FAIL;
+	struct td_sysctl_set *s = NULL;
+	struct td_sysctl_plan *p = NULL;
+	char *bpath = backup_path(g, a), *hdr = NULL, *bnew = NULL;
+	int saved, r;
+	time_t now = time(NULL);
+
+	if (sysctl_enter(g, &saved)) {
+		free(bpath);
+		return TD_EXIT_FAIL;
+	}
+	r = prepare(g, a->args[0], &s, &p);
+	if (r)
+		goto out;
+	if (a->dry_run) {
+		print_plan(g, s, p, true, NULL);
+		goto out;
+	}
+	hdr = xasprintf("tcpdoctor backup of network namespace '%s', taken before applying %s\n"
+			"at %sRestore with: tcpdoctor%s%s sysctl rollback",
+			g->netns ? g->netns : "current", a->args[0], ctime(&now),
+			g->netns ? " -N " : "", g->netns ? g->netns : "");
+	/* The backup goes to .new first: a failed apply restores everything, and must not replace
+	 * the backup of the last apply that succeeded. It is on disk before the first write, so
+	 * after a crash half-way the .new file holds the values to restore. */
+	bnew = xasprintf("%s.new", bpath);
+	r = sysctl_apply_backup(p, bnew, hdr);
+	if (r) {
+		cmd_err(g, "cannot write the backup %s: %s; nothing applied", bnew, strerror(-r));
+		r = TD_EXIT_FAIL;
+		goto out;
+	}
+	r = sysctl_apply_run(p, SYSCTL_PROCROOT);
+	if (!r && rename(bnew, bpath)) {
+		cmd_err(g, "applied, but renaming %s to %s failed: %s", bnew, bpath,
+			strerror(errno));
+		r = TD_EXIT_FAIL;
+		goto out;
+	}
+	print_plan(g, s, p, false, bpath);
+	if (r) {
+		const struct td_apply_item *f = &p->v[p->failed];
+		bool lost = false;
+		for (size_t i = 0; i < p->n; i++)
+			lost |= p->v[i].st == TD_AP_RESTORE_FAILED;
+		cmd_err(g, "%s:%u: %s = %s: %s; %s%s", sysctl_file_name(s, f->file), f->line,
+			f->key, f->value,
+			r == -EIO ? "the kernel kept a different value" : strerror(-r),
+			lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values "
+			       "are in "
+			     : "every value written before was restored; the previous backup is "
+			       "kept",
+			lost ? bnew : "");
+		if (!lost)
+			unlink(bnew);
+		r = TD_EXIT_FAIL;
+		goto out;
+	}
+	if (!g->json)
+		printf("Backup of the previous values: %s\n", bpath);
+	r = TD_EXIT_OK;
+out:
+	sysctl_leave(saved);
+	sysctl_apply_plan_free(p);
+	td_sysctl_set_free(s);
+	free(hdr);
+	free(bnew);
+	free(bpath);
+	return r;
 }
 
 int sysctl_cmd_rollback(const struct td_global *g, const struct sysctl_args *a)
 {
-	(void)a;
-	cmd_err(g, "rollback: not yet");
-	return TD_EXIT_FAIL;
+	struct td_sysctl_set *s = NULL;
+	struct td_sysctl_plan *p = NULL;
+	char *bpath = backup_path(g, a);
+	int saved, r;
+
+	if (access(bpath, R_OK)) {
+		cmd_err(g, "no backup to roll back to: %s: %s", bpath, strerror(errno));
+		free(bpath);
+		return TD_EXIT_FAIL;
+	}
+	if (sysctl_enter(g, &saved)) {
+		free(bpath);
+		return TD_EXIT_FAIL;
+	}
+	r = prepare(g, bpath, &s, &p);
+	if (r)
+		goto out;
+	r = sysctl_apply_run(p, SYSCTL_PROCROOT);
+	print_plan(g, s, p, false, bpath);
+	if (r) {
+		const struct td_apply_item *f = &p->v[p->failed];
+		cmd_err(g,
+			"restoring %s = %s failed: %s; the values before the rollback were put "
+			"back",
+			f->key, f->value,
+			r == -EIO ? "the kernel kept a different value" : strerror(-r));
+		r = TD_EXIT_FAIL;
+		goto out;
+	}
+	if (!g->json)
+		printf("Rolled back to %s\n", bpath);
+	r = TD_EXIT_OK;
+out:
+	sysctl_leave(saved);
+	sysctl_apply_plan_free(p);
+	td_sysctl_set_free(s);
+	free(bpath);
+	return r;
 }

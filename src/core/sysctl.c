@@ -499,11 +499,12 @@ void sysctl_kenv_read(const char *procroot, struct td_kenv *env)
 		env->phys_pages = (uint64_t)pages;
 }
 
-bool sysctl_in_child_netns(void)
+bool sysctl_in_child_netns(const char *procroot)
 {
-	struct stat a, b;
+	char *p = xasprintf("%s/net/ipv4/tcp_mem", procroot);
+	struct stat st;
+	bool child = stat(p, &st) && errno == ENOENT;
 
-	if (stat("/proc/1/ns/net", &a) || stat("/proc/thread-self/ns/net", &b))
-		return false;
-	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+	free(p);
+	return child;
 }

@@ -144,8 +144,9 @@ int sysctl_write(const char *procroot, const char *path, const char *value);
  * sysconf. Missing pieces stay 0. Can't fail. */
 void sysctl_kenv_read(const char *procroot, struct td_kenv *env);
 
-/* True when the calling thread is not in the initial network namespace (PID 1's). False when
- * that cannot be told (no permission to look at PID 1). */
-bool sysctl_in_child_netns(void);
+/* True when procroot belongs to a child network namespace. The kernel registers the global
+ * IPv4 keys (tcp_mem, tcp_max_orphans) only for the initial namespace, so their absence is the
+ * sign; it also works where /proc/1/ns/net cannot be read (containers, sandboxes). */
+bool sysctl_in_child_netns(const char *procroot);
 
 #endif

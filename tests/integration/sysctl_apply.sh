@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `tcpdoctor -N NS sysctl apply/rollback` inside a private namespace (deleted by lib.sh's trap):
+# dry-run changes nothing; apply changes, backs up and reads back; a failure half-way (a value
+# the kernel rejects only on write) leaves every value as it was and keeps the previous backup;
+# files with an invalid line, a global key or a read-only key are refused before any write;
+# rollback restores the backup. Also proves on this kernel what the knowledge table says about
+# a fresh namespace (defaults, global keys absent or read-only). The host's values are compared
+# before and after: tests never change them.
+. "$(dirname "$0")/../lib.sh"
+
+if ! need_root; then
+	skip "sysctl apply integration" "needs root and ip netns"
+	exit 0
+fi
+td_netns_add NS sysctl || exit 1
+W=$(mktemp -d) || exit 1
+trap 'rm -rf "$W"; td_cleanup' EXIT
+BK=$W/backups
+KEYS="net/ipv4/tcp_fin_timeout net/ipv4/tcp_tw_reuse net/core/somaxconn net/ipv4/tcp_keepalive_time
+net/ipv4/tcp_congestion_control net/ipv4/ip_local_port_range net/ipv4/tcp_rto_max_ms"
+vals() { # [netns]: "key=value" of KEYS, tabs folded
+	local k
+	for k in $KEYS; do
+		if [ -n "${1:-}" ]; then
+			printf '%s=%s\n' "$k" "$(ip netns exec "$1" cat /proc/sys/$k | tr '\t' ' ')"
+		else
+			printf '%s=%s\n' "$k" "$(tr '\t' ' ' </proc/sys/$k)"
+		fi
+	done
+}
+nsval() { ip netns exec "$NS" cat "/proc/sys/$1" | tr '\t' ' '; }
+host_before=$(vals)
+
+# A fresh namespace starts from compiled-in defaults: what params_data.c says for 6.18.
+is "$(nsval net/ipv4/tcp_tw_reuse) $(nsval net/core/somaxconn) $(nsval net/ipv4/ip_local_port_range) $(nsval net/ipv4/tcp_fin_timeout) $(nsval net/ipv4/tcp_tw_reuse_delay)" \
+	"2 4096 32768 60999 60 1000" "fresh namespace: defaults as the table says"
+is "$(nsval net/ipv4/tcp_max_tw_buckets)" "$(($(cat /proc/sys/net/ipv4/tcp_ehash_entries) / 2))" \
+	"fresh namespace: tcp_max_tw_buckets is half the ehash"
+ip netns exec "$NS" test -e /proc/sys/net/ipv4/tcp_mem
+is $? 1 "kernel-facts §12: tcp_mem is absent in a child namespace"
+ip netns exec "$NS" test -e /proc/sys/net/ipv4/tcp_max_orphans
+is $? 1 "kernel-facts §12: tcp_max_orphans is absent in a child namespace"
+# Not in kernel-facts: on 6.18 net.core.rmem_max is visible but read-only in a child namespace.
+is "$(ip netns exec "$NS" stat -c %a /proc/sys/net/core/rmem_max)" 444 \
+	"6.18: net.core.rmem_max is read-only (0444) in a child namespace"
+before=$(vals "$NS")
+
+cat >"$W/ok.conf" <<'EOF'
+net.ipv4.tcp_fin_timeout = 30
+net.ipv4.tcp_tw_reuse = 1
+net.core.somaxconn = 8192
+EOF
+out=$("$TD_BIN" -N "$NS" sysctl apply --dry-run --backup-dir "$BK" "$W/ok.conf")
+is $? 0 "dry-run: exit 0"
+like "$out" "net.ipv4.tcp_fin_timeout +60 -> 30  \[would change\]" "dry-run: shows old -> new"
+is "$(vals "$NS")" "$before" "dry-run: nothing changed"
+[ ! -e "$BK" ]
+ok $? "dry-run: no backup written"
+
+out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/ok.conf")
+is $? 0 "apply: exit 0"
+is "$(nsval net/ipv4/tcp_fin_timeout) $(nsval net/ipv4/tcp_tw_reuse) $(nsval net/core/somaxconn)" \
+	"30 1 8192" "apply: values set in the namespace"
+is "$(grep -v '^#' "$BK/backup-$NS.conf")" "net.ipv4.tcp_fin_timeout = 60
+net.ipv4.tcp_tw_reuse = 2
+net.core.somaxconn = 4096" "apply: backup holds the old values"
+is "$(stat -c %a "$BK/backup-$NS.conf")" 600 "apply: backup is mode 0600"
+applied=$(vals "$NS")
+
+# Half-way failures: the kernel rejects line 3 only when written (no such congestion control;
+# a value below tcp_rto_max_ms's range). Lines 1-2 were written by then and must be put back.
+for bad in "net.ipv4.tcp_congestion_control = td_nosuch" "net.ipv4.tcp_rto_max_ms = 1"; do
+	printf 'net.ipv4.tcp_fin_timeout = 20\nnet.ipv4.tcp_keepalive_time = 600\n%s\nnet.core.somaxconn = 1000\n' \
+		"$bad" >"$W/half.conf"
+	out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/half.conf" 2>&1)
+	is $? 1 "half-way failure (${bad%% *}): exit 1"
+	like "$out" "half.conf:3: ${bad//./\\.}: .*every value written before was restored" \
+		"half-way failure (${bad%% *}): names file, line and says all was restored"
+	like "$out" "tcp_fin_timeout +30 -> 20  \[restored\]" "half-way failure (${bad%% *}): line 1 restored"
+	like "$out" "somaxconn +8192 -> 1000  \[not reached\]" "half-way failure (${bad%% *}): line 4 not reached"
+	is "$(vals "$NS")" "$applied" "half-way failure (${bad%% *}): every value as it was"
+	like "$(cat "$BK/backup-$NS.conf")" "tcp_fin_timeout = 60" "half-way failure (${bad%% *}): previous backup kept"
+	[ ! -e "$BK/backup-$NS.conf.new" ]
+	ok $? "half-way failure (${bad%% *}): no stray .new backup"
+done
+
+# Refused before any write.
+refuse() { # name expected-message-regex file-content
+	printf '%s\n' "$3" >"$W/refuse.conf"
+	out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/refuse.conf" 2>&1)
+	is $? 1 "refused ($1): exit 1"
+	like "$out" "$2" "refused ($1): says why, with file and line"
+	like "$out" "nothing applied" "refused ($1): says nothing was applied"
+	is "$(vals "$NS")" "$applied" "refused ($1): every value as it was"
+}
+refuse "port range low > high" "refuse.conf:2: error: net.ipv4.ip_local_port_range = 60000 10000: high end below low end" \
+	"net.ipv4.tcp_fin_timeout = 25
+net.ipv4.ip_local_port_range = 60000 10000"
+refuse "port range below unprivileged start" "refuse.conf:2: error: .*below ip_unprivileged_port_start" \
+	"net.ipv4.tcp_fin_timeout = 25
+net.ipv4.ip_local_port_range = 500 60000"
+refuse "global key in a child namespace" "refuse.conf:2: error: net.core.rmem_max = 1000000: refused: a global key cannot be set from a child namespace" \
+	"net.ipv4.tcp_fin_timeout = 25
+net.core.rmem_max = 1000000"
+refuse "read-only key" "refuse.conf:2: error: net.ipv4.tcp_ehash_entries = 1024: refused: the key is not writable here" \
+	"net.ipv4.tcp_fin_timeout = 25
+net.ipv4.tcp_ehash_entries = 1024"
+refuse "misspelled key" "refuse.conf:2: error: net.ipv4.tcp_timestsmps = 1: unknown key.*did you mean net.ipv4.tcp_timestamps" \
+	"net.ipv4.tcp_fin_timeout = 25
+net.ipv4.tcp_timestsmps = 1"
+refuse "inline comment" "refuse.conf:1: error: .*inline '#' would be written" \
+	"net.ipv4.tcp_fin_timeout = 25 # shorter"
+
+# The kernel does reject what the refusals predict (so they are not guesses).
+ip netns exec "$NS" sh -c 'echo "500 60000" > /proc/sys/net/ipv4/ip_local_port_range' 2>/dev/null
+is $? 1 "kernel rejects ip_local_port_range low < ip_unprivileged_port_start"
+ip netns exec "$NS" sh -c 'echo "60000 10000" > /proc/sys/net/ipv4/ip_local_port_range' 2>/dev/null
+is $? 1 "kernel rejects ip_local_port_range low > high"
+ip netns exec "$NS" sh -c 'echo 3 > /proc/sys/net/ipv4/tcp_tw_reuse' 2>/dev/null
+is $? 1 "kernel rejects tcp_tw_reuse=3 (table: enforced 0..2)"
+is "$(vals "$NS")" "$applied" "those direct writes changed nothing"
+
+# A '-' line whose key is missing is skipped, as systemd-sysctl does.
+printf -- '-net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.tcp_keepalive_time = 900\n' >"$W/dash.conf"
+"$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/dash.conf" >/dev/null 2>&1
+is $? 0 "'-' line with a removed key: applied the rest"
+is "$(nsval net/ipv4/tcp_keepalive_time)" 900 "'-' line: the other key was set"
+
+out=$("$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$BK")
+is $? 0 "rollback: exit 0"
+is "$(nsval net/ipv4/tcp_keepalive_time)" 7200 "rollback: restores the last backup"
+"$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$BK" >/dev/null
+is "$(nsval net/ipv4/tcp_keepalive_time) $(nsval net/ipv4/tcp_fin_timeout)" "7200 30" \
+	"rollback twice: same result (the backup of the last apply only)"
+"$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$W/none" >/dev/null 2>&1
+is $? 1 "rollback without a backup: exit 1"
+
+is "$(vals)" "$host_before" "the host's values are unchanged"
