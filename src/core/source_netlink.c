@@ -25,12 +25,16 @@
 #include "core/util.h"
 
 /* The kernel fills one skb per recvmsg() and sizes it from the largest buffer we ever passed,
- * capped at 32 KiB (net/netlink/af_netlink.c, max_recvmsg_len). 64 KiB therefore always holds
- * a whole skb, and recvmsg never truncates; larger buffers bought nothing in measurements. */
+ * capped at 32 KiB (net/netlink/af_netlink.c, max_recvmsg_len). 64 KiB always holds a whole
+ * skb with room if that cap grows, so recvmsg never truncates. Measured on 6.18 with 100k
+ * sockets: 8 KiB buffers take 1179 recv() calls, 32 KiB and more take 298 (32448 bytes each);
+ * the dump takes ~13.5 ms either way, as the kernel's walk dominates. */
 #define NETLINK_RECV_LEN (64u << 10)
 
-/* Room for replies queued while the callback works. SO_RCVBUFFORCE (CAP_NET_ADMIN) bypasses
- * net.core.rmem_max; without it SO_RCVBUF is silently capped, which is still correct. */
+/* A dump keeps one skb queued at a time, so the socket buffer barely matters (no measurable
+ * change at 100k sockets); a large one is cheap insurance against a host with a tiny
+ * rmem_default. SO_RCVBUFFORCE (CAP_NET_ADMIN) bypasses net.core.rmem_max; without it
+ * SO_RCVBUF is silently capped, which is still correct. */
 #define NETLINK_RCVBUF (4 << 20)
 
 /* Every TCP state plus NEW_SYN_RECV, but not bit 13 (TCP_BOUND_INACTIVE, Linux 6.9+): asking
