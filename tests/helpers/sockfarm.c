@@ -29,8 +29,9 @@
  *   --synsent N    (needs --synrecv) N clients connect to that full listener: the kernel drops
  *                  their SYNs (ListenOverflows), so they sit in SYN_SENT, retrying for ~127 s.
  * Counts are checked against the kernel, ports BASE .. BASE+64+listen only; run one sockfarm per
- * port base in a namespace. Large counts (bench) raise RLIMIT_NOFILE and, only when not in the
- * namespace of PID 1, widen the namespace's own ip_local_port_range to 1024-65535.
+ * port base in a namespace. Large counts (bench) raise RLIMIT_NOFILE (or, when the hard limit
+ * cannot rise, hold the sockets in worker processes) and, only in a namespace that is not PID 1's
+ * and has no interface but lo, widen its own ip_local_port_range to 1024-65535.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -50,9 +52,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +74,7 @@
 #define NSTATES		12 /* kernel TCP states 1..11; 0 unused */
 #define WIDE_RANGE	"1024 65535"
 #define WIDE_ABOVE	5000 /* pairs in one role beyond which the port range is widened */
+#define MAX_WORKERS	512  /* child processes holding sockets when fds are scarce */
 
 static const char *const state_names[NSTATES] = {
 	"",	     "ESTABLISHED", "SYN_SENT",	  "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
@@ -106,6 +111,9 @@ struct farm {
 	int synrecv_lfd[2];
 	uint64_t expect[2][NSTATES];
 	struct fdvec keep; /* every socket held until exit */
+	uint64_t fd_limit; /* RLIMIT_NOFILE in force */
+	pid_t workers[MAX_WORKERS];
+	unsigned nworkers;
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -300,13 +308,24 @@ static unsigned port_capacity(void)
 	return half > 2000 ? half - 1000 : half / 2 + 1;
 }
 
+/* True unless this is plainly a private test namespace: not PID 1's (when that can be seen;
+ * without ptrace access to PID 1 it cannot) and with no interface but lo. */
 static bool in_host_netns(void)
 {
 	struct stat self, init;
+	struct if_nameindex *ifs, *i;
+	bool only_lo = true;
 
-	if (stat("/proc/self/ns/net", &self) || stat("/proc/1/ns/net", &init))
-		return true; /* cannot tell: assume the worst */
-	return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
+	if (!stat("/proc/self/ns/net", &self) && !stat("/proc/1/ns/net", &init) &&
+	    self.st_dev == init.st_dev && self.st_ino == init.st_ino)
+		return true;
+	ifs = if_nameindex();
+	if (!ifs)
+		return true;
+	for (i = ifs; i->if_index; i++)
+		only_lo &= !strcmp(i->if_name, "lo");
+	if_freenameindex(ifs);
+	return !only_lo;
 }
 
 /* Widens this namespace's ephemeral port range; refuses in PID 1's namespace (the host). */
@@ -323,6 +342,7 @@ static void widen_port_range(void)
 }
 
 static const char *const pair_names[] = { "estab", "timewait", "closewait" };
+static const uint16_t pair_off[] = { OFF_ESTAB, OFF_TIMEWAIT, OFF_CLOSEWAIT };
 
 /* Decides how many listener ports and source addresses n pairs of kind k need in family f,
  * and opens those listeners on port0 ... */
@@ -346,22 +366,21 @@ static void plan_pairs(struct farm *fm, int f, enum pair_kind k, uint64_t n, uin
 		fm->lfd[f][k][p] = make_listener(f, (uint16_t)(port0 + p), LISTEN_BACKLOG);
 }
 
-/* Builds n pairs of kind k in family f on the listeners plan_pairs opened, then closes those
- * listeners, and records what the pairs yield. */
-static void build_pairs(struct farm *fm, int f, enum pair_kind k, uint64_t n, uint16_t port0)
+/* Builds pairs [first, first + n) of kind k in family f on the listeners plan_pairs opened,
+ * keeping in fm->keep the sockets that must stay open. The pair index picks the (source,
+ * port) combination, so chunks built by different processes stay spread. */
+static void build_pairs(struct farm *fm, int f, enum pair_kind k, uint64_t first, uint64_t n)
 {
 	unsigned np = fm->ports_used[f][k], ns = fm->srcs_used[f][k];
+	uint16_t port0 = (uint16_t)(fm->base + pair_off[k]);
 	const int *lfd = fm->lfd[f][k];
 	struct fdvec cli = { 0 }, srv = { 0 };
-	uint64_t done = 0, next_note = n / 10;
 
-	if (!n)
-		return;
-	while (done < n) {
+	for (uint64_t done = 0; done < n;) {
 		size_t b = n - done < BATCH ? (size_t)(n - done) : BATCH;
 		cli.n = srv.n = 0;
 		for (size_t i = 0; i < b; i++) {
-			uint64_t c = (done + i) % ((uint64_t)np * ns);
+			uint64_t c = (first + done + i) % ((uint64_t)np * ns);
 			fdvec_push(&cli, start_connect(f, (unsigned)(c / np),
 						       (uint16_t)(port0 + c % np)));
 		}
@@ -384,16 +403,90 @@ static void build_pairs(struct farm *fm, int f, enum pair_kind k, uint64_t n, ui
 			}
 		}
 		done += b;
-		if (fm->verbose && done >= next_note) {
-			fprintf(stderr, "sockfarm: %s IPv%d %llu/%llu\n", pair_names[k], f ? 6 : 4,
-				(unsigned long long)done, (unsigned long long)n);
-			next_note += n / 10;
-		}
 	}
-	for (unsigned p = 0; p < np; p++)
-		close(lfd[p]);
 	free(cli.v);
 	free(srv.v);
+}
+
+static void close_listeners(struct farm *fm)
+{
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < 3; k++)
+			for (unsigned p = 0; p < fm->ports_used[f][k]; p++)
+				close(fm->lfd[f][k][p]);
+}
+
+/* Builds pairs [first, first + n) in a child process that then holds them until this process
+ * exits (PR_SET_PDEATHSIG) or it is killed: the way past an RLIMIT_NOFILE that cannot be raised
+ * (no CAP_SYS_RESOURCE). Returns once the child has built them; fails if it could not. */
+static void build_pairs_worker(struct farm *fm, int f, enum pair_kind k, uint64_t first, uint64_t n)
+{
+	pid_t parent = getpid(), pid;
+	int p[2];
+	char c;
+
+	if (fm->nworkers == MAX_WORKERS)
+		fail("more than %d worker processes needed; raise the fd limit", MAX_WORKERS);
+	if (pipe2(p, O_CLOEXEC))
+		fail("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigset_t all;
+		close(p[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		/* the parent's sockets stay the parent's: free the descriptors for ours */
+		for (size_t i = 0; i < fm->keep.n; i++)
+			close(fm->keep.v[i]);
+		fm->keep.n = 0;
+		build_pairs(fm, f, k, first, n);
+		/* no copy of a listener may outlive the parent's close */
+		close_listeners(fm);
+		if (write(p[1], "k", 1) != 1)
+			_exit(1);
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	fm->workers[fm->nworkers++] = pid;
+	if (c != 'k')
+		fail("a worker process failed building %s pairs", pair_names[k]);
+}
+
+/* Builds the n pairs of role k in family f, in this process when the descriptors allow, else
+ * in chunks held by worker processes; then records what they yield. */
+static void build_role(struct farm *fm, int f, enum pair_kind k, uint64_t n)
+{
+	unsigned per_pair = k == PAIR_ESTAB ? 2 : k == PAIR_CLOSEWAIT ? 1 : 0;
+	/* a batch in flight holds two descriptors per pair whatever the kind */
+	uint64_t room = fm->fd_limit - fm->keep.n - 256 - 2 * BATCH;
+	uint64_t chunk = per_pair ? (fm->fd_limit - 256 - 2 * BATCH) / per_pair : n;
+
+	if (!n)
+		return;
+	if ((uint64_t)per_pair * n <= room) {
+		build_pairs(fm, f, k, 0, n);
+	} else {
+		if (fm->fd_limit < 256 + 4 * BATCH)
+			fail("RLIMIT_NOFILE %llu is too low", (unsigned long long)fm->fd_limit);
+		for (uint64_t first = 0; first < n; first += chunk) {
+			build_pairs_worker(fm, f, k, first, n - first < chunk ? n - first : chunk);
+			if (fm->verbose)
+				fprintf(stderr, "sockfarm: %s IPv%d %llu/%llu (%u processes)\n",
+					pair_names[k], f ? 6 : 4,
+					(unsigned long long)(n - first < chunk ? n : first + chunk),
+					(unsigned long long)n, fm->nworkers);
+		}
+	}
 	if (k == PAIR_ESTAB) {
 		fm->expect[f][ST_ESTABLISHED] += 2 * n;
 	} else if (k == PAIR_TIMEWAIT) {
@@ -602,7 +695,6 @@ static void print_range(const char *name, bool *first, uint64_t lo, uint64_t n)
 
 static void print_ready(const struct farm *fm)
 {
-	static const uint64_t pair_off[3] = { OFF_ESTAB, OFF_TIMEWAIT, OFF_CLOSEWAIT };
 	uint64_t sum[NSTATES] = { 0 };
 	bool first = true;
 
@@ -627,7 +719,10 @@ static void print_ready(const struct farm *fm)
 	fflush(stdout);
 }
 
-static void raise_nofile(uint64_t need)
+/* Raises RLIMIT_NOFILE towards need (fs.nr_open at most) and returns the limit in force. The
+ * hard limit only rises with CAP_SYS_RESOURCE; without it the soft one goes up to the hard one
+ * and build_role spreads the sockets over worker processes. */
+static uint64_t raise_nofile(uint64_t need)
 {
 	struct rlimit rl;
 	unsigned long nr_open = 1048576;
@@ -638,19 +733,19 @@ static void raise_nofile(uint64_t need)
 			nr_open = 1048576;
 		fclose(fp);
 	}
+	if (need > nr_open)
+		need = nr_open;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		fail("getrlimit: %s", strerror(errno));
 	if (rl.rlim_cur >= need)
-		return;
-	if (need > nr_open)
-		fail("%llu sockets need more descriptors than fs.nr_open (%lu) allows",
-		     (unsigned long long)need, nr_open);
-	rl.rlim_cur = need;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need;
+		return rl.rlim_cur;
+	struct rlimit want = { need, rl.rlim_max > need ? rl.rlim_max : need };
+	if (!setrlimit(RLIMIT_NOFILE, &want))
+		return need;
+	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
-		fail("raising RLIMIT_NOFILE to %llu: %s", (unsigned long long)need,
-		     strerror(errno));
+		fail("raising RLIMIT_NOFILE: %s", strerror(errno));
+	return rl.rlim_cur;
 }
 
 static void usage(FILE *f)
@@ -760,7 +855,7 @@ int main(int argc, char **argv)
 	nfam = fm.fam[0] + fm.fam[1];
 	uint64_t per_fam =
 		fm.listen + 2 * fm.estab + fm.closewait + 3 * fm.synrecv + 1 + fm.synsent;
-	raise_nofile(nfam * per_fam + 2 * BATCH + 256);
+	fm.fd_limit = raise_nofile(nfam * per_fam + 2 * BATCH + 256);
 	uint64_t biggest = fm.estab > fm.timewait ? fm.estab : fm.timewait;
 	if (fm.closewait > biggest)
 		biggest = fm.closewait;
@@ -784,11 +879,11 @@ int main(int argc, char **argv)
 		if (!fm.fam[f])
 			continue;
 		build_synrecv(&fm, f);
-		build_pairs(&fm, f, PAIR_ESTAB, fm.estab, (uint16_t)(fm.base + OFF_ESTAB));
-		build_pairs(&fm, f, PAIR_TIMEWAIT, fm.timewait, (uint16_t)(fm.base + OFF_TIMEWAIT));
-		build_pairs(&fm, f, PAIR_CLOSEWAIT, fm.closewait,
-			    (uint16_t)(fm.base + OFF_CLOSEWAIT));
+		build_role(&fm, f, PAIR_ESTAB, fm.estab);
+		build_role(&fm, f, PAIR_TIMEWAIT, fm.timewait);
+		build_role(&fm, f, PAIR_CLOSEWAIT, fm.closewait);
 	}
+	close_listeners(&fm);
 	uint64_t total = 0;
 	for (int f = 0; f < 2; f++)
 		for (int s = 1; s < NSTATES; s++)
@@ -802,5 +897,9 @@ int main(int argc, char **argv)
 	hold = (struct timespec){ .tv_sec = fm.hold_s };
 	while (sigtimedwait(&sigs, NULL, &hold) < 0 && errno == EINTR)
 		;
+	for (unsigned i = 0; i < fm.nworkers; i++)
+		kill(fm.workers[i], SIGKILL);
+	for (unsigned i = 0; i < fm.nworkers; i++)
+		waitpid(fm.workers[i], NULL, 0);
 	return 0;
 }
