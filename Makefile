@@ -70,7 +70,7 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcsP $@ $^ # P: full paths; cmd/ and core/ share basenames
 
 $(BIN): $(MAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
