@@ -175,33 +175,39 @@ static void put_safe(const char *s)
 		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
+json_t *sysctl_findings_json(const struct td_sysctl_set *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->nfnd; i++) {
+		const struct td_sysctl_finding *f = &s->fnd[i];
+		json_t *j = json_object();
+		json_object_set_new(
+			j, "file",
+			jstr(f->file == SYSCTL_NO_FILE ? NULL : sysctl_file_name(s, f->file)));
+		json_object_set_new(j, "line", json_integer(f->line));
+		json_object_set_new(j, "key", jstr(f->key));
+		json_object_set_new(j, "value", jstr(f->value));
+		json_object_set_new(j, "severity", json_string(params_sev_name(f->sev)));
+		json_object_set_new(j, "message", jstr(f->message));
+		json_object_set_new(j, "reason", jstr(f->reason));
+		json_object_set_new(j, "reference", jstr(f->ref));
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
 void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s, bool effective)
 {
 	if (g->json) {
-		json_t *o = json_object(), *a = json_array(), *e = json_array();
-		for (size_t i = 0; i < s->nfnd; i++) {
-			const struct td_sysctl_finding *f = &s->fnd[i];
-			json_t *j = json_object();
-			json_object_set_new(j, "file",
-					    jstr(f->file == SYSCTL_NO_FILE
-							 ? NULL
-							 : sysctl_file_name(s, f->file)));
-			json_object_set_new(j, "line", json_integer(f->line));
-			json_object_set_new(j, "key", jstr(f->key));
-			json_object_set_new(j, "value", jstr(f->value));
-			json_object_set_new(j, "severity", json_string(params_sev_name(f->sev)));
-			json_object_set_new(j, "message", jstr(f->message));
-			json_object_set_new(j, "reason", jstr(f->reason));
-			json_object_set_new(j, "reference", jstr(f->ref));
-			json_array_append_new(a, j);
-		}
-		json_object_set_new(o, "findings", a);
+		json_t *o = json_object(), *e = json_array();
+		json_object_set_new(o, "findings", sysctl_findings_json(s));
 		for (size_t i = 0; effective && i < s->neff; i++) {
 			const struct td_sysctl_effective *x = &s->eff[i];
 			json_t *j = json_object();
 			json_object_set_new(j, "key", jstr(x->key));
 			json_object_set_new(j, "value", jstr(x->value));
-			json_object_set_new(j, "file", json_string(sysctl_file_name(s, x->file)));
+			json_object_set_new(j, "file", jstr(sysctl_file_name(s, x->file)));
 			json_object_set_new(j, "line", json_integer(x->line));
 			json_array_append_new(e, j);
 		}

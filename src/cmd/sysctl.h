@@ -38,6 +38,10 @@ const char *sysctl_file_name(const struct td_sysctl_set *s, unsigned file);
 void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s,
 			   bool effective);
 
+/* The findings as a JSON array (new reference). */
+struct json_t;
+struct json_t *sysctl_findings_json(const struct td_sysctl_set *s);
+
 /* 1 when anything is harmful or an error, else 0. */
 int sysctl_exit_code(const struct td_sysctl_set *s);
 

@@ -320,16 +320,18 @@ const struct td_param params_table[] = {
 	{ .key = "net.ipv4.tcp_rmem",
 	  .shape = TD_SHAPE_TRIPLE,
 	  .defkind = TD_DEF_INHERITED,
-	  .defaults = { { 0, "4096 131072 6291456" } },
-	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value.",
+
+	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value; "
+		     "the max is sized from memory at boot.",
 	  .meaning = "Receive buffer min default max in bytes for autotuning.",
 	  .ref = KF("9"),
 	  .check = check_buf_triple },
 	{ .key = "net.ipv4.tcp_wmem",
 	  .shape = TD_SHAPE_TRIPLE,
 	  .defkind = TD_DEF_INHERITED,
-	  .defaults = { { 0, "4096 16384 4194304" } },
-	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value.",
+
+	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value; "
+		     "the max is sized from memory at boot.",
 	  .meaning = "Send buffer min default max in bytes for autotuning.",
 	  .ref = KF("9"),
 	  .check = check_buf_triple },

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Cross-key checks of the live audit (see sysctl_cross.h). Each finding restates
+ * kernel-facts.md with the numbers found on this host.
+ */
+#include "core/sysctl_cross.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sysctl.h"
+#include "core/util.h"
+
+bool sysctl_cross_port_listed(const char *list, unsigned port)
+{
+	const char *s = list;
+
+	while (s && *s) {
+		char tok[32];
+		size_t l = strcspn(s, ",");
+		uint64_t a, b;
+		char *dash;
+
+		if (l < sizeof(tok)) {
+			memcpy(tok, s, l);
+			tok[l] = '\0';
+			dash = strchr(tok, '-');
+			if (dash)
+				*dash = '\0';
+			if (!util_parse_u64(tok, 0, 65535, &a)) {
+				b = a;
+				if (dash && util_parse_u64(dash + 1, 0, 65535, &b))
+					b = 0;
+				if (port >= a && port <= b)
+					return true;
+			}
+		}
+		s += l;
+		if (*s == ',')
+			s++;
+	}
+	return false;
+}
+
+static bool num(const char *v, int64_t *out)
+{
+	return v && !util_parse_i64(v, INT64_MIN, INT64_MAX, out);
+}
+
+static void check_ports(struct td_sysctl_set *s, const struct td_cross_facts *f)
+{
+	int64_t lo, hi;
+	char list[200] = "";
+	size_t n = 0, o = 0;
+
+	if (!f->port_range || sscanf(f->port_range, "%" SCNd64 " %" SCNd64, &lo, &hi) != 2)
+		return;
+	for (size_t i = 0; i < f->nlisteners; i++) {
+		unsigned p = f->listeners[i].port;
+		if (p < lo || p > hi || sysctl_cross_port_listed(f->reserved_ports, p))
+			continue;
+		if (n++ < 10 && o < sizeof(list) - 8)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u", o ? "," : "", p);
+	}
+	if (n)
+		sysctl_finding_add(
+			s, SYSCTL_NO_FILE, 0, "net.ipv4.ip_local_port_range", f->port_range,
+			TD_SEV_WARN,
+			"connect() may hand such a port to an outgoing connection while the "
+			"service is down or restarting; list them in "
+			"ip_local_reserved_ports.",
+			"kernel-facts §5",
+			"%zu listening port%s inside the ephemeral range not reserved: %s%s", n,
+			n > 1 ? "s" : "", list, n > 10 ? ",..." : "");
+}
+
+static void check_backlog(struct td_sysctl_set *s, const struct td_cross_facts *f)
+{
+	int64_t max;
+	char list[200] = "";
+	size_t n = 0, o = 0;
+
+	if (!num(f->somaxconn, &max))
+		return;
+	for (size_t i = 0; i < f->nlisteners; i++) {
+		if ((int64_t)f->listeners[i].backlog != max)
+			continue;
+		if (n++ < 10 && o < sizeof(list) - 8)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u", o ? "," : "",
+					      f->listeners[i].port);
+	}
+	if (n)
+		sysctl_finding_add(
+			s, SYSCTL_NO_FILE, 0, "net.core.somaxconn", f->somaxconn, TD_SEV_NOTE,
+			"listen() silently cuts a larger backlog to somaxconn; a listener at "
+			"exactly that value probably asked for more.",
+			"kernel-facts §7",
+			"%zu listener%s with backlog = somaxconn (%" PRId64
+			"), probably capped: port%s %s%s",
+			n, n > 1 ? "s" : "", max, n > 1 ? "s" : "", list, n > 10 ? ",..." : "");
+}
+
+void sysctl_cross_check(struct td_sysctl_set *s, const struct td_cross_facts *f)
+{
+	int64_t ts, reuse, max;
+
+	if (num(f->timestamps, &ts) && num(f->tw_reuse, &reuse) && ts == 0 && reuse != 0)
+		sysctl_finding_add(
+			s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_tw_reuse", f->tw_reuse, TD_SEV_HARMFUL,
+			"tcp_tw_reuse needs the peer's timestamp in the TIME_WAIT socket; "
+			"with tcp_timestamps=0 there is none.",
+			"kernel-facts §3, §6",
+			"tcp_tw_reuse=%" PRId64 " has no effect: tcp_timestamps=0", reuse);
+	check_ports(s, f);
+	check_backlog(s, f);
+	if (f->have_tw && num(f->max_tw, &max) && max >= 0) {
+		if (f->tw_count >= (uint64_t)max)
+			sysctl_finding_add(s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_max_tw_buckets",
+					   f->max_tw, TD_SEV_HARMFUL,
+					   "Past the limit closing sockets skip TIME_WAIT "
+					   "(TCPTimeWaitOverflow) and "
+					   "lose its protection.",
+					   "kernel-facts §4",
+					   "timewait sockets (%" PRIu64
+					   ", TIME_WAIT + FIN_WAIT2) have reached "
+					   "tcp_max_tw_buckets (%" PRId64 ")",
+					   f->tw_count, max);
+		else if (f->tw_count * 5 >= (uint64_t)max * 4)
+			sysctl_finding_add(
+				s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_max_tw_buckets", f->max_tw,
+				TD_SEV_WARN,
+				"Near the limit, closing sockets will soon skip TIME_WAIT.",
+				"kernel-facts §4",
+				"timewait sockets (%" PRIu64 ") above 80%% of tcp_max_tw_buckets "
+				"(%" PRId64 ")",
+				f->tw_count, max);
+	}
+}
