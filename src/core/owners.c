@@ -112,8 +112,9 @@ static void add_socket(struct scan *s, pid_t pid, uint64_t inode)
 	}
 }
 
-/* Reads every fd link of one process. Returns the number of fds read. */
-static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone)
+/* Reads every fd link of one process. Returns the number of fds read; *gone when the process
+ * exited under us, *denied when its links may not be read (then the rest is not tried). */
+static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone, bool *denied)
 {
 	uint32_t nfds = 0;
 	char link[64];
@@ -121,7 +122,7 @@ static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone)
 	for (;;) {
 		ssize_t n = getdents64(fdd, s->buf, s->buflen);
 		if (n <= 0) {
-			*gone = n < 0; /* the process exited while we listed its fds */
+			*gone = n < 0;
 			break;
 		}
 		for (ssize_t off = 0; off < n;) {
@@ -130,8 +131,14 @@ static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone)
 			if (d->d_name[0] == '.')
 				continue;
 			ssize_t len = readlinkat(fdd, d->d_name, link, sizeof(link));
+			if (len < 0 && (errno == EACCES || errno == EPERM)) {
+				/* The directory may be listable while the links are not
+				 * (ptrace access check, an LSM): same for every fd. */
+				*denied = true;
+				goto out;
+			}
 			if (len < 0) {
-				s->st->fds_gone++;
+				s->st->fds_gone++; /* closed since the listing */
 				continue;
 			}
 			nfds++;
@@ -142,6 +149,7 @@ static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone)
 			}
 		}
 	}
+out:
 	s->st->fds += nfds;
 	return nfds;
 }
@@ -150,7 +158,7 @@ static void scan_proc(struct scan *s, pid_t pid)
 {
 	char path[32];
 	struct stat sb;
-	bool gone = false;
+	bool gone = false, denied = false;
 
 	s->st->procs++;
 	snprintf(path, sizeof(path), "%d/fd", (int)pid);
@@ -163,8 +171,10 @@ static void scan_proc(struct scan *s, pid_t pid)
 		return;
 	}
 	s->cur = -1;
-	uint32_t nfds = scan_fds(s, fdd, pid, &gone);
-	if (gone)
+	uint32_t nfds = scan_fds(s, fdd, pid, &gone, &denied);
+	if (denied)
+		s->st->procs_denied++;
+	else if (gone)
 		s->st->procs_gone++;
 	if (s->cur >= 0) {
 		struct td_owner_proc *p = &s->o->procs[s->cur];
