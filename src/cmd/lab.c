@@ -268,6 +268,9 @@ static json_t *result_json(const struct lab_result *r)
 	json_object_set_new(o, "eaddrnotavail", json_integer((json_int_t)r->eaddrnotavail));
 	json_object_set_new(o, "eaddrinuse", json_integer((json_int_t)r->eaddrinuse));
 	json_object_set_new(o, "other_errors", json_integer((json_int_t)r->other_errors));
+	json_object_set_new(o, "first_other_error",
+			    r->first_other_errno ? json_string(strerror(r->first_other_errno))
+						 : json_null());
 	json_object_set_new(o, "rate", json_real(r->rate));
 	json_object_set_new(o, "elapsed_s", json_real(r->elapsed_s));
 	json_object_set_new(o, "ports", json_integer(r->ports));

@@ -97,6 +97,62 @@ static int nl_addr_add(struct mnl_socket *nl, int ifindex, uint32_t addr)
 	return nl_talk(nl, nlh);
 }
 
+static int oper_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_OPERSTATE && !mnl_attr_validate(a, MNL_TYPE_U8))
+		*(int *)data = mnl_attr_get_u8(a);
+	return MNL_CB_OK;
+}
+
+static int oper_msg(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), oper_attr, data);
+}
+
+/* The link's RFC 2863 operational state (IF_OPER_*), or -errno. */
+static int nl_operstate(struct mnl_socket *nl, int ifindex)
+{
+	char buf[LAB_NL_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	unsigned seq = (unsigned)time(NULL) + 1, portid = mnl_socket_get_portid(nl);
+	int state = -ENODATA;
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, portid, oper_msg, &state) < 0)
+		return -errno;
+	return state;
+}
+
+/*
+ * Waits (at most 3 s) until both veth ends are operationally up. Until the kernel's linkwatch
+ * has processed the carrier change, the device still has the noop qdisc, which drops every
+ * packet: the first SYN would be lost and cost a 1 s retransmission, which a measurement must
+ * not include. Linkwatch may defer that work by up to a second.
+ */
+static int wait_oper_up(struct mnl_socket *nl[LAB_SIDES])
+{
+	for (int i = 0; i < 300; i++) {
+		int c = nl_operstate(nl[LAB_CLIENT], LAB_IFINDEX);
+		int s = nl_operstate(nl[LAB_SERVER], LAB_IFINDEX);
+		if (c < 0 || s < 0)
+			return c < 0 ? c : s;
+		if (c == IF_OPER_UP && s == IF_OPER_UP)
+			return 0;
+		struct timespec ts = { 0, 10000000L };
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
 /* The client end stays in nl's namespace, the peer goes to the namespace peer_ns_fd. */
 static int nl_veth_add(struct mnl_socket *nl, int peer_ns_fd)
 {
@@ -215,6 +271,10 @@ static int wire(const struct lab_env *e, const char **step)
 			r = nl_link_up(nl[s], 1);
 		if (!r)
 			r = nl_link_up(nl[s], LAB_IFINDEX);
+	}
+	if (!r) {
+		*step = "wait for the veth to come up";
+		r = wait_oper_up(nl);
 	}
 out:
 	for (int s = 0; s < LAB_SIDES; s++)

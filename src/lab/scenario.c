@@ -163,6 +163,7 @@ static void summarize(struct lab_result *res, const struct lab_client_stats *st,
 	res->eaddrnotavail = st->eaddrnotavail;
 	res->eaddrinuse = st->eaddrinuse;
 	res->other_errors = st->other;
+	res->first_other_errno = st->first_errno;
 	res->elapsed_s = (double)load_ns / 1e9;
 	res->rate = res->elapsed_s > 0 ? (double)res->succeeded / res->elapsed_s : 0;
 	res->first_failure_s = st->first_fail_ns ? (double)st->first_fail_ns / 1e9 : -1;

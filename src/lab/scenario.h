@@ -100,6 +100,7 @@ struct lab_result {
 	uint64_t eaddrnotavail; /* connect(): no free local port for this destination */
 	uint64_t eaddrinuse;	/* bind(addr, 0): no free local port at all */
 	uint64_t other_errors;
+	int first_other_errno; /* errno of the first other error, 0 if none */
 	double elapsed_s;
 	double rate;		/* succeeded per second */
 	double first_failure_s; /* < 0: none */
