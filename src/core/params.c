@@ -44,14 +44,13 @@ int params_key_normalize(const char *key, char *dotted, char *path, size_t len)
 		unsigned char c = (unsigned char)key[i];
 		if (c <= ' ' || c == 0x7f || (c == (unsigned char)s && key[i + 1] == s))
 			return -EINVAL;
-		/* the separator maps to '.' in dotted form and '/' in the path; the other
-		 * character is part of a name and maps the other way round */
-		bool is_sep = c == (unsigned char)s;
-		char other = c == '.' ? '/' : c == '/' ? '.' : (char)c;
+		/* the dotted form uses '.' between names and '/' inside one, the path the other
+		 * way round: swap the two characters in whichever form the key is not written in */
+		char swapped = c == '.' ? '/' : c == '/' ? '.' : (char)c;
 		if (dotted)
-			dotted[i] = is_sep ? '.' : other;
+			dotted[i] = s == '/' ? swapped : (char)c;
 		if (path)
-			path[i] = is_sep ? '/' : other;
+			path[i] = s == '.' ? swapped : (char)c;
 	}
 	if (dotted)
 		dotted[n] = '\0';

@@ -240,7 +240,8 @@ static void restore(struct td_sysctl_plan *p, const char *procroot)
 {
 	for (size_t j = p->failed + 1; j-- > 0;) {
 		struct td_apply_item *it = &p->v[j];
-		if (it->st != TD_AP_WRITTEN && it->st != TD_AP_FAILED)
+		/* a refused write changed nothing; one that read back differently did */
+		if (it->st != TD_AP_WRITTEN && !(it->st == TD_AP_FAILED && it->err == -EIO))
 			continue;
 		int r = write_check(it, procroot, it->old);
 		if (it->st == TD_AP_WRITTEN)
