@@ -30,7 +30,8 @@ enum td_state {
 	TD_SS_COUNT = 12, /* array size for per-state counters; slot 0 unused */
 };
 
-/* The kernel's NEW_SYN_RECV, which only appears in inet_diag replies. */
+/* The kernel's NEW_SYN_RECV: request sockets are reported as SYN_RECV (3); 12 is the bit to ask
+ * inet_diag for them, and the state a parser maps to SYN_RECV if it ever sees it. */
 #define TD_SS_KERNEL_NEW_SYN_RECV 12
 
 #define TD_STATES_ALL 0x0ffeu /* bits 1..11 */
