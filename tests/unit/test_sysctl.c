@@ -200,6 +200,7 @@ static void test_lint(void **state)
 	assert_false(sysctl_in_child_netns(root));
 	td_sysctl_set_free(s);
 	rm_rf(root);
+	free(root);
 }
 
 static void test_same(void **state)
@@ -290,6 +291,7 @@ static void test_apply(void **state)
 	td_sysctl_set_free(s);
 	free(bk);
 	rm_rf(root);
+	free(root);
 }
 
 static void test_cross(void **state)
