@@ -79,11 +79,12 @@ static void tw_client_remedies(struct td_finding *x, const struct td_port_dest *
 
 static enum td_fsev exhaust_grade(const struct td_limit *l, double s)
 {
+	/* lower is worse; a threshold of 0 turns the grade off */
 	if (s < 0)
 		return TD_F_OK;
-	if (s <= l->crit)
+	if (l->crit > 0 && s <= l->crit)
 		return TD_F_CRITICAL;
-	if (s <= l->warn)
+	if (l->warn > 0 && s <= l->warn)
 		return TD_F_WARNING;
 	return TD_F_OK;
 }
