@@ -23,6 +23,7 @@ static const struct td_cmd commands[] = {
 	{ "check", cmd_check_main, "Nagios/Icinga plugin: thresholds, status line, perfdata" },
 	{ "states", cmd_states_main, "Census of TCP sockets by state, IPv4, IPv6 and total" },
 	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
+	{ "ports", cmd_ports_main, "Ephemeral-port headroom per destination, time to exhaustion" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
 	{ "lab", cmd_lab_main,
@@ -64,6 +65,11 @@ static const struct td_cmd *find_cmd(const char *name)
 
 static int run_cmd(const struct td_cmd *c, int argc, char **argv, struct td_global *g)
 {
+	char prog[64];
+
+	/* getopt names argv[0] in its messages: "tcpdoctor states: unrecognized option" */
+	snprintf(prog, sizeof(prog), "tcpdoctor %s", c->name);
+	argv[0] = prog;
 	g->cmd = c->name;
 	optind = 0; /* full re-initialisation of getopt for the command's own parsing */
 	return c->run(argc, argv, g);
@@ -79,8 +85,15 @@ int main(int argc, char **argv)
 	struct td_global g = { 0 };
 	int c;
 
-	/* '+': stop at the command name; what follows belongs to the command */
-	while ((c = getopt_long(argc, argv, "+" TD_GLOBAL_SHORTOPTS "V", opts, NULL)) != -1) {
+	/* getopt's own messages start with argv[0]: make them "tcpdoctor: ..." wherever the binary
+	 * lives */
+	if (argc > 0)
+		argv[0] = (char *)"tcpdoctor";
+
+	/* '+': stop at the command name; what follows belongs to the command. ':' and opterr 0:
+	 * an option we do not know may be the default command's (`tcpdoctor --interval 5`). */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:" TD_GLOBAL_SHORTOPTS "V", opts, NULL)) != -1) {
 		int r = cmd_global_option(&g, c, optarg);
 		if (r < 0)
 			return TD_EXIT_USAGE;
@@ -93,10 +106,17 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("tcpdoctor %s\n", TD_VERSION);
 			return TD_EXIT_OK;
-		default:
+		case ':':
+			fprintf(stderr, "tcpdoctor: option '%s' needs an argument\n",
+				argv[optind - 1]);
 			return cmd_getopt_err(NULL);
+		default:
+			/* not a global option: let the default command parse the whole line */
+			opterr = 1;
+			return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, &g);
 		}
 	}
+	opterr = 1;
 	argc -= optind;
 	argv += optind;
 
