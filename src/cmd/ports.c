@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `tcpdoctor ports`: ephemeral-port headroom per destination (netns, source IP, destination IP,
+ * destination port), the unit in which connect() runs out of ports (kernel-facts §5). One dump
+ * of every state streams into the ports model (core/ports.c) together with each namespace's
+ * port range, reserved ports and tw_reuse/timestamps settings; the result is sorted by risk:
+ * how full, how fast connections close (read from the TIME_WAIT timers, no sampling), when
+ * connect() would fail at that rate, and whether tcp_tw_reuse can help there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "core/ports.h"
+#include "core/util.h"
+#include "render/table.h"
+
+struct ns_seen {
+	char *name;
+	struct td_port_cfg cfg;
+};
+
+struct ports_run {
+	const struct td_global *g;
+	struct td_ports *t;
+	struct ns_seen *ns;
+	size_t nns;
+};
+
+enum { OPT_LIMIT = TD_OPT_CMD_BASE };
+
+static int on_ns_begin(const struct td_ns_info *ns, void *arg)
+{
+	struct ports_run *p = arg;
+	const char *bad = NULL;
+
+	if (ns->idx >= p->nns) {
+		p->ns = xrealloc(p->ns, (ns->idx + 1) * sizeof(*p->ns));
+		memset(p->ns + p->nns, 0, (ns->idx + 1 - p->nns) * sizeof(*p->ns));
+		p->nns = ns->idx + 1;
+	}
+	free(p->ns[ns->idx].name);
+	p->ns[ns->idx].name = xstrdup(ns->name);
+	if (ports_cfg_from_meta(&p->ns[ns->idx].cfg, ns->meta, &bad))
+		cmd_err(p->g, "namespace %s: cannot parse %s; assuming kernel defaults",
+			*ns->name ? ns->name : "(current)", bad);
+	return ports_set_cfg(p->t, ns->idx, &p->ns[ns->idx].cfg);
+}
+
+static int on_sock(const struct td_sock *sk, void *arg)
+{
+	ports_add(((struct ports_run *)arg)->t, sk);
+	return 0;
+}
+
+static const char *ns_name(const struct ports_run *p, unsigned idx)
+{
+	return idx < p->nns && p->ns[idx].name ? p->ns[idx].name : "";
+}
+
+static const char *reuse_advice(enum td_reuse r)
+{
+	switch (r) {
+	case TD_REUSE_ACTIVE:
+		return "connect() takes over TIME_WAIT older than the reuse delay";
+	case TD_REUSE_OFF:
+		return "tcp_tw_reuse=0: 1 (or 2 for loopback) would let connect() reuse TIME_WAIT";
+	case TD_REUSE_LOOPBACK_ONLY:
+		return "tcp_tw_reuse=2 covers loopback only: 1 would help this destination";
+	case TD_REUSE_NO_TIMESTAMPS:
+		return "tcp_timestamps=0 disables tcp_tw_reuse: turn timestamps back on";
+	case TD_REUSE_UNKNOWN:
+		break;
+	}
+	return "settings unknown";
+}
+
+static json_t *dest_json(const struct ports_run *p, const struct td_port_dest *d)
+{
+	char src[64], dst[64];
+	json_t *o = json_object(), *st = json_object();
+
+	sock_addr_str(d->family, d->src, src, sizeof(src));
+	sock_addr_str(d->family, d->dst, dst, sizeof(dst));
+	json_object_set_new(o, "netns", json_string(ns_name(p, d->netns)));
+	json_object_set_new(o, "src", json_string(src));
+	json_object_set_new(o, "dst", json_string(dst));
+	json_object_set_new(o, "dport", json_integer(d->dport));
+	json_object_set_new(o, "in_use", json_integer(d->in_use));
+	json_object_set_new(o, "capacity", json_integer(d->capacity));
+	json_object_set_new(o, "usage",
+			    json_real(d->capacity ? (double)d->in_use / d->capacity : 1));
+	json_object_set_new(o, "preferred_parity_ports", json_integer(d->preferred));
+	for (unsigned s = 1; s < TD_SS_COUNT; s++)
+		if (d->n[s])
+			json_object_set_new(st, sock_state_name(s), json_integer(d->n[s]));
+	json_object_set_new(o, "states", st);
+	json_object_set_new(o, "closed_60s", json_integer(d->closed_60s));
+	json_object_set_new(o, "closed_10s", json_integer(d->closed_recent));
+	json_object_set_new(o, "close_rate_60s", json_real(d->rate_60s));
+	json_object_set_new(o, "close_rate_10s", json_real(d->rate_recent));
+	json_object_set_new(o, "close_rate", json_real(d->rate));
+	json_object_set_new(o, "exhaustion_s",
+			    d->exhaust_s < 0 ? json_null() : json_real(d->exhaust_s));
+	json_object_set_new(o, "loopback", json_boolean(d->loopback));
+	json_object_set_new(o, "tw_reuse", json_string(ports_reuse_name(d->reuse)));
+	json_object_set_new(o, "tw_reusable", json_integer(d->reusable));
+	return o;
+}
+
+static void print_json(const struct ports_run *p, const struct td_port_dest *v, size_t n)
+{
+	json_t *root = json_object(), *a = json_array(), *nsa = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, dest_json(p, &v[i]));
+	json_object_set_new(root, "destinations", a);
+	for (size_t i = 0; i < p->nns; i++) {
+		const struct td_port_cfg *c = &p->ns[i].cfg;
+		if (!p->ns[i].name)
+			continue;
+		json_array_append_new(nsa, json_pack("{s:s, s:[i,i], s:i, s:i, s:i, s:i}", "name",
+						     p->ns[i].name, "ip_local_port_range", c->low,
+						     c->high, "capacity", ports_capacity(c),
+						     "tcp_tw_reuse", c->tw_reuse, "tcp_timestamps",
+						     c->timestamps, "tcp_tw_reuse_delay_ms",
+						     c->tw_reuse_delay_ms));
+	}
+	json_object_set_new(root, "namespaces", nsa);
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+static void fmt_exhaust(double s, char *buf, size_t len)
+{
+	if (s < 0)
+		snprintf(buf, len, "-");
+	else if (s == 0)
+		snprintf(buf, len, "NOW");
+	else if (s < 600)
+		snprintf(buf, len, "%.1fs", s);
+	else
+		snprintf(buf, len, "%.0fmin", s / 60);
+}
+
+static void print_text(const struct ports_run *p, const struct td_port_dest *v, size_t n,
+		       size_t shown, bool color)
+{
+	static const char *const hdr[] = { "NETNS",    "SRC",	       "DST",	  "DPORT",
+					   "IN_USE",   "CAPACITY",     "USE%",	  "CLOSE/s",
+					   "RECENT/s", "EXHAUSTED IN", "TW_REUSE" };
+	static const enum td_align al[] = { TD_LEFT,  TD_LEFT,	TD_LEFT,  TD_RIGHT,
+					    TD_RIGHT, TD_RIGHT, TD_RIGHT, TD_RIGHT,
+					    TD_RIGHT, TD_RIGHT, TD_LEFT };
+	struct td_table *t = table_new(11, hdr, al);
+	bool parity_note = false;
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct td_port_dest *d = &v[i];
+		char src[64], dst[64], dp[8], use[16], cap[16], pct[16], r60[16], r10[16], ex[16];
+		sock_addr_str(d->family, d->src, src, sizeof(src));
+		sock_addr_str(d->family, d->dst, dst, sizeof(dst));
+		snprintf(dp, sizeof(dp), "%u", d->dport);
+		table_num(d->in_use, use, sizeof(use));
+		table_num(d->capacity, cap, sizeof(cap));
+		snprintf(pct, sizeof(pct), "%.1f",
+			 d->capacity ? 100.0 * d->in_use / d->capacity : 100.0);
+		snprintf(r60, sizeof(r60), "%.1f", d->rate_60s);
+		snprintf(r10, sizeof(r10), "%.1f", d->rate_recent);
+		fmt_exhaust(d->exhaust_s, ex, sizeof(ex));
+		const char *ns = ns_name(p, d->netns);
+		const char *cells[] = { *ns ? ns : "-",
+					src,
+					dst,
+					dp,
+					use,
+					cap,
+					pct,
+					r60,
+					r10,
+					ex,
+					ports_reuse_name(d->reuse) };
+		table_add(t, cells, false);
+		parity_note |= d->in_use > d->preferred;
+	}
+	if (shown)
+		table_print(t, stdout, color);
+	else
+		puts("No destination uses ephemeral ports.");
+	table_free(t);
+	if (shown < n)
+		printf("(%zu more destinations; --limit 0 shows all)\n", n - shown);
+	if (shown && v[0].in_use)
+		printf("\nTop destination: %s.\n", reuse_advice(v[0].reuse));
+	if (parity_note)
+		puts("Past half the range connect() also takes the ports of the other parity, "
+		     "which bind(0) prefers, and each search walks further.");
+	if (shown)
+		puts("CLOSE/s counts TIME_WAIT by age (closes of the last 60 s; RECENT/s the last "
+		     "10 s): a lower bound, reused or killed TIME_WAIT is not seen.");
+}
+
+static void usage(void)
+{
+	puts("Usage: tcpdoctor [-N NS|all] ports [--limit N] [--json]\n"
+	     "Ephemeral-port headroom per destination (netns, source IP, destination IP, port):\n"
+	     "ports in use / capacity, close rate from TIME_WAIT timers, time to exhaustion,\n"
+	     "and whether tcp_tw_reuse can help. Sorted by risk.\n\n"
+	     "  -n, --limit N  show the N riskiest destinations (default 20, 0 = all)\n"
+	     "      --json     {\"destinations\": [{\"src\", \"dst\", \"dport\", \"in_use\", "
+	     "\"capacity\", ...}],\n"
+	     "                 \"namespaces\": [...]}; exhaustion_s is null when never");
+}
+
+static int parse_args(int argc, char **argv, struct td_global *g, size_t *limit)
+{
+	static const struct option opts[] = {
+		TD_GLOBAL_LONGOPTS,
+		{ "limit", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c, r;
+
+	*limit = 20;
+	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "n:", opts, NULL)) != -1) {
+		if ((r = cmd_global_option(g, c, optarg)) < 0)
+			return TD_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c != 'n')
+			return cmd_getopt_err(g);
+		if (util_parse_u64(optarg, 0, 1000000, &v))
+			return cmd_usage_err(g, "--limit '%s': expected 0..1000000", optarg);
+		*limit = (size_t)v;
+	}
+	if (optind < argc)
+		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+	cmd_global_finish(g);
+	return 0;
+}
+
+int cmd_ports_main(int argc, char **argv, struct td_global *g)
+{
+	struct td_source_cbs cbs = { on_ns_begin, on_sock, NULL };
+	struct ports_run p = { .g = g };
+	struct td_source_opts o;
+	struct td_port_dest *v = NULL;
+	char err[TD_ERRMSG_LEN];
+	size_t limit, n = 0;
+	int r = parse_args(argc, argv, g, &limit);
+
+	if (r)
+		return r < 0 ? TD_EXIT_OK : r;
+	p.t = ports_new();
+	cmd_source_opts(g, &o);
+	r = source_run(&o, &cbs, &p, err);
+	if (r) {
+		r = cmd_source_err(g, r, err);
+		goto out;
+	}
+	ports_result(p.t, &v, &n);
+	if (g->json)
+		print_json(&p, v, limit && limit < n ? limit : n);
+	else
+		print_text(&p, v, n, limit && limit < n ? limit : n, g->color);
+	r = TD_EXIT_OK;
+out:
+	free(v);
+	for (size_t i = 0; i < p.nns; i++)
+		free(p.ns[i].name);
+	free(p.ns);
+	ports_free(p.t);
+	return r;
+}
