@@ -47,11 +47,17 @@ is "$rc" 2 "an empty state list exits 2"
 run states --bogus
 is "$rc" 2 "states --bogus exits 2"
 like "$err" "Try 'tcpdoctor states --help'" "states --bogus points at the command's help"
-# design.md: errors go to stderr as "tcpdoctor: ..."
-like "$err" "^tcpdoctor: " "states --bogus: the error starts with 'tcpdoctor: '"
-run --bogus states
-is "$rc" 2 "--bogus before the command exits 2"
-like "$err" "^tcpdoctor: " "--bogus: the error starts with 'tcpdoctor: '"
+# design.md: errors go to stderr as "tcpdoctor: ..." (getopt's as "tcpdoctor CMD: ...")
+like "$err" "^tcpdoctor[: ]" "states --bogus: the error starts with 'tcpdoctor'"
+like "$err" "'--bogus'" "states --bogus: the error names the option"
+run sockets --bogus
+is "$rc" 2 "sockets --bogus exits 2"
+like "$err" "^tcpdoctor[: ]" "sockets --bogus: the error starts with 'tcpdoctor'"
+# An unknown option before any command belongs to the default command, doctor, whose usage
+# errors are Nagios UNKNOWN (3); it must still fail and name the option.
+run --bogus
+is "$rc" 3 "--bogus alone (doctor's option line) exits 3, UNKNOWN"
+like "$err" "'--bogus'" "--bogus: the error names the option"
 run sockets -x
 is "$rc" 2 "sockets -x exits 2"
 run sockets --sport
