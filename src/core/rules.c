@@ -24,7 +24,7 @@ void rules_limits_default(struct td_limits *lim)
 		[TD_LIM_EXHAUST_S] = { "exhaust_s",
 				       "seconds until connect() fails (lower is worse)", 600, 60 },
 		[TD_LIM_TW_DEST] = { "tw_dest", "client TIME_WAIT to one destination", 5000, 0 },
-		[TD_LIM_TW_SERVER] = { "tw_server", "server-side TIME_WAIT (info)", 10000, 0 },
+		[TD_LIM_TW_SERVER] = { "tw_server", "server-side TIME_WAIT (info)", 1000, 0 },
 		[TD_LIM_CW_PROC] = { "close_wait_proc", "CLOSE_WAIT held by one process", 10,
 				     1000 },
 		[TD_LIM_ACCEPT_Q] = { "accept_queue", "% of a listener's accept queue in use", 80,
