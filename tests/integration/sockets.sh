@@ -131,8 +131,9 @@ check "--src ::1" 19 'r["family"] == "ipv6"' --src ::1 -- src [::1]
 check "--dst ::1" 16 'r["family"] == "ipv6" and r["state"] != "LISTEN"' \
 	--dst ::1 -- dst [::1]
 check "-4" 19 'r["family"] == "ipv4"' -4 -- -4
+# Children waiting in the accept queue have no file yet (inode 0) but the listener's uid.
 check "--state established --sport 20048 -6 (queued children)" 2 \
-	'r["rqueue"] == 1 and r["inode"] == 0' \
+	'r["rqueue"] == 1 and r["inode"] == 0 and r["uid"] == 65534' \
 	--state established --sport 20048 -6 -- -6 state established sport = :20048
 # A listener's rqueue is its accept-queue length, wqueue its backlog: backlog 1 holds 2.
 check "full accept queue" 2 'r["rqueue"] == 2 and r["wqueue"] == 1' \
