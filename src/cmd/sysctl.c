@@ -223,8 +223,10 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 	for (size_t i = 0; i < s->nfnd; i++) {
 		const struct td_sysctl_finding *f = &s->fnd[i];
 		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
-		printf("%s:%u: %s%s%s: ", sysctl_file_name(s, f->file), f->line, bold,
-		       params_sev_name(f->sev), *bold ? "\033[0m" : "");
+		/* findings about the live kernel (cross-key checks) have no file:line */
+		if (f->file != SYSCTL_NO_FILE)
+			printf("%s:%u: ", sysctl_file_name(s, f->file), f->line);
+		printf("%s%s%s: ", bold, params_sev_name(f->sev), *bold ? "\033[0m" : "");
 		if (f->key) {
 			put_safe(f->key);
 			fputs(" = ", stdout);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `sysctl` (audit) and `sysctl recommend` on a namespace whose sysctls we set (never the host's):
+# exact verdicts per key, the cross-key checks (tcp_timestamps=0 with tcp_tw_reuse=1, a listening
+# port inside the ephemeral range, a listener capped at somaxconn), exit codes, and a recommended
+# drop-in that sets back exactly the harmful values, parses as sysctl.conf, lints clean and,
+# applied in the namespace, makes the audit clean again.
+. "$(dirname "$0")/../lib.sh"
+if ! need_root; then
+	skip "sysctl audit" "needs root and network namespaces"
+	exit 0
+fi
+py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+tmp=$(mktemp -d)
+trap 'td_cleanup; rm -rf "$tmp"' EXIT
+
+td_netns_add A audit
+ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1 \
+	net.ipv4.tcp_max_tw_buckets=5000
+# sockfarm's listeners sit on 40000 + 64 (inside 32768-60999) with listen(4096) = somaxconn
+ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 60 >"$tmp/farm" 2>/dev/null &
+td_bg_pid $!
+for _ in $(seq 100); do grep -q ready "$tmp/farm" && break; sleep 0.1; done
+lport=$(ip netns exec "$A" ss -ltnH | awk '{split($4, a, ":"); print a[2]}')
+like "$lport" '^4[0-9]{4}$' "a listener inside the ephemeral range ($lport)"
+
+j=$("$TD_BIN" -N "$A" sysctl --json)
+is "$?" 1 "audit exits 1 when something is harmful"
+is "$(py 'p={x["key"]: x["severity"] for x in d["params"]}; print(p["net.ipv4.tcp_timestamps"], p["net.ipv4.tcp_max_tw_buckets"], p["net.ipv4.tcp_tw_reuse"], p["net.ipv4.tcp_fin_timeout"])' <<<"$j")" \
+	"harmful harmful note ok" "audit verdicts: timestamps=0 and max_tw_buckets=5000 harmful, tw_reuse=1 a note, fin_timeout default ok"
+is "$(py 'p={x["key"]: x["default"] for x in d["params"]}; print(p["net.ipv4.tcp_timestamps"], p["net.ipv4.tcp_tw_reuse"], p["net.core.somaxconn"])' <<<"$j")" \
+	"1 2 4096" "audit shows this kernel's defaults"
+is "$(py 'print(sorted((f["key"], f["severity"]) for f in d["findings"]))' <<<"$j")" \
+	"[('net.core.somaxconn', 'note'), ('net.ipv4.ip_local_port_range', 'warn'), ('net.ipv4.tcp_tw_reuse', 'harmful')]" \
+	"cross-key findings: reuse without timestamps, listening port in the range, capped listener"
+like "$(py 'print([f["message"] for f in d["findings"] if f["key"]=="net.ipv4.ip_local_port_range"][0])' <<<"$j")" \
+	"$lport" "the port-range finding names the listening port"
+txt=$("$TD_BIN" -N "$A" sysctl --no-color)
+like "$txt" $'\n''harmful: net.ipv4.tcp_tw_reuse = 1: tcp_tw_reuse=1 has no effect: tcp_timestamps=0' \
+	"text: cross-key finding without a file:line prefix"
+
+"$TD_BIN" -N "$A" sysctl recommend >"$tmp/rec.conf"
+is "$?" 0 "recommend exits 0"
+is "$(grep -v '^#' "$tmp/rec.conf" | grep -v '^$' | sort | tr '\n' ';')" \
+	"net.ipv4.tcp_max_tw_buckets = $(ip netns exec "$A" cat /proc/sys/net/ipv4/tcp_ehash_entries | awk '{v = $1 < 0 ? -$1 : $1; print int(v / 2)}');net.ipv4.tcp_timestamps = 1;" \
+	"recommend sets back exactly the two harmful values (tw buckets to half the ehash; a child namespace prints the shared ehash size negated)"
+is "$(grep -c '^# ' "$tmp/rec.conf")" "$(($(grep -c '^[a-z]' "$tmp/rec.conf") + 3))" "every recommended line has a comment (plus a 3-line header)"
+"$TD_BIN" sysctl lint "$tmp/rec.conf" >/dev/null
+is "$?" 0 "the recommended drop-in lints clean"
+"$TD_BIN" -N "$A" sysctl apply --backup-dir "$tmp" "$tmp/rec.conf" >/dev/null
+is "$?" 0 "applying it in the namespace works"
+j=$("$TD_BIN" -N "$A" sysctl --json)
+is "$(py 'print([x["key"] for x in d["params"] if x["severity"] in ("harmful","error")], [f["key"] for f in d["findings"] if f["severity"]=="harmful"])' <<<"$j")" \
+	"[] []" "after applying, nothing harmful is left"
+is "$(cat /proc/sys/net/ipv4/tcp_timestamps) $(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)" \
+	"$(cat /proc/sys/net/ipv4/tcp_timestamps) $(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)" "(host untouched)"
+
+# a fresh namespace is clean: exit 0, recommend changes nothing
+td_netns_add F fresh
+"$TD_BIN" -N "$F" sysctl >/dev/null
+is "$?" 0 "a fresh namespace audits clean (exit 0)"
+is "$("$TD_BIN" -N "$F" sysctl recommend | grep -cv '^#\|^$')" 0 "recommend on a fresh namespace sets nothing"
