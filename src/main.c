@@ -24,6 +24,7 @@ static const struct td_cmd commands[] = {
 	{ "states", cmd_states_main, "Census of TCP sockets by state, IPv4, IPv6 and total" },
 	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
 	{ "ports", cmd_ports_main, "Ephemeral-port headroom per destination, time to exhaustion" },
+	{ "top", cmd_top_main, "Group sockets by peer, port, process, destination or netns" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
 	{ "lab", cmd_lab_main,

@@ -94,6 +94,7 @@ int cmd_check_main(int argc, char **argv, struct td_global *g);
 int cmd_states_main(int argc, char **argv, struct td_global *g);
 int cmd_sockets_main(int argc, char **argv, struct td_global *g);
 int cmd_ports_main(int argc, char **argv, struct td_global *g);
+int cmd_top_main(int argc, char **argv, struct td_global *g);
 int cmd_counters_main(int argc, char **argv, struct td_global *g);
 int cmd_sysctl_main(int argc, char **argv, struct td_global *g);
 int cmd_lab_main(int argc, char **argv, struct td_global *g);

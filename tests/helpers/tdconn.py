@@ -3,15 +3,15 @@
 """Small TCP actors for the top/ports integration tests, run inside the tests' own namespaces.
 
   serve ADDR PORT drain|hold [CLOSE_FIRST]
-        listen (backlog 4096); drain: read each connection to EOF, then close (the client
-        closed first, so TIME_WAIT is the client's); hold: keep every connection open. With
+        listen (backlog 4096) as process "td-srv"; drain: close each connection once the
+        client has closed it (TIME_WAIT is the client's); hold: keep every connection. With
         CLOSE_FIRST=N the first N held connections are closed by the server after SIGUSR1.
   burst ADDR PORT RATE SECONDS
         RATE short connections per second for SECONDS, client closing first after the server
         accepted; prints "COUNT ELAPSED" when done.
   fill ADDR PORT
         connect and hold until connect() fails with EADDRNOTAVAIL; prints "full COUNT".
-  hold ADDR PORT N NAME [SRC]
+  hold ADDR PORT N NAME [SRC[:SPORT]]
         set the process name (comm) to NAME, open N connections (from SRC if given), print
         "ready". On SIGUSR1 close the first 2 of them (client closes first: TIME_WAIT here);
         on SIGUSR2 close every connection whose peer has closed (server closed first).
@@ -52,21 +52,22 @@ def serve(addr, port, mode, close_first=0):
         del held[:close_first]
 
     signal.signal(signal.SIGUSR1, on_usr1)
+    set_comm("td-srv")
     say("ready")
+    draining = []
     end = time.time() + LIMIT_S
     while time.time() < end:
         for c in closing:
             c.close()
         closing.clear()
-        r, _, _ = select.select([ls], [], [], 0.2)
-        if not r:
-            continue
-        c, _ = ls.accept()
-        if mode == "drain":
-            c.recv(1)  # b"" once the client closed
-            c.close()
-        else:
-            held.append(c)
+        r, _, _ = select.select([ls] + draining, [], [], 0.2)
+        for c in r:
+            if c is ls:
+                conn, _ = ls.accept()
+                (draining if mode == "drain" else held).append(conn)
+            elif c.recv(1) == b"":  # the client closed: close too
+                draining.remove(c)
+                c.close()
 
 
 def burst(addr, port, rate, seconds):
@@ -106,8 +107,9 @@ def hold(addr, port, n, name, src=None):
     conns = []
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if src:
-            s.bind((src, 0))
+        if src:  # ADDR or ADDR:PORT
+            a, _, p = src.partition(":")
+            s.bind((a, int(p or 0)))
         s.connect((addr, port))
         conns.append(s)
     todo = []

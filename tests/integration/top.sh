@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `top` in a private namespace where every socket and its process is known:
+#   S1 (td-srv) listens on 127.0.0.1:7000 and holds what it accepts; S2 (td-srv) on :7001
+#   closes each connection once its client has.
+#   c1 (td-cli1): 5 connections to :7000; S1 then closes the first 2 and c1 answers: 2
+#     TIME_WAIT on S1's side (server closed first), 3 ESTABLISHED left.
+#   c2 (td-cli2): 4 connections to :7001 from 127.0.0.2, closes 2 first: 2 TIME_WAIT on c2's
+#     side (client closed first), 2 ESTABLISHED left.
+#   c3 (td-cli3): 1 connection to :7000 from 127.0.0.3:5000, a port neither ephemeral nor
+#     listening: side "neither".
+# Expected, 18 sockets: S1 LISTEN 1 + ESTABLISHED 4 + TIME_WAIT 2 (inferred: the listener of
+# 7000), S2 LISTEN 1 + ESTABLISHED 2, c1 ESTABLISHED 3, c2 ESTABLISHED 2 + TIME_WAIT 2 (inferred:
+# the process holding the other sockets to 127.0.0.1:7001 from 127.0.0.2), c3 ESTABLISHED 1.
+# Each grouping must give exactly these numbers; the owned sockets per pid must equal ss -p's.
+. "$(dirname "$0")/../lib.sh"
+tmp=
+trap 'td_cleanup; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
+
+if ! need_root; then
+	skip "top in a private namespace" "needs root and ip netns"
+	exit 0
+fi
+if ! command -v python3 >/dev/null || ! td_netns_add NS top; then
+	skip "top in a private namespace" "needs python3 and a network namespace"
+	exit 0
+fi
+tmp=$(mktemp -d)
+CONN=("python3" "$TD_ROOT/tests/helpers/tdconn.py")
+
+wait_for() { # FILE REGEX SECONDS
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+start() { # NAME ARGS...: background actor in the namespace, waits for "ready"
+	local name=$1
+	shift
+	ip netns exec "$NS" "${CONN[@]}" "$@" >"$tmp/$name" 2>&1 &
+	td_bg_pid $!
+	printf -v "pid_$name" '%s' $!
+	wait_for "$tmp/$name" '^ready' 10
+}
+# The actors run under `ip netns exec`, which execs: $! is the actor's own pid.
+
+start s1 serve 127.0.0.1 7000 hold 2
+start s2 serve 127.0.0.1 7001 drain
+start c1 hold 127.0.0.1 7000 5 td-cli1
+start c2 hold 127.0.0.1 7001 4 td-cli2 127.0.0.2
+kill -USR1 "$pid_s1"
+sleep 0.5
+kill -USR2 "$pid_c1"
+kill -USR1 "$pid_c2"
+wait_for "$tmp/c1" '^done' 5 && wait_for "$tmp/c2" '^done' 5
+ok $? "actors ready and closed what they should"
+start c3 hold 127.0.0.1 7000 1 td-cli3 127.0.0.3:5000
+sleep 0.3
+
+td() { ip netns exec "$NS" "$TD_BIN" top "$@"; }
+
+# rows JSON PYEXPR: one line per group, PYEXPR over group g
+rows() {
+	python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for g in doc["groups"]:
+    print(eval(sys.argv[2], {"g": g}))' "$@"
+}
+
+td --by process --limit 0 --json >"$tmp/proc.json" 2>"$tmp/proc.err"
+is "$?" 0 "top --by process exits 0"
+want=$(
+	cat <<EOF
+$pid_s1 td-srv server {'ESTABLISHED': 4, 'TIME_WAIT': 2, 'LISTEN': 1} 7 2
+$pid_c2 td-cli2 client {'ESTABLISHED': 2, 'TIME_WAIT': 2} 4 2
+$pid_c1 td-cli1 client {'ESTABLISHED': 3} 3 0
+$pid_s2 td-srv server {'ESTABLISHED': 2, 'LISTEN': 1} 3 0
+$pid_c3 td-cli3 neither {'ESTABLISHED': 1} 1 0
+EOF
+)
+is "$(rows "$tmp/proc.json" '"%s %s %s %s %d %d" % (g["pid"], g["comm"], g["side"], g["states"], g["total"], g["inferred"])' | sort -k5,5nr -k1,1n)" \
+	"$(sort -k5,5nr -k1,1n <<<"$want")" "--by process: every process exact, TIME_WAIT inferred"
+
+# ss -p as the oracle for what is owned (not inferred): sockets per pid
+ss_owned=$(ip netns exec "$NS" ss -tanpH | grep -o 'pid=[0-9]*' | sort | uniq -c |
+	awk '{sub("pid=", "", $2); print $2, $1}' | sort -n)
+td_owned=$(rows "$tmp/proc.json" '"%s %d" % (g["pid"], g["total"] - g["inferred"])' | sort -n)
+is "$td_owned" "$ss_owned" "owned sockets per pid equal ss -p's"
+
+td --by process --state time-wait --json >"$tmp/tw.json"
+is "$(rows "$tmp/tw.json" '"%s %d %d" % (g["pid"], g["states"]["TIME_WAIT"], g["inferred"])' | sort)" \
+	"$(printf '%s 2 2\n%s 2 2\n' "$pid_s1" "$pid_c2" | sort)" "--state time-wait: both inferred owners"
+td --by process --sort time-wait --limit 1 --json >"$tmp/one.json"
+is "$(rows "$tmp/one.json" 'g["pid"]')" "$pid_s1" "--sort time-wait --limit 1: tie broken by total"
+
+td --by peer --json >"$tmp/peer.json"
+is "$(rows "$tmp/peer.json" '"%s %s %d" % (g["peer"], g["side"], g["total"])')" \
+	"$(printf '127.0.0.1 mixed 13\n0.0.0.0 server 2\n127.0.0.2 server 2\n127.0.0.3 server 1')" \
+	"--by peer: exact groups, sides, totals"
+
+td --by lport --limit 0 --json >"$tmp/lport.json"
+is "$(rows "$tmp/lport.json" '"%d %s %d" % (g["lport"], g["side"], g["total"])' | sed -n 1,2p)" \
+	"$(printf '7000 server 7\n7001 server 3')" "--by lport: the two server ports first"
+is "$(rows "$tmp/lport.json" 'g["side"]' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
+	"client=7 neither=1 server=2 " "--by lport: 7 client ports (c1 3, c2 4), 5000 neither, 2 servers"
+is "$(rows "$tmp/lport.json" 'g["lport"]' | grep -c '^5000$')" 1 "port 5000 present"
+
+td --by dest --json >"$tmp/dest.json"
+is "$(rows "$tmp/dest.json" '"%s>%s:%d %s %s" % (g["src"], g["dst"], g["dport"], g["side"], g["states"])' | sed -n 1,2p)" \
+	"$(printf "127.0.0.2>127.0.0.1:7001 client {'ESTABLISHED': 2, 'TIME_WAIT': 2}\n127.0.0.1>127.0.0.1:7000 client {'ESTABLISHED': 3}")" \
+	"--by dest: the two client destinations first"
+
+td --by netns --json >"$tmp/ns.json"
+is "$(rows "$tmp/ns.json" '"%d %s" % (g["total"], g["states"])')" \
+	"18 {'ESTABLISHED': 12, 'TIME_WAIT': 4, 'LISTEN': 2}" "--by netns: all 18"
+
+td --by process >"$tmp/proc.txt"
+like "$(cat "$tmp/proc.txt")" "INFERRED" "text output has the INFERRED column and note"
+like "$(grep td-cli2 "$tmp/proc.txt")" "^$pid_c2 +td-cli2 +client +2 +2 +0 +4 +2$" "text row of td-cli2"
+td --by nonsense >/dev/null 2>&1
+is "$?" 2 "--by nonsense: usage error"
+td --sort established,listen >/dev/null 2>&1
+is "$?" 2 "--sort takes one state"
+td --limit -1 >/dev/null 2>&1
+is "$?" 2 "--limit -1: usage error"
