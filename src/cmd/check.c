@@ -64,6 +64,29 @@ static int set_limit(const struct td_global *g, struct td_limits *lim, const cha
 	return 0;
 }
 
+struct check_args {
+	struct td_model_opts *mo;
+	struct td_limits *lim;
+	bool *verbose;
+};
+
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct check_args *a = ctx;
+
+	switch (c) {
+	case 'w':
+	case 'c':
+		return set_limit(g, a->lim, arg, c == 'c');
+	case 'i':
+		return doctor_parse_interval(g, arg, &a->mo->interval_ms);
+	case 'v':
+		*a->verbose = true;
+		return 0;
+	}
+	return cmd_getopt_err(g);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
 		      struct td_limits *lim, bool *verbose)
 {
@@ -75,35 +98,10 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct td_mode
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	int c, r;
+	struct check_args a = { mo, lim, verbose };
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "w:c:i:v", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_UNKNOWN;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		} else if (c == 'w' || c == 'c') {
-			if ((r = set_limit(g, lim, optarg, c == 'c')))
-				return r;
-		} else if (c == 'i') {
-			if ((r = doctor_parse_interval(g, optarg, &mo->interval_ms)))
-				return r;
-		} else if (c == 'v') {
-			*verbose = true;
-		} else {
-			cmd_getopt_err(g);
-			return TD_EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc) {
-		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-		return TD_EXIT_UNKNOWN;
-	}
-	cmd_global_finish(g);
-	return 0;
+	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "w:c:i:v", opts, on_opt, &a, usage,
+			      TD_EXIT_UNKNOWN);
 }
 
 int cmd_check_main(int argc, char **argv, struct td_global *g)

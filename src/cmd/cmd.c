@@ -51,6 +51,36 @@ int cmd_global_option(struct td_global *g, int c, const char *arg)
 	return 0;
 }
 
+int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
+		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
+		   int bad_exit)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if ((r = cmd_global_option(g, c, optarg)) < 0)
+			return bad_exit;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			usage();
+			return -1;
+		}
+		if (c == '?' || c == ':') {
+			cmd_getopt_err(g);
+			return bad_exit;
+		}
+		if ((r = fn(g, c, optarg, ctx)))
+			return bad_exit == TD_EXIT_USAGE ? r : bad_exit;
+	}
+	if (optind < argc) {
+		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+		return bad_exit;
+	}
+	cmd_global_finish(g);
+	return 0;
+}
+
 void cmd_global_finish(struct td_global *g)
 {
 	const char *nc = getenv("NO_COLOR");

@@ -59,6 +59,20 @@ enum {
  * 0 if c is not a global option, or -1 after printing a usage error. */
 int cmd_global_option(struct td_global *g, int c, const char *arg);
 
+/* A command's handler for one of its own options: returns 0, or an exit code after printing
+ * the error (cmd_usage_err). */
+typedef int (*td_opt_fn)(struct td_global *g, int c, const char *arg, void *ctx);
+
+/*
+ * The option loop every command shares: global options are taken here, -h/--help calls usage()
+ * and returns -1, any other option goes to fn, an unknown option or a positional argument is a
+ * usage error returning bad_exit (TD_EXIT_USAGE, or TD_EXIT_UNKNOWN for the Nagios-style
+ * commands). On success calls cmd_global_finish and returns 0.
+ */
+int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
+		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
+		   int bad_exit);
+
 /* Finishes option handling (colour decision). Call once after parsing. */
 void cmd_global_finish(struct td_global *g);
 

@@ -74,6 +74,28 @@ static void usage(void)
 	     "Exit status: 0 OK, 1 warning, 2 critical, 3 unknown.");
 }
 
+struct doctor_args {
+	struct td_model_opts *mo;
+	bool *verbose;
+};
+
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct doctor_args *a = ctx;
+
+	switch (c) {
+	case 'i':
+		return doctor_parse_interval(g, arg, &a->mo->interval_ms);
+	case OPT_NO_OWNERS:
+		a->mo->no_owners = true;
+		return 0;
+	case 'v':
+		*a->verbose = true;
+		return 0;
+	}
+	return cmd_getopt_err(g);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
 		      bool *verbose)
 {
@@ -84,38 +106,10 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct td_mode
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	int c, r;
+	struct doctor_args a = { mo, verbose };
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "i:v", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_UNKNOWN;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'h':
-			usage();
-			return -1;
-		case 'i':
-			if ((r = doctor_parse_interval(g, optarg, &mo->interval_ms)))
-				return r;
-			break;
-		case OPT_NO_OWNERS:
-			mo->no_owners = true;
-			break;
-		case 'v':
-			*verbose = true;
-			break;
-		default:
-			cmd_getopt_err(g);
-			return TD_EXIT_UNKNOWN;
-		}
-	}
-	if (optind < argc) {
-		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-		return TD_EXIT_UNKNOWN;
-	}
-	cmd_global_finish(g);
-	return 0;
+	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:v", opts, on_opt, &a, usage,
+			      TD_EXIT_UNKNOWN);
 }
 
 int cmd_doctor_main(int argc, char **argv, struct td_global *g)

@@ -143,28 +143,34 @@ static int parse_state(struct td_global *g, const char *arg, uint32_t *mask)
 			     sock_state_names_help());
 }
 
-static int parse_one(struct td_global *g, int c, const char *arg, struct sockets_run *s,
-		     struct td_source_opts *o)
+struct sockets_args {
+	struct sockets_run *s;
+	struct td_source_opts *o;
+};
+
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
+	struct sockets_args *a = ctx;
+
 	switch (c) {
 	case 's':
-		return parse_state(g, arg, &s->states);
+		return parse_state(g, arg, &a->s->states);
 	case OPT_SPORT:
-		return parse_port(g, "--sport", arg, &s->sport);
+		return parse_port(g, "--sport", arg, &a->s->sport);
 	case OPT_DPORT:
-		return parse_port(g, "--dport", arg, &s->dport);
+		return parse_port(g, "--dport", arg, &a->s->dport);
 	case OPT_SRC:
-		return parse_addr(g, "--src", arg, &s->src);
+		return parse_addr(g, "--src", arg, &a->s->src);
 	case OPT_DST:
-		return parse_addr(g, "--dst", arg, &s->dst);
+		return parse_addr(g, "--dst", arg, &a->s->dst);
 	case OPT_RECORD:
-		o->record = arg;
+		a->o->record = arg;
 		return 0;
 	case '4':
-		o->families |= TD_FAM_INET;
+		a->o->families |= TD_FAM_INET;
 		return 0;
 	case '6':
-		o->families |= TD_FAM_INET6;
+		a->o->families |= TD_FAM_INET6;
 		return 0;
 	}
 	return cmd_getopt_err(g);
@@ -183,26 +189,13 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sockets
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ 0 },
 	};
-	int c, r;
+	struct sockets_args a = { s, o };
+	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "s:46", opts, on_opt, &a, usage,
+			       TD_EXIT_USAGE);
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "s:46", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if ((r = parse_one(g, c, optarg, s, o)))
-			return r;
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-	if (o->record && g->replay)
+	if (!r && o->record && g->replay)
 		return cmd_usage_err(g, "--record and --replay do not go together");
-	cmd_global_finish(g);
-	return 0;
+	return r;
 }
 
 int cmd_sockets_main(int argc, char **argv, struct td_global *g)

@@ -123,33 +123,27 @@ static void usage(void)
 	     "      --replay FILE, --source auto|netlink|procfs, --no-color: see tcpdoctor --help");
 }
 
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	unsigned *families = ctx;
+
+	(void)arg;
+	if (c == '4')
+		*families |= TD_FAM_INET;
+	else if (c == '6')
+		*families |= TD_FAM_INET6;
+	else
+		return cmd_getopt_err(g);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, unsigned *families)
 {
 	static const struct option opts[] = { TD_GLOBAL_LONGOPTS, { 0 } };
-	int c;
 
 	*families = 0;
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "46", opts, NULL)) != -1) {
-		int r = cmd_global_option(g, c, optarg);
-		if (r < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		} else if (c == '4') {
-			*families |= TD_FAM_INET;
-		} else if (c == '6') {
-			*families |= TD_FAM_INET6;
-		} else {
-			return cmd_getopt_err(g);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-	cmd_global_finish(g);
-	return 0;
+	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "46", opts, on_opt, families,
+			      usage, TD_EXIT_USAGE);
 }
 
 int cmd_states_main(int argc, char **argv, struct td_global *g)
