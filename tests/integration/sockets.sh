@@ -127,9 +127,9 @@ check "--src 127.0.0.1" 9 'r["src"] == "127.0.0.1"' --src 127.0.0.1 -- src 127.0
 check "--src 127.0.0.0/8" 19 'r["family"] == "ipv4"' --src 127.0.0.0/8 -- src 127.0.0.0/8
 check "--src 127.0.0.2/32 --dport 20032" 1 'r["state"] == "FIN_WAIT2"' \
 	--src 127.0.0.2/32 --dport 20032 -- src 127.0.0.2 and dport = :20032
-check "--src ::1" 19 'r["family"] == "ipv6"' --src ::1 -- src [::1]
+check "--src ::1" 19 'r["family"] == "ipv6"' --src ::1 -- src '[::1]'
 check "--dst ::1" 16 'r["family"] == "ipv6" and r["state"] != "LISTEN"' \
-	--dst ::1 -- dst [::1]
+	--dst ::1 -- dst '[::1]'
 check "-4" 19 'r["family"] == "ipv4"' -4 -- -4
 # Children waiting in the accept queue have no file yet (inode 0) but the listener's uid.
 check "--state established --sport 20048 -6 (queued children)" 2 \
