@@ -63,6 +63,25 @@ static void usage(void)
 	     "  -N NS|all         a namespace, or every one (adds a \"netns\" array)");
 }
 
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct counters_run *run = ctx;
+
+	if (c == 'a') {
+		run->all = true;
+		return 0;
+	}
+	if (c != 'i')
+		return cmd_getopt_err(g);
+	if (util_parse_seconds(arg, INTERVAL_MAX_S, &run->interval_ms))
+		return cmd_usage_err(
+			g,
+			"--interval '%s': expected seconds, more than 0 and at most %d "
+			"(e.g. 1 or 0.5)",
+			arg, INTERVAL_MAX_S);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct counters_run *run)
 {
 	static const struct option opts[] = {
@@ -71,39 +90,16 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct counter
 		{ "all", no_argument, NULL, 'a' },
 		{ 0 },
 	};
-	int c;
+	int r;
 
 	run->interval_ms = 1000;
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "i:a", opts, NULL)) != -1) {
-		int r = cmd_global_option(g, c, optarg);
-		if (r < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		} else if (c == 'i') {
-			if (util_parse_seconds(optarg, INTERVAL_MAX_S, &run->interval_ms))
-				return cmd_usage_err(
-					g,
-					"--interval '%s': expected seconds, more than 0 "
-					"and at most %d (e.g. 1 or 0.5)",
-					optarg, INTERVAL_MAX_S);
-		} else if (c == 'a') {
-			run->all = true;
-		} else {
-			return cmd_getopt_err(g);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-	if (g->replay)
+	r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:a", opts, on_opt, run, usage,
+			   TD_EXIT_USAGE);
+	if (!r && g->replay)
 		return cmd_usage_err(g,
 				     "--replay: counters come from /proc/net of the live kernel; "
 				     "a recorded socket dump does not hold them");
-	cmd_global_finish(g);
-	return 0;
+	return r;
 }
 
 static void sleep_ms(uint64_t ms)
