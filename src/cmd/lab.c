@@ -18,6 +18,8 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "core/model.h"
+#include "core/rules.h"
 #include "core/util.h"
 #include "lab/chart.h"
 #include "lab/env.h"
@@ -45,15 +47,34 @@ static void lab_atexit(void)
 		lab_env_destroy(lab_live_env);
 }
 
+/* What doctor found in the client namespace of one scenario at its worst moment. */
+struct lab_doctor {
+	bool ran;
+	char *error; /* why it could not look, or NULL */
+	struct lab_found {
+		char *id, *title;
+		const char *sev;
+	} * v;
+	size_t n;
+};
+
 struct lab_opts {
 	struct lab_config cfg;
 	const char *chart;
-	bool rate_set;
+	bool rate_set, no_doctor;
 	const struct lab_scenario **sel;
 	size_t nsel;
 };
 
-enum { OPT_DURATION = TD_OPT_CMD_BASE, OPT_PORTS, OPT_RATE, OPT_MAX_CONNS, OPT_CHART, OPT_LIST };
+enum {
+	OPT_DURATION = TD_OPT_CMD_BASE,
+	OPT_PORTS,
+	OPT_RATE,
+	OPT_MAX_CONNS,
+	OPT_CHART,
+	OPT_LIST,
+	OPT_NO_DOCTOR,
+};
 
 static void usage(void)
 {
@@ -66,6 +87,7 @@ static void usage(void)
 	     "  --rate N|max    connections per second (default: ports / 2)\n"
 	     "  --max-conns N   cap on attempts per scenario (default 200000)\n"
 	     "  --chart FILE    write an SVG chart of TIME_WAIT and failures over time\n"
+	     "  --no-doctor     skip the doctor findings taken in the client namespace\n"
 	     "  --list          list the scenarios\n"
 	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}]}");
 }
@@ -109,6 +131,9 @@ static int parse_value(struct td_global *g, struct lab_opts *o, int c, const cha
 	case OPT_CHART:
 		o->chart = arg;
 		return 0;
+	case OPT_NO_DOCTOR:
+		o->no_doctor = true;
+		return 0;
 	}
 	return cmd_getopt_err(g);
 }
@@ -124,6 +149,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opt
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "chart", required_argument, NULL, OPT_CHART },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "no-doctor", no_argument, NULL, OPT_NO_DOCTOR },
 		{ 0 },
 	};
 	int c, r;
@@ -217,6 +243,83 @@ static int run_one(const struct lab_config *cfg, const struct lab_scenario *sc,
 	return r;
 }
 
+/*
+ * The worst-moment hook: doctor's model and rules on the client namespace while its sockets are
+ * still there (no process attribution: every socket there is the lab's own). A failure to look
+ * is recorded and shown, not fatal: the measurements stand on their own.
+ */
+static int lab_doctor_hook(const struct lab_env *env, const struct lab_scenario *sc, void *arg)
+{
+	struct lab_doctor *d = arg;
+	struct td_model_opts mo = { .src = { .kind = TD_SRC_AUTO, .netns = env->path[LAB_CLIENT] },
+				    .no_owners = true };
+	struct td_limits lim;
+	struct td_findings fs = { 0 };
+	struct td_model *m = NULL;
+	char err[TD_ERRMSG_LEN];
+	int r;
+
+	(void)sc;
+	d->ran = true;
+	rules_limits_default(&lim);
+	r = model_collect(&mo, &m, err);
+	if (r) {
+		d->error = xstrdup(*err ? err : strerror(-r));
+		return 0;
+	}
+	/* Pre-sized so rules_evaluate never hands qsort() a NULL array when nothing is found
+	 * (undefined behaviour that UBSan aborts on); rules_add grows from any cap. */
+	fs.cap = 16;
+	fs.v = xcalloc(fs.cap, sizeof(*fs.v));
+	rules_evaluate(m, &lim, &fs);
+	d->v = xcalloc(fs.n ? fs.n : 1, sizeof(*d->v));
+	for (size_t i = 0; i < fs.n; i++) {
+		d->v[i].id = xstrdup(fs.v[i].id);
+		d->v[i].title = xstrdup(fs.v[i].title ? fs.v[i].title : "");
+		d->v[i].sev = rules_sev_name(fs.v[i].sev);
+	}
+	d->n = fs.n;
+	rules_findings_free(&fs);
+	model_free(m);
+	return 0;
+}
+
+static void lab_doctor_free(struct lab_doctor *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].id);
+		free(d->v[i].title);
+	}
+	free(d->v);
+	free(d->error);
+}
+
+static void print_doctor(const struct lab_doctor *d)
+{
+	if (!d->ran)
+		return;
+	if (d->error)
+		printf("  doctor (client namespace): could not look: %s\n", d->error);
+	else if (!d->n)
+		printf("  doctor (client namespace): no findings\n");
+	for (size_t i = 0; i < d->n; i++)
+		printf("  doctor (client namespace): %s %s: %s\n", d->v[i].sev, d->v[i].id,
+		       d->v[i].title);
+}
+
+static json_t *doctor_json(const struct lab_doctor *d)
+{
+	json_t *a;
+
+	if (!d->ran || d->error)
+		return json_null();
+	a = json_array();
+	for (size_t i = 0; i < d->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "id", d->v[i].id, "severity",
+						   d->v[i].sev, "title", d->v[i].title));
+	return a;
+}
+
 static void fmt_fail(char *b, size_t n, double s)
 {
 	if (s < 0)
@@ -225,7 +328,8 @@ static void fmt_fail(char *b, size_t n, double s)
 		snprintf(b, n, "%.1f s", s);
 }
 
-static void print_text(const struct lab_opts *o, const struct lab_result *res, size_t n, bool color)
+static void print_text(const struct lab_result *res, const struct lab_doctor *doc, size_t n,
+		       bool color)
 {
 	const char *b = color ? "\033[1m" : "", *e = color ? "\033[0m" : "";
 
@@ -244,8 +348,8 @@ static void print_text(const struct lab_opts *o, const struct lab_result *res, s
 		       (unsigned long long)r->ctr[LAB_CLIENT][LAB_CTR_TW_RECYCLED],
 		       (unsigned long long)r->ctr[LAB_CLIENT][LAB_CTR_TW_OVERFLOW]);
 		printf("  %s\n", r->verdict);
+		print_doctor(&doc[i]);
 	}
-	(void)o;
 }
 
 static json_t *counters_json(const struct lab_result *r, enum lab_side side)
@@ -258,7 +362,7 @@ static json_t *counters_json(const struct lab_result *r, enum lab_side side)
 	return c;
 }
 
-static json_t *result_json(const struct lab_result *r)
+static json_t *result_json(const struct lab_result *r, const struct lab_doctor *d)
 {
 	json_t *o = json_object(), *c = json_object();
 
@@ -285,11 +389,12 @@ static json_t *result_json(const struct lab_result *r)
 	json_object_set_new(o, "counters", c);
 	json_object_set_new(o, "tcp_tw_reuse_delay_ms", json_integer(r->reuse_delay_ms));
 	json_object_set_new(o, "verdict", json_string(r->verdict));
+	json_object_set_new(o, "doctor", doctor_json(d));
 	return o;
 }
 
-static void print_json(const struct lab_opts *o, const struct lab_result *res, size_t n,
-		       bool interrupted)
+static void print_json(const struct lab_opts *o, const struct lab_result *res,
+		       const struct lab_doctor *doc, size_t n, bool interrupted)
 {
 	json_t *root = json_object(), *a = json_array();
 
@@ -297,7 +402,7 @@ static void print_json(const struct lab_opts *o, const struct lab_result *res, s
 	json_object_set_new(root, "rate", o->cfg.rate > 0 ? json_real(o->cfg.rate) : json_null());
 	json_object_set_new(root, "duration_s", json_real((double)o->cfg.duration_ms / 1000));
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, result_json(&res[i]));
+		json_array_append_new(a, result_json(&res[i], &doc[i]));
 	json_object_set_new(root, "scenarios", a);
 	json_object_set_new(root, "interrupted", json_boolean(interrupted));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -333,12 +438,17 @@ static void progress(const struct lab_opts *o, size_t i)
 static int run_all(struct td_global *g, struct lab_opts *o)
 {
 	struct lab_result *res = xcalloc(o->nsel, sizeof(*res));
+	struct lab_doctor *doc = xcalloc(o->nsel, sizeof(*doc));
 	char err[768];
 	size_t n = 0;
 	int rc = TD_EXIT_OK;
 
 	for (size_t i = 0; i < o->nsel && !lab_stop_flag; i++) {
 		progress(o, i);
+		if (!o->no_doctor) {
+			o->cfg.worst_hook = lab_doctor_hook;
+			o->cfg.hook_arg = &doc[n];
+		}
 		int r = run_one(&o->cfg, o->sel[i], &res[n], err, sizeof(err));
 		if (r) {
 			cmd_err(g, "%s: %s", o->sel[i]->name, err);
@@ -352,14 +462,17 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 		rc = TD_EXIT_FAIL;
 	}
 	if (g->json)
-		print_json(o, res, n, lab_stop_flag != 0);
+		print_json(o, res, doc, n, lab_stop_flag != 0);
 	else if (n)
-		print_text(o, res, n, g->color);
+		print_text(res, doc, n, g->color);
 	if (o->chart && n && write_chart(g, o->chart, res, n))
 		rc = TD_EXIT_FAIL;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < o->nsel; i++) {
 		lab_result_clear(&res[i]);
+		lab_doctor_free(&doc[i]);
+	}
 	free(res);
+	free(doc);
 	return rc;
 }
 

@@ -108,6 +108,10 @@ is "$(v tw-buckets-low .eaddrnotavail)" 0 "tw-buckets-low: no exhaustion (protec
 is "$(v close-wait-leak '.peak_close_wait_server > 0')" true "close-wait-leak: CLOSE_WAIT on the server"
 is "$(v close-wait-leak .peak_tw_client)" 0 "close-wait-leak: no TIME_WAIT on the client"
 like "$(v baseline .verdict)" "EADDRNOTAVAIL" "the verdict names the failure"
+like "$(v baseline '[.doctor[].id] | join(",")')" "port-exhaustion" \
+	"doctor, run in the client namespace at the end of the load, finds the exhaustion"
+like "$(v tw-buckets-low '[.doctor[].id] | join(",")')" "time-wait-overflow" \
+	"doctor sees the bucket overflow in tw-buckets-low"
 
 python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName("g")))' \
 	"$tmp/lab.svg" >"$tmp/panels" 2>&1
