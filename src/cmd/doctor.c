@@ -45,6 +45,8 @@ int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const st
 		cmd_err(g, "%s", *err ? err : strerror(-r));
 		return TD_EXIT_UNKNOWN;
 	}
+	if (*err)
+		cmd_err(g, "%s", err);
 	memset(fs, 0, sizeof(*fs));
 	rules_evaluate(*m, lim, fs);
 	return 0;

@@ -219,6 +219,8 @@ int cmd_sockets_main(int argc, char **argv, struct td_global *g)
 	r = source_run(&o, &cbs, &s, err);
 	if (r)
 		return cmd_source_err(g, r, err);
+	if (*err)
+		cmd_err(g, "%s", err);
 	if (!g->json && !s.header_done)
 		sockfields_print_header(stdout, s.netns_width, g->color);
 	if (fflush(stdout) || ferror(stdout)) {

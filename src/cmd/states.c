@@ -165,6 +165,8 @@ int cmd_states_main(int argc, char **argv, struct td_global *g)
 		r = cmd_source_err(g, r, err);
 		goto out;
 	}
+	if (*err)
+		cmd_err(g, "%s", err);
 	for (size_t i = 0; i < s.n; i++) {
 		census_merge(&total, &s.v[i].c);
 		if (s.v[i].interrupted)

@@ -270,7 +270,7 @@ int model_collect(const struct td_model_opts *o, struct td_model **out, char *er
 		again.record = NULL;
 		sleep_until(c.first_c0_ns + (uint64_t)o->interval_ms * 1000000u);
 		c.second_pass = true;
-		r = source_run(&again, &cbs, &c, errbuf);
+		r = source_run(&again, &cbs, &c, NULL); /* the first pass's note stays */
 	}
 	owners_free(c.own);
 	if (r) {

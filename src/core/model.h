@@ -110,7 +110,7 @@ struct td_model_opts {
 };
 
 /* Collects the model. Returns 0 and *out (free with model_free), or the -errno of source_run
- * with errbuf (TD_ERRMSG_LEN) explaining. */
+ * with errbuf (TD_ERRMSG_LEN) explaining; on success errbuf may hold source_run's note. */
 int model_collect(const struct td_model_opts *o, struct td_model **out, char *errbuf);
 void model_free(struct td_model *m);
 

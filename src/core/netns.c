@@ -201,8 +201,20 @@ void netns_list_free(struct td_netns_list *l)
 	l->n = 0;
 }
 
+/* True when fd is the calling thread's network namespace: entering it is a no-op, and one that
+ * needs no privilege (setns() would ask for CAP_SYS_ADMIN even then). */
+static bool is_current(int fd)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat("/proc/thread-self/ns/net", &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int netns_enter(const struct td_netns *ns)
 {
+	if (is_current(ns->fd))
+		return 0;
 	if (setns(ns->fd, CLONE_NEWNET))
 		return errno == EINVAL ? -EINVAL : -errno;
 	return 0;
@@ -217,7 +229,7 @@ int netns_save(void)
 
 int netns_restore(int saved_fd)
 {
-	int r = setns(saved_fd, CLONE_NEWNET) ? -errno : 0;
+	int r = is_current(saved_fd) || !setns(saved_fd, CLONE_NEWNET) ? 0 : -errno;
 
 	close(saved_fd);
 	return r;

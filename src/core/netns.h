@@ -30,7 +30,8 @@ int netns_list_all(struct td_netns_list *out, unsigned *skipped);
 void netns_free_one(struct td_netns *ns);
 void netns_list_free(struct td_netns_list *l);
 
-/* Enters ns in the calling thread: returns 0, -EPERM without CAP_SYS_ADMIN, -errno.
+/* Enters ns in the calling thread: returns 0 (at once, needing no privilege, when ns is the
+ * current namespace), -EPERM without CAP_SYS_ADMIN, -errno.
  * netns_save() returns an fd on the current namespace (or -errno) for netns_restore(). */
 int netns_enter(const struct td_netns *ns);
 int netns_save(void);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -86,9 +87,16 @@ int record_open(const char *path, struct td_record_reader *rd)
 	char magic[8];
 
 	memset(rd, 0, sizeof(*rd));
+	struct stat st;
+
 	rd->f = fopen(path, "re");
 	if (!rd->f)
 		return -errno;
+	if (fstat(fileno(rd->f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(rd->f);
+		rd->f = NULL;
+		return -EISDIR;
+	}
 	rd->path = path;
 	if (fread(magic, 1, 8, rd->f) != 8 || memcmp(magic, TD_RECORD_MAGIC, 8)) {
 		fclose(rd->f);

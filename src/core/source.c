@@ -165,9 +165,17 @@ static int run_list(const struct td_source_opts *o, const struct td_source_cbs *
 			    strerror(-saved));
 		return saved;
 	}
+	bool all = o->netns && !strcmp(o->netns, "all");
+	unsigned idx = 0, skipped = 0;
 	for (size_t i = 0; i < l->n && r == 0; i++) {
-		struct td_ns_info ns = { .name = l->v[i].name, .idx = (unsigned)i };
+		struct td_ns_info ns = { .name = l->v[i].name, .idx = idx };
 		r = netns_enter(&l->v[i]);
+		if (r == -EPERM && all) {
+			/* without CAP_SYS_ADMIN, -N all still shows what it can see */
+			skipped++;
+			r = 0;
+			continue;
+		}
 		if (r) {
 			source_errf(errbuf, "cannot enter network namespace '%s': %s%s", ns.name,
 				    strerror(-r),
@@ -177,7 +185,13 @@ static int run_list(const struct td_source_opts *o, const struct td_source_cbs *
 			break;
 		}
 		r = dump_one(o, cbs, arg, rec, &ns, errbuf);
+		idx++;
 	}
+	if (!r && skipped)
+		source_errf(errbuf,
+			    "note: %u of %zu network namespaces were skipped: entering them needs "
+			    "root (CAP_SYS_ADMIN); the figures cover the other %u",
+			    skipped, l->n, idx);
 	int rr = netns_restore(saved);
 	if (!r && rr) {
 		source_errf(errbuf, "cannot return to the original namespace: %s", strerror(-rr));

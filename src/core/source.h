@@ -80,7 +80,8 @@ struct td_source_cbs {
 	int (*ns_end)(const struct td_ns_info *ns, const struct td_dump_stats *st, void *arg);
 };
 
-/* Room for an error message from source_run. */
+/* Room for a message from source_run: the error on failure; on success, when not empty, a note
+ * the command should show (namespaces -N all could not enter without CAP_SYS_ADMIN). */
 #define TD_ERRMSG_LEN 512
 
 /*

@@ -33,6 +33,7 @@ struct replay {
 	bool begun;	 /* ns_begin was called */
 	bool nl_pending; /* a netlink dump has not reached NLMSG_DONE */
 	bool matched_any;
+	bool seen_ns;     /* any namespace at all: a record without one was cut short */
 	unsigned next_idx;
 };
 
@@ -73,6 +74,7 @@ static void ns_start(struct replay *rp, const char *name, size_t len)
 	rp->nl_pending = false;
 	rp->wanted = !want || !strcmp(want, "all") || !strcmp(want, rp->name);
 	rp->matched_any |= rp->wanted;
+	rp->seen_ns = true;
 	memset(&rp->st, 0, sizeof(rp->st));
 	rp->ns = (struct td_ns_info){ .name = rp->name, .idx = rp->next_idx, .meta = rp->meta };
 	rp->sink = (struct td_sink){ rp->cbs->sock, rp->arg, rp->o->states, rp->o->families,
@@ -173,6 +175,11 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 		return r;
 	}
 	r = replay_loop(&rp, &rd);
+	if (!r && !rp.seen_ns) {
+		source_errf(errbuf, "%s: the record holds no namespace: truncated right after its "
+			    "header?", o->replay);
+		r = -EBADMSG;
+	}
 	free(rp.name);
 	free(rp.meta);
 	record_reader_close(&rd);
