@@ -76,6 +76,20 @@ static int run_cmd(const struct td_cmd *c, int argc, char **argv, struct td_glob
 	return c->run(argc, argv, g);
 }
 
+/* Runs the first argument that names a command, with every other argument (options included,
+ * in order) given to it; the default command when none is named. */
+static int run_named_anywhere(int argc, char **argv, struct td_global *g)
+{
+	for (int i = 1; i < argc; i++) {
+		const struct td_cmd *c = argv[i][0] != '-' ? find_cmd(argv[i]) : NULL;
+		if (!c)
+			continue;
+		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+		return run_cmd(c, argc - 1, argv, g);
+	}
+	return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, g);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -112,9 +126,11 @@ int main(int argc, char **argv)
 				argv[optind - 1]);
 			return cmd_getopt_err(NULL);
 		default:
-			/* not a global option: let the default command parse the whole line */
+			/* not a global option: the command named further on (or the default one)
+			 * parses the whole line, so `tcpdoctor --interval 5` and `tcpdoctor -4
+			 * states` both work */
 			opterr = 1;
-			return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, &g);
+			return run_named_anywhere(argc, argv, &g);
 		}
 	}
 	opterr = 1;
