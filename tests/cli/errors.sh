@@ -174,4 +174,34 @@ if need_root && td_netns_add NS errors; then
 else
 	skip "-N NAME unprivileged" "needs root to make a namespace"
 fi
+# The current namespace needs no privilege, even named by path; -N all without root shows what it
+# can and says what it skipped.
+asuser -N /proc/self/ns/net states --json >"$tmp/out" 2>"$tmp/err"
+is "$?" 0 "-N /proc/self/ns/net (the current namespace) works unprivileged"
+if need_root && [ -n "${NS:-}" ]; then
+	asuser -N all states --json >"$tmp/out" 2>"$tmp/err"
+	is "$?" 0 "-N all unprivileged exits 0"
+	like "$(cat "$tmp/err")" "note: [0-9]+ of [0-9]+ network namespaces were skipped: entering them needs root \\(CAP_SYS_ADMIN\\)" \
+		"-N all unprivileged says how many namespaces it skipped and why"
+	if command -v python3 >/dev/null; then
+		is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["netns"]) >= 1 and d["total"] == sum(n["total"] for n in d["netns"]))' <"$tmp/out")" \
+			True "-N all unprivileged: the namespaces it could see add up"
+	fi
+fi
+
+# Replay of a directory or of a record with nothing after its header is an error, not a census.
+run --replay "$tmp" states
+is "$rc" 1 "--replay DIR exits 1"
+like "$err" "Is a directory" "--replay DIR says it is a directory"
+printf 'TDREC001' >"$tmp/magic-only"
+run --replay "$tmp/magic-only" states
+is "$rc" 1 "a record holding only its magic exits 1"
+like "$err" "holds no namespace" "and says the record holds no namespace"
+is "$out" "" "and prints no census"
+
+# An option before the command name goes to that command.
+run -4 states
+is "$rc" 0 "tcpdoctor -4 states: the option reaches states"
+run --bogus states
+like "$err" "^tcpdoctor states: unrecognized option '--bogus'" "an unknown option before 'states' is reported by states"
 echo "1..$_tap_n"
