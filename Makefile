@@ -114,7 +114,7 @@ fuzz: $(FUZZ_BINS)
 		echo "  FUZZ    $$n"; mkdir -p build/fuzz/corpus-$$n; \
 		$$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
-bench: deps $(BIN) $(BUILD)/tests/helpers/sockfarm
+bench: deps $(BIN) $(BUILD)/tests/helpers/sockfarm $(BUILD)/tests/helpers/diagcount $(BUILD)/tests/helpers/rusage
 	bench/run $(BENCH_ARGS)
 
 man: $(BUILD)/tcpdoctor.8

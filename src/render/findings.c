@@ -81,9 +81,9 @@ static void evidence_line(FILE *f, const struct td_finding *x, int width)
 	for (size_t i = 0; i < x->nev && o < sizeof(line); i++) {
 		const struct td_evidence *e = &x->ev[i];
 		num(n, sizeof(n), e->value);
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %s%s%s", i ? " · " : "",
-				      e->key, n, *e->unit && *e->unit != '%' && *e->unit != '/' ? " " : "",
-				      e->unit);
+		o += (size_t)snprintf(
+			line + o, sizeof(line) - o, "%s%s %s%s%s", i ? " · " : "", e->key, n,
+			*e->unit && *e->unit != '%' && *e->unit != '/' ? " " : "", e->unit);
 	}
 	fputs("  numbers: ", f);
 	wrap(f, line, 11, 11, width);
