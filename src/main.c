@@ -29,6 +29,7 @@ static const struct td_cmd commands[] = {
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
 	{ "lab", cmd_lab_main,
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
+	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
 };
 
 static void usage(FILE *f)
