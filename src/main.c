@@ -30,6 +30,7 @@ static const struct td_cmd commands[] = {
 	{ "lab", cmd_lab_main,
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
 	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
+	{ "serve", cmd_serve_main, "Prometheus exporter: /metrics over HTTP, or --textfile" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Prometheus text format, by hand: it is a few lines of printf with two escaping rules, and
+ * libprom or a client library would bring a registry and threads the exporter does not need.
+ * Values are printed with the shortest precision that reads back to the same double, so
+ * integers stay integers and +Inf/NaN use the format's spellings.
+ */
+#include "render/prom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/exporter.h"
+#include "core/util.h"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? 2 * b->cap : 4096;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* HELP text escapes backslash and newline; label values also the double quote. */
+static void escaped(struct buf *b, const char *s, int quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			puts_(b, "\\\\");
+		else if (*s == '\n')
+			puts_(b, "\\n");
+		else if (quote && *s == '"')
+			puts_(b, "\\\"");
+		else
+			put(b, s, 1);
+	}
+}
+
+static void value(struct buf *b, double v)
+{
+	char s[40];
+
+	if (isnan(v))
+		snprintf(s, sizeof(s), "NaN");
+	else if (isinf(v))
+		snprintf(s, sizeof(s), v > 0 ? "+Inf" : "-Inf");
+	else {
+		snprintf(s, sizeof(s), "%.15g", v);
+		if (strtod(s, NULL) != v)
+			snprintf(s, sizeof(s), "%.17g", v);
+	}
+	puts_(b, s);
+}
+
+static void sample(struct buf *b, const char *name, const struct exporter_sample *s)
+{
+	puts_(b, name);
+	if (s->nlabels) {
+		put(b, "{", 1);
+		for (size_t i = 0; i < s->nlabels; i++) {
+			if (i)
+				put(b, ",", 1);
+			puts_(b, s->lname[i]);
+			put(b, "=\"", 2);
+			escaped(b, s->lval[i], 1);
+			put(b, "\"", 1);
+		}
+		put(b, "}", 1);
+	}
+	put(b, " ", 1);
+	value(b, s->value);
+	put(b, "\n", 1);
+}
+
+char *render_prom(const struct td_metrics *m, size_t *len)
+{
+	struct buf b = { 0 };
+
+	put(&b, "", 0);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct exporter_family *f = &m->v[i];
+		puts_(&b, "# HELP ");
+		puts_(&b, f->name);
+		put(&b, " ", 1);
+		escaped(&b, f->help, 0);
+		puts_(&b, "\n# TYPE ");
+		puts_(&b, f->name);
+		puts_(&b, f->type == EXPORTER_COUNTER ? " counter\n" : " gauge\n");
+		for (size_t k = 0; k < f->n; k++)
+			sample(&b, f->name, &f->v[k]);
+	}
+	*len = b.len;
+	return b.p;
+}
