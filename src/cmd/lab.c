@@ -267,10 +267,6 @@ static int lab_doctor_hook(const struct lab_env *env, const struct lab_scenario 
 		d->error = xstrdup(*err ? err : strerror(-r));
 		return 0;
 	}
-	/* Pre-sized so rules_evaluate never hands qsort() a NULL array when nothing is found
-	 * (undefined behaviour that UBSan aborts on); rules_add grows from any cap. */
-	fs.cap = 16;
-	fs.v = xcalloc(fs.cap, sizeof(*fs.v));
 	rules_evaluate(m, &lim, &fs);
 	d->v = xcalloc(fs.n ? fs.n : 1, sizeof(*d->v));
 	for (size_t i = 0; i < fs.n; i++) {

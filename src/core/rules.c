@@ -23,6 +23,9 @@ void rules_limits_default(struct td_limits *lim)
 					50, 90 },
 		[TD_LIM_EXHAUST_S] = { "exhaust_s",
 				       "seconds until connect() fails (lower is worse)", 600, 60 },
+		[TD_LIM_RANGE_USAGE] = { "range_usage",
+					 "% of the ephemeral range in use from one source address",
+					 70, 95 },
 		[TD_LIM_TW_DEST] = { "tw_dest", "client TIME_WAIT to one destination", 5000, 0 },
 		[TD_LIM_TW_SERVER] = { "tw_server", "server-side TIME_WAIT (info)", 1000, 0 },
 		[TD_LIM_CW_PROC] = { "close_wait_proc", "CLOSE_WAIT held by one process", 10,
@@ -167,7 +170,8 @@ void rules_evaluate(const struct td_model *m, const struct td_limits *lim, struc
 		rules_kernel(m, &m->ns[i], lim, out);
 	}
 	state_limits(m, lim, out);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
+	if (out->n > 1) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
 }
 
 enum td_fsev rules_worst(const struct td_findings *f)
