@@ -19,6 +19,7 @@
 #include "core/util.h"
 
 struct collect {
+	struct td_port_cfg cfg; /* of the namespace being dumped */
 	struct td_model *m;
 	struct td_owners *own;
 	struct td_ns_model *cur;
@@ -68,6 +69,8 @@ static int on_ns_begin(const struct td_ns_info *info, void *arg)
 	ns->ports = ports_new();
 	ports_cfg_from_meta(&cfg, ns->meta, NULL);
 	ports_set_cfg(ns->ports, info->idx, &cfg);
+	c->cfg = cfg;
+	ns->capacity = ports_capacity(&cfg);
 	judge_sysctls(m, ns);
 	if (!m->replay && counters_read(&ns->c0, NULL) == 0 && !c->first_c0_ns)
 		c->first_c0_ns = ns->c0->taken_ns;
@@ -138,6 +141,35 @@ static void add_close_wait(struct collect *c, const struct td_sock *sk)
 	w->other_peers++;
 }
 
+/* Marks the socket's local port as used from its source address (ephemeral ports only; the
+ * server side of accepted connections is taken out again in ns_end, once listeners are known). */
+static void src_port(struct collect *c, const struct td_sock *sk)
+{
+	struct td_ns_model *ns = c->cur;
+	struct td_src_ports *e = NULL;
+
+	if (sk->state == TD_SS_LISTEN || sk->state == TD_SS_SYN_RECV ||
+	    !ports_is_ephemeral(&c->cfg, sk->sport))
+		return;
+	for (size_t i = 0; i < ns->nsrc && !e; i++)
+		if (ns->src[i].family == sk->family && !memcmp(ns->src[i].addr, sk->src, 16))
+			e = &ns->src[i];
+	if (!e) {
+		if (ns->nsrc == TD_SRC_PORTS_MAX)
+			return;
+		ns->src = xrealloc(ns->src, (ns->nsrc + 1) * sizeof(*ns->src));
+		e = &ns->src[ns->nsrc++];
+		*e = (struct td_src_ports){ .family = sk->family, .capacity = ns->capacity };
+		memcpy(e->addr, sk->src, 16);
+		e->bitmap = xcalloc(65536 / 8, 1);
+	}
+	uint8_t bit = (uint8_t)(1u << (sk->sport & 7));
+	if (!(e->bitmap[sk->sport >> 3] & bit)) {
+		e->bitmap[sk->sport >> 3] |= bit;
+		e->n++;
+	}
+}
+
 static void count_port(uint32_t **arr, uint16_t port)
 {
 	if (!*arr)
@@ -152,6 +184,7 @@ static int on_sock(const struct td_sock *sk, void *arg)
 
 	census_add(&ns->census, sk);
 	ports_add(ns->ports, sk);
+	src_port(c, sk);
 	switch (sk->state) {
 	case TD_SS_LISTEN:
 		add_listener(c, sk);
@@ -180,9 +213,22 @@ static void split_time_wait(struct td_ns_model *ns, const struct td_port_cfg *cf
 	uint8_t *listening = xcalloc(65536, 1);
 
 	for (size_t i = 0; i < ns->nlis; i++) {
-		listening[ns->lis[i].port] = 1;
+		uint16_t p = ns->lis[i].port;
+		listening[p] = 1;
 		if (ns->syn_by_port)
-			ns->lis[i].syn_recv = ns->syn_by_port[ns->lis[i].port];
+			ns->lis[i].syn_recv = ns->syn_by_port[p];
+		/* a listening port inside the range serves accepted connections, not clients */
+		for (size_t j = 0; j < ns->nsrc; j++) {
+			struct td_src_ports *e = &ns->src[j];
+			if (e->bitmap && (e->bitmap[p >> 3] & (1u << (p & 7)))) {
+				e->bitmap[p >> 3] &= (uint8_t) ~(1u << (p & 7));
+				e->n--;
+			}
+		}
+	}
+	for (size_t j = 0; j < ns->nsrc; j++) {
+		free(ns->src[j].bitmap);
+		ns->src[j].bitmap = NULL;
 	}
 	for (unsigned p = 0; ns->tw_by_port && p < 65536; p++) {
 		uint32_t n = ns->tw_by_port[p];
@@ -210,14 +256,12 @@ static int on_ns_end(const struct td_ns_info *info, const struct td_dump_stats *
 {
 	struct collect *c = arg;
 	struct td_ns_model *ns = c->cur;
-	struct td_port_cfg cfg;
 
 	if (c->second_pass)
 		return 0;
 	ns->interrupted = st->interrupted;
 	ns->used = info->used;
-	ports_cfg_from_meta(&cfg, ns->meta, NULL);
-	split_time_wait(ns, &cfg);
+	split_time_wait(ns, &c->cfg);
 	ports_result(ns->ports, &ns->dests, &ns->ndests);
 	if (!c->m->orphans && ns->c0) {
 		const struct counters_entry *e =
@@ -292,6 +336,9 @@ void model_free(struct td_model *m)
 		ports_free(ns->ports);
 		free(ns->dests);
 		free(ns->cw);
+		for (size_t j = 0; j < ns->nsrc; j++)
+			free(ns->src[j].bitmap);
+		free(ns->src);
 		free(ns->meta);
 		free(ns->sys);
 		counters_free(ns->c0);

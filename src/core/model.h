@@ -65,6 +65,19 @@ struct td_sysctl_val {
 	size_t nv;
 };
 
+/* Distinct ephemeral local ports in use from one source address, whatever the destination:
+ * what bind(addr, 0) and bind-before-connect run out of (a bound port is exclusive; connect()
+ * shares one across destinations). */
+struct td_src_ports {
+	uint8_t family;
+	uint8_t addr[16];
+	uint32_t n; /* distinct ports */
+	uint32_t capacity;
+	uint8_t *bitmap; /* 65536 bits; private to model.c */
+};
+
+#define TD_SRC_PORTS_MAX 64 /* source addresses tracked per namespace; more are ignored */
+
 struct td_ns_model {
 	char *name;
 	enum td_source_kind used;
@@ -74,6 +87,9 @@ struct td_ns_model {
 	size_t nlis, caplis;
 	struct td_ports *ports;
 	struct td_port_dest *dests; /* by risk, after model_collect */
+	struct td_src_ports *src;   /* by source address */
+	size_t nsrc;
+	unsigned capacity; /* ephemeral ports of this namespace's range */
 	size_t ndests;
 	uint64_t tw_server; /* TIME_WAIT on a listening port: the server closed first */
 	uint64_t tw_client; /* TIME_WAIT on an ephemeral port: the client closed first */

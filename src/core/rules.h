@@ -58,6 +58,7 @@ struct td_limit {
 enum td_limit_id {
 	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use */
 	TD_LIM_EXHAUST_S,      /* seconds to exhaustion: smaller is worse */
+	TD_LIM_RANGE_USAGE,    /* % of the range in use from one source address, any destination */
 	TD_LIM_TW_DEST,	       /* client TIME_WAIT to one destination */
 	TD_LIM_TW_SERVER,      /* server-side TIME_WAIT (info only) */
 	TD_LIM_CW_PROC,	       /* CLOSE_WAIT held by one process */

@@ -149,6 +149,52 @@ static void rule_dest(const struct td_ns_model *ns, const struct td_port_dest *d
 	tw_client_remedies(x, d);
 }
 
+/* bind(addr, 0) and bind-before-connect need a port no socket uses, whatever the destination,
+ * so they run out at the range size in total while each destination looks half empty
+ * (kernel-facts §5). */
+static void rule_src_range(const struct td_ns_model *ns, const struct td_limits *lim,
+			   struct td_findings *out)
+{
+	for (size_t i = 0; i < ns->nsrc; i++) {
+		const struct td_src_ports *e = &ns->src[i];
+		double pct = e->capacity ? 100.0 * e->n / e->capacity : 0;
+		enum td_fsev sev = rules_grade(&lim->l[TD_LIM_RANGE_USAGE], pct);
+		uint32_t most = 0;
+		char a[64];
+		if (sev == TD_F_OK)
+			continue;
+		/* one destination holding them all is port-exhaustion's finding, not this one */
+		for (size_t j = 0; j < ns->ndests; j++)
+			if (ns->dests[j].family == e->family &&
+			    !memcmp(ns->dests[j].src, e->addr, 16) && ns->dests[j].in_use > most)
+				most = ns->dests[j].in_use;
+		if (e->n <= most)
+			continue;
+		sock_addr_str(e->family, e->addr, a, sizeof(a));
+		struct td_finding *x =
+			rules_add(out, "ephemeral-range", sev, ns_name(ns), "kernel-facts §5");
+		rules_subject(x, "%s", a);
+		rules_title(x,
+			    "%u of %u ephemeral ports in use from %s across all destinations: "
+			    "bind() to port 0 fails with EADDRINUSE",
+			    e->n, e->capacity, a);
+		rules_cause(x,
+			    "connect() may share a local port between destinations, but bind(addr, "
+			    "0) needs one no socket uses; code that binds before connecting "
+			    "(to pick a source address) runs out at the range size in total.");
+		rules_ev(x, "ports_in_use", e->n, "ports");
+		rules_ev(x, "capacity", e->capacity, "ports");
+		rules_ev(x, "usage", pct, "%");
+		rules_remedy(x,
+			     "Set IP_BIND_ADDRESS_NO_PORT before bind(): the port is then chosen "
+			     "at connect() time, per destination (Linux 4.2+)");
+		rules_remedy(x, "Do not bind() before connect() unless a source address must be "
+				"chosen; reuse connections so fewer ports are held in TIME_WAIT");
+		rules_remedy(x, "Widen net.ipv4.ip_local_port_range (ends of different parity) and "
+				"reserve service ports inside it");
+	}
+}
+
 static void rule_tw_server(const struct td_ns_model *ns, const struct td_limits *lim,
 			   struct td_findings *out)
 {
@@ -315,6 +361,7 @@ void rules_sockets(const struct td_model *m, const struct td_ns_model *ns,
 {
 	for (size_t i = 0; i < ns->ndests; i++)
 		rule_dest(ns, &ns->dests[i], lim, out);
+	rule_src_range(ns, lim, out);
 	rule_tw_server(ns, lim, out);
 	rule_close_wait(m, ns, lim, out);
 	rule_listeners(ns, lim, out);

@@ -112,6 +112,10 @@ like "$(v baseline '[.doctor[].id] | join(",")')" "port-exhaustion" \
 	"doctor, run in the client namespace at the end of the load, finds the exhaustion"
 like "$(v tw-buckets-low '[.doctor[].id] | join(",")')" "time-wait-overflow" \
 	"doctor sees the bucket overflow in tw-buckets-low"
+like "$(v bind-before-connect '[.doctor[].id] | join(",")')" "ephemeral-range" \
+	"doctor sees bind-before-connect exhaust the range across destinations"
+is "$(v bind-no-port '[.doctor[].id] | index("ephemeral-range") == null')" true \
+	"no ephemeral-range finding when IP_BIND_ADDRESS_NO_PORT shares ports per destination"
 
 python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName("g")))' \
 	"$tmp/lab.svg" >"$tmp/panels" 2>&1
