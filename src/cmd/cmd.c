@@ -51,9 +51,9 @@ int cmd_global_option(struct td_global *g, int c, const char *arg)
 	return 0;
 }
 
-int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
-		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
-		   int bad_exit)
+int cmd_parse_opts_args(int argc, char **argv, struct td_global *g, const char *shortopts,
+			const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
+			int bad_exit, int *first_arg)
 {
 	int c, r;
 
@@ -73,12 +73,22 @@ int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *short
 		if ((r = fn(g, c, optarg, ctx)))
 			return bad_exit == TD_EXIT_USAGE ? r : bad_exit;
 	}
-	if (optind < argc) {
+	if (first_arg) {
+		*first_arg = optind;
+	} else if (optind < argc) {
 		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
 		return bad_exit;
 	}
 	cmd_global_finish(g);
 	return 0;
+}
+
+int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
+		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
+		   int bad_exit)
+{
+	return cmd_parse_opts_args(argc, argv, g, shortopts, longopts, fn, ctx, usage, bad_exit,
+				   NULL);
 }
 
 void cmd_global_finish(struct td_global *g)

@@ -72,6 +72,11 @@ typedef int (*td_opt_fn)(struct td_global *g, int c, const char *arg, void *ctx)
 int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
 		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
 		   int bad_exit);
+/* The same for commands that take arguments (sysctl lint FILE...): *first_arg gets the index of
+ * the first positional argument (argc when there is none). */
+int cmd_parse_opts_args(int argc, char **argv, struct td_global *g, const char *shortopts,
+			const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
+			int bad_exit, int *first_arg);
 
 /* Finishes option handling (colour decision). Call once after parsing. */
 void cmd_global_finish(struct td_global *g);

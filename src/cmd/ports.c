@@ -218,6 +218,19 @@ static void usage(void)
 	     "                 \"namespaces\": [...]}; exhaustion_s is null when never");
 }
 
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	size_t *limit = ctx;
+	uint64_t v;
+
+	if (c != 'n')
+		return cmd_getopt_err(g);
+	if (util_parse_u64(arg, 0, 1000000, &v))
+		return cmd_usage_err(g, "--limit '%s': expected 0..1000000", arg);
+	*limit = (size_t)v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, size_t *limit)
 {
 	static const struct option opts[] = {
@@ -225,29 +238,10 @@ static int parse_args(int argc, char **argv, struct td_global *g, size_t *limit)
 		{ "limit", required_argument, NULL, 'n' },
 		{ 0 },
 	};
-	uint64_t v;
-	int c, r;
 
 	*limit = 20;
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "n:", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c != 'n')
-			return cmd_getopt_err(g);
-		if (util_parse_u64(optarg, 0, 1000000, &v))
-			return cmd_usage_err(g, "--limit '%s': expected 0..1000000", optarg);
-		*limit = (size_t)v;
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-	cmd_global_finish(g);
-	return 0;
+	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "n:", opts, on_opt, limit, usage,
+			      TD_EXIT_USAGE);
 }
 
 int cmd_ports_main(int argc, char **argv, struct td_global *g)

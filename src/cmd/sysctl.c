@@ -45,6 +45,32 @@ static void usage(void)
 
 enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };
 
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct sysctl_args *a = ctx;
+
+	switch (c) {
+	case OPT_ROOT:
+		a->root = arg;
+		return 0;
+	case OPT_PROFILE:
+		if (strcmp(arg, "client") && strcmp(arg, "server") && strcmp(arg, "auto"))
+			return cmd_usage_err(g, "--profile '%s': expected client, server or auto",
+					     arg);
+		a->profile = arg;
+		return 0;
+	case OPT_DRY_RUN:
+		a->dry_run = true;
+		return 0;
+	case OPT_BACKUP_DIR:
+		if (!*arg)
+			return cmd_usage_err(g, "--backup-dir needs a directory");
+		a->backup_dir = arg;
+		return 0;
+	}
+	return cmd_getopt_err(g);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_args *a)
 {
 	static const struct option opts[] = {
@@ -55,45 +81,16 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_
 		{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
 		{ 0 },
 	};
-	int c;
+	int first, r;
 
 	memset(a, 0, sizeof(*a));
 	a->profile = "auto";
 	a->backup_dir = SYSCTL_BACKUP_DIR;
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		int r = cmd_global_option(g, c, optarg);
-		if (r < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'h':
-			usage();
-			return -1;
-		case OPT_ROOT:
-			a->root = optarg;
-			break;
-		case OPT_PROFILE:
-			if (strcmp(optarg, "client") && strcmp(optarg, "server") &&
-			    strcmp(optarg, "auto"))
-				return cmd_usage_err(
-					g, "--profile '%s': expected client, server or auto",
-					optarg);
-			a->profile = optarg;
-			break;
-		case OPT_DRY_RUN:
-			a->dry_run = true;
-			break;
-		case OPT_BACKUP_DIR:
-			if (!*optarg)
-				return cmd_usage_err(g, "--backup-dir needs a directory");
-			a->backup_dir = optarg;
-			break;
-		default:
-			return cmd_getopt_err(g);
-		}
-	}
-	cmd_global_finish(g);
+	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS, opts, on_opt, a, usage,
+				TD_EXIT_USAGE, &first);
+	if (r)
+		return r;
+	optind = first;
 	if (g->netns && !strcmp(g->netns, "all"))
 		return cmd_usage_err(g, "-N all is not supported here: name one namespace");
 	if (g->replay)

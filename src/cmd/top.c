@@ -424,8 +424,15 @@ static int parse_sort(struct top_run *t, const char *arg)
 	return 0;
 }
 
-static int parse_one(struct top_run *t, int c, const char *arg, unsigned *families)
+struct top_args {
+	struct top_run *t;
+	unsigned *families;
+};
+
+static int parse_one(struct td_global *g, int c, const char *arg, void *ctx)
 {
+	struct top_run *t = ((struct top_args *)ctx)->t;
+	unsigned *families = ((struct top_args *)ctx)->families;
 	const char *bad;
 	size_t blen;
 	uint64_t v;
@@ -457,7 +464,7 @@ static int parse_one(struct top_run *t, int c, const char *arg, unsigned *famili
 		*families |= TD_FAM_INET6;
 		return 0;
 	}
-	return cmd_getopt_err(t->g);
+	return cmd_getopt_err(g);
 }
 
 static int parse_args(int argc, char **argv, struct top_run *t, unsigned *families)
@@ -470,24 +477,10 @@ static int parse_args(int argc, char **argv, struct top_run *t, unsigned *famili
 		{ "limit", required_argument, NULL, 'n' },
 		{ 0 },
 	};
-	int c, r;
+	struct top_args a = { t, families };
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "b:s:n:46", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(t->g, c, optarg)) < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if ((r = parse_one(t, c, optarg, families)))
-			return r;
-	}
-	if (optind < argc)
-		return cmd_usage_err(t->g, "unexpected argument '%s'", argv[optind]);
-	cmd_global_finish(t->g);
-	return 0;
+	return cmd_parse_opts(argc, argv, t->g, TD_GLOBAL_SHORTOPTS "b:s:n:46", opts, parse_one, &a,
+			      usage, TD_EXIT_USAGE);
 }
 
 static int run_dumps(struct top_run *t, unsigned families)
