@@ -61,7 +61,7 @@ struct lab_doctor {
 struct lab_opts {
 	struct lab_config cfg;
 	const char *chart;
-	bool rate_set, no_doctor;
+	bool rate_set, no_doctor, list;
 	const struct lab_scenario **sel;
 	size_t nsel;
 };
@@ -139,6 +139,17 @@ static int parse_value(struct td_global *g, struct lab_opts *o, int c, const cha
 }
 
 /* Returns 0 to run, -1 when done (help, list), or an exit code. */
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct lab_opts *o = ctx;
+
+	if (c == OPT_LIST) {
+		o->list = true;
+		return 0;
+	}
+	return parse_value(g, o, c, arg);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opts *o)
 {
 	static const struct option opts[] = {
@@ -152,21 +163,17 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opt
 		{ "no-doctor", no_argument, NULL, OPT_NO_DOCTOR },
 		{ 0 },
 	};
-	int c, r;
+	int first, r;
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) != 0) {
-			if (r < 0)
-				return TD_EXIT_USAGE;
-			continue;
-		}
-		if (c == 'h' || c == OPT_LIST) {
-			c == 'h' ? usage() : list_scenarios();
-			return -1;
-		}
-		if ((r = parse_value(g, o, c, optarg)) != 0)
-			return r;
+	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS, opts, on_opt, o, usage,
+				TD_EXIT_USAGE, &first);
+	if (r)
+		return r;
+	if (o->list) {
+		list_scenarios();
+		return -1;
 	}
+	optind = first;
 	if (g->netns || g->replay)
 		return cmd_usage_err(g, "-N and --replay do not apply: the lab makes its own "
 					"namespaces");
@@ -182,7 +189,6 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opt
 		o->sel[o->nsel++] = &lab_scenarios[i];
 	if (!o->rate_set)
 		o->cfg.rate = o->cfg.ports / 2.0;
-	cmd_global_finish(g);
 	return 0;
 }
 
