@@ -295,7 +295,7 @@ static void family_free(struct exporter_family *f)
 	free(f->help);
 }
 
-/* Drops the last family if it got no sample: nothing to say is said by absence. */
+/* Drops the last family if it got no sample: a counter this kernel lacks. */
 static void family_close(struct td_metrics *out)
 {
 	if (out->n && !out->v[out->n - 1].n)
@@ -395,8 +395,7 @@ void exporter_build(const struct exporter_input *in, struct td_metrics *out)
 	for (size_t i = 0; i < TD_ARRAY_SIZE(defs); i++) {
 		struct exporter_family *f =
 			family(out, xstrdup(defs[i].name), xstrdup(defs[i].help), defs[i].type);
-		defs[i].get(&c, &defs[i], f);
-		family_close(out);
+		defs[i].get(&c, &defs[i], f); /* kept when empty: HELP and TYPE document it */
 	}
 	build_kernel(in->m, out);
 	free(c.top);

@@ -62,8 +62,9 @@ struct exporter_input {
 };
 
 /* Builds every family from in into out (zero it first; free with exporter_metrics_free).
- * Families whose data is missing (no model, no counters under --replay) have no samples and
- * are left out of out entirely. Can't fail. */
+ * The table's families are always there, with no samples when there is nothing to count (no
+ * destination, no finding, a failed collection); a kernel counter is left out when no
+ * snapshot has it (--replay, an older kernel). Can't fail. */
 void exporter_build(const struct exporter_input *in, struct td_metrics *out);
 void exporter_metrics_free(struct td_metrics *out);
 

@@ -76,3 +76,20 @@ for args in "--top 1001" "--top -1" "--min-interval abc" "--min-interval 3601" "
 	is "$?" 2 "serve $args: exit 2"
 done
 like "$("$TD_BIN" serve --help)" "--listen ADDR:PORT .*default 127.0.0.1:10073" "--help names the default address"
+
+# contrib/: the rules load, the dashboard is JSON, and every metric they name is one the
+# exporter publishes (a live page of this namespace has the kernel counters a replay lacks)
+if command -v promtool >/dev/null; then
+	out=$(promtool check rules contrib/prometheus/tcpdoctor.rules.yml 2>&1)
+	is "$?" 0 "promtool check rules contrib/prometheus/tcpdoctor.rules.yml"
+	like "$out" "SUCCESS: 12 rules found" "rules: 12 rules"
+else
+	skip "promtool check rules" "promtool missing"
+fi
+python3 -m json.tool contrib/grafana/tcpdoctor.json >/dev/null
+is "$?" 0 "contrib/grafana/tcpdoctor.json is JSON"
+"$TD_BIN" serve --textfile "$dir/live.prom" --no-owners
+is "$?" 0 "textfile of the current namespace: exit 0"
+missing=$(grep -ohE 'tcpdoctor_[a-z0-9_]+' contrib/prometheus/tcpdoctor.rules.yml contrib/grafana/tcpdoctor.json |
+	sort -u | while read -r n; do grep -q "^# TYPE $n " "$dir/live.prom" || echo "$n"; done)
+is "$missing" "" "every metric named in contrib/ is published"
