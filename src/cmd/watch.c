@@ -30,7 +30,7 @@
 
 enum { OPT_ONCE = TD_OPT_CMD_BASE, OPT_COUNT, OPT_NO_OWNERS, OPT_ASCII };
 
-#define WATCH_HISTORY	 600 /* samples kept per ring: ten minutes at the default interval */
+#define WATCH_HISTORY	 256 /* samples per ring: wider than any sparkline a terminal shows */
 #define WATCH_PLAIN_W	 120 /* frame width when stdout is not a terminal */
 #define WATCH_MAX_DESTS	 8
 #define WATCH_KEY_POLL	 250 /* ms: how long a key wait lasts before the stop flag is checked */
@@ -347,7 +347,6 @@ static bool on_key(struct watch_run *w, int ch, uint64_t *next)
 	}
 	switch (ch) {
 	case 'p':
-	case ' ':
 		w->v.paused = !w->v.paused;
 		if (!w->v.paused)
 			*next = util_now_ns(); /* a fresh sample at once on resume */
@@ -362,7 +361,6 @@ static bool on_key(struct watch_run *w, int ch, uint64_t *next)
 		switch_ns(w, -1);
 		break;
 	case '?':
-	case 'h':
 		w->v.help = true;
 		break;
 	}
@@ -417,7 +415,9 @@ static int run_curses(struct watch_run *w)
 	int rc;
 
 	install_stop_handlers();
-	setlocale(LC_ALL, "");
+	/* LC_CTYPE only: ncurses needs it for UTF-8, while LC_NUMERIC must stay "C" so that the
+	 * screen shows the same "1.5" as --once, whatever the user's locale */
+	setlocale(LC_CTYPE, "");
 	w->v.utf8 = !w->o->ascii && !strcmp(nl_langinfo(CODESET), "UTF-8");
 	/* newterm, not initscr: initscr exits the program itself when TERM is unusable */
 	scr = newterm(NULL, stdout, stdin);
