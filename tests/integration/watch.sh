@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # watch on a recorded dump (no root needed), then on sockets built for real in private
 # namespaces: a sockfarm (6 ESTABLISHED, 4 FIN_WAIT2, 5 TIME_WAIT, 4 CLOSE_WAIT, 2 LISTEN) and a
-# storm that exhausts a 100-port range over loopback. --once and --count frames must show the
+# storm that exhausts a 100-port range over a veth pair. --once and --count frames must show the
 # exact counts (cross-checked with ss and `states`), the exhausted destination and its finding.
 # Then the curses view is driven in tmux on a private server and its screen read back: the
 # numbers, p's paused marker, s's sort label, ? help, n/N namespace switching under -N all, a
@@ -37,21 +37,31 @@ wait_line() { # file pattern: up to 10 s
 	return 1
 }
 
-# A: the farm. B: a client that runs out of its 100 ports (reuse off, so loopback exhausts too)
+# A: the farm
 td_netns_add A farm
 farm_out=$(mktemp)
 ip netns exec "$A" "$FARM" --listen 2 --estab 3 --timewait 5 --closewait 4 --family 4 --hold 90 \
 	>"$farm_out" 2>/dev/null &
 td_bg_pid $!
+# B: a client that runs out of its 100 ports, talking to S over a veth pair
 td_netns_add B storm
-ip netns exec "$B" sysctl -qw net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=0
+td_netns_add S server
+VB=tdwb$$ VS=tdws$$
+ip link add "$VB" netns "$B" type veth peer name "$VS" netns "$S"
+ip -n "$B" addr add 198.18.1.1/30 dev "$VB"
+ip -n "$S" addr add 198.18.1.2/30 dev "$VS"
+ip -n "$B" link set "$VB" up
+ip -n "$S" link set "$VS" up
+ip netns exec "$B" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 storm_out=$(mktemp)
-ip netns exec "$B" "$STORM" server 127.0.0.1 8080 client-closes 30 >"$storm_out" &
+ip netns exec "$S" "$STORM" server 198.18.1.2 8080 client-closes 30 >"$storm_out" &
 td_bg_pid $!
 wait_line "$farm_out" ready && wait_line "$storm_out" listening
 ok $? "sockfarm and storm server ready"
-res=$(ip netns exec "$B" "$STORM" client 127.0.0.1 8080 1000 15 client-closes)
-is "$res" "ok=100 eaddrnotavail=1 other=0" "storm: 100 connections, then EADDRNOTAVAIL"
+res=$(ip netns exec "$B" "$STORM" client 198.18.1.2 8080 1000 15 client-closes)
+# ok= is 100, and now and then 102: the kernel lets a TIME_WAIT go early (seen over loopback and
+# veth alike); what must be exact is that every port ends up held, which watch then shows
+like "$res" "^ok=10[0-9] eaddrnotavail=1 other=0$" "storm: connections until EADDRNOTAVAIL"
 
 # --once: one plain frame, exact counts
 out=$("$TD_BIN" -N "$A" watch --once --no-owners)
@@ -84,8 +94,9 @@ out=$(timeout 10 "$TD_BIN" -N "$B" watch --interval 0.2 --no-owners </dev/null |
 is "$out" "tcpdoctor watch  netns: $B  every 0.2 s  sample 1  ?: help" "stdout not a terminal: plain text"
 out=$("$TD_BIN" -N "$B" watch --once --no-owners)
 is "$(state_row TIME_WAIT "$out")" "TIME_WAIT           100         -" "storm: 100 TIME_WAIT"
-like "$out" $'\n127\\.0\\.0\\.1 -> 127\\.0\\.0\\.1:8080 +100 +100 +100\\.0% +100 ' "storm: destination 100 of 100 ports"
-like "$out" $'\nCRITICAL Ephemeral ports to 127\\.0\\.0\\.1:8080 from 127\\.0\\.0\\.1 are exhausted: 100 of 100 in use' \
+is "$(ip netns exec "$B" ss -tanH state time-wait | wc -l)" 100 "storm: ss sees the same 100"
+like "$out" $'\n198\\.18\\.1\\.1 -> 198\\.18\\.1\\.2:8080 +100 +100 +100\\.0% +100 ' "storm: destination 100 of 100 ports"
+like "$out" $'\nCRITICAL Ephemeral ports to 198\\.18\\.1\\.2:8080 from 198\\.18\\.1\\.1 are exhausted: 100 of 100 in use' \
 	"storm: the port-exhaustion finding, one line"
 
 # bad command lines
