@@ -35,7 +35,9 @@ ip netns exec "$S" "$STORM" server 198.18.0.2 8080 client-closes 30 >"$out" &
 td_bg_pid $!
 wait_line "$out" listening
 res=$(ip netns exec "$C" "$STORM" client 198.18.0.2 8080 1000 15 client-closes)
-is "$res" "ok=100 eaddrnotavail=1 other=0" "storm: 100 connections, then EADDRNOTAVAIL"
+# ok= is 100, now and then 101-102: the kernel may end a TIME_WAIT early (seen about 1 run in
+# 10); the port table below is exact either way.
+like "$res" "^ok=10[0-2] eaddrnotavail=1 other=0$" "storm: 100 connections (a TIME_WAIT may end early), then EADDRNOTAVAIL"
 j=$("$TD_BIN" -N "$C" doctor --json)
 is "$?" 2 "storm: doctor exits 2 (critical)"
 is "$(jq_py 'f=[x for x in d["findings"] if x["id"]=="port-exhaustion"][0]; print(x["severity"] if False else f["severity"], f["subject"], f["evidence"]["in_use"], f["evidence"]["capacity"])' <<<"$j")" \
