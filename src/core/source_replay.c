@@ -33,7 +33,7 @@ struct replay {
 	bool begun;	 /* ns_begin was called */
 	bool nl_pending; /* a netlink dump has not reached NLMSG_DONE */
 	bool matched_any;
-	bool seen_ns;     /* any namespace at all: a record without one was cut short */
+	bool seen_ns; /* any namespace at all: a record without one was cut short */
 	unsigned next_idx;
 };
 
@@ -176,8 +176,10 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 	}
 	r = replay_loop(&rp, &rd);
 	if (!r && !rp.seen_ns) {
-		source_errf(errbuf, "%s: the record holds no namespace: truncated right after its "
-			    "header?", o->replay);
+		source_errf(errbuf,
+			    "%s: the record holds no namespace: truncated right after its "
+			    "header?",
+			    o->replay);
 		r = -EBADMSG;
 	}
 	free(rp.name);
