@@ -93,6 +93,34 @@ static int parse_interval(const struct td_global *g, const char *arg, unsigned *
 	return 0;
 }
 
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct watch_opts *o = ctx;
+	uint64_t n;
+
+	switch (c) {
+	case 'i':
+		return parse_interval(g, arg, &o->interval_ms);
+	case OPT_ONCE:
+		o->count = 1;
+		o->plain = true;
+		return 0;
+	case 'n':
+		if (util_parse_u64(arg, 1, 1000000, &n))
+			return cmd_usage_err(g, "--count '%s': expected 1 to 1000000", arg);
+		o->count = (unsigned long)n;
+		o->plain = true;
+		return 0;
+	case OPT_ASCII:
+		o->ascii = true;
+		return 0;
+	case OPT_NO_OWNERS:
+		o->no_owners = true;
+		return 0;
+	}
+	return cmd_getopt_err(g);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct watch_opts *o)
 {
 	static const struct option opts[] = {
@@ -104,50 +132,13 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct watch_o
 		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
 		{ 0 },
 	};
-	uint64_t n;
-	int c, r;
+	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:n:", opts, on_opt, o, usage,
+			       TD_EXIT_USAGE);
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "i:n:", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		switch (c) {
-		case 'h':
-			usage();
-			return -1;
-		case 'i':
-			if ((r = parse_interval(g, optarg, &o->interval_ms)))
-				return r;
-			break;
-		case OPT_ONCE:
-			o->count = 1;
-			o->plain = true;
-			break;
-		case 'n':
-			if (util_parse_u64(optarg, 1, 1000000, &n))
-				return cmd_usage_err(g, "--count '%s': expected 1 to 1000000",
-						     optarg);
-			o->count = (unsigned long)n;
-			o->plain = true;
-			break;
-		case OPT_ASCII:
-			o->ascii = true;
-			break;
-		case OPT_NO_OWNERS:
-			o->no_owners = true;
-			break;
-		default:
-			return cmd_getopt_err(g);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-	cmd_global_finish(g);
-	if (g->json)
+	if (!r && g->json)
 		return cmd_usage_err(g, "--json is not supported by watch; see 'serve' or 'doctor "
 					"--json'");
-	return 0;
+	return r;
 }
 
 static void sleep_until(uint64_t deadline_ns)
