@@ -225,7 +225,8 @@ void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,
 	    m->ost.partial != TD_OWNERS_COMPLETE) {
 		struct td_finding *x =
 			rules_add(out, "attribution-partial", TD_F_INFO, ns->name, NULL);
-		rules_title(x, "Process attribution is partial: %s",
+		rules_title(x, "Process attribution is partial: %u process%s unreadable: %s",
+			    m->ost.procs_denied, m->ost.procs_denied == 1 ? "" : "es",
 			    owners_partial_reason(&m->ost));
 		rules_ev(x, "procs_denied", m->ost.procs_denied, "processes");
 	}
