@@ -24,38 +24,7 @@
 #include "core/source_procfs.h"
 #include "core/util.h"
 
-#define MAXSK 64
-
-struct got {
-	struct td_sock v[MAXSK];
-	size_t n;
-	unsigned per_state[TD_SS_COUNT];
-	int fail_at; /* return -ECANCELED on this 1-based socket, 0 = never */
-};
-
-static int collect(const struct td_sock *sk, void *arg)
-{
-	struct got *g = arg;
-
-	if (g->fail_at && (int)g->n + 1 == g->fail_at)
-		return -ECANCELED;
-	assert_true(sk->state > 0 && sk->state < TD_SS_COUNT);
-	g->per_state[sk->state]++;
-	if (g->n < MAXSK)
-		g->v[g->n] = *sk;
-	g->n++;
-	return 0;
-}
-
-static char *load(const char *rel, size_t *len)
-{
-	const char *root = getenv("TD_ROOT");
-	char path[512], *buf;
-
-	snprintf(path, sizeof(path), "%s/tests/data/%s", root ? root : ".", rel);
-	assert_int_equal(util_read_file(path, 1 << 20, &buf, len), 0);
-	return buf;
-}
+#include "unit/sockcollect.h"
 
 /* Parses text from an exact-size heap copy (no NUL after it). */
 static int parse(const char *text, size_t len, int family, struct td_sink *sink,
@@ -76,15 +45,6 @@ static int parse_file(const char *rel, int family, struct got *g, struct td_dump
 	int r = parse(text, len, family, &sink, st, NULL);
 	free(text);
 	return r;
-}
-
-static const struct td_sock *find(const struct got *g, uint16_t sport, uint16_t dport)
-{
-	for (size_t i = 0; i < g->n && i < MAXSK; i++)
-		if (g->v[i].sport == sport && g->v[i].dport == dport)
-			return &g->v[i];
-	fail_msg("no socket %u -> %u", sport, dport);
-	return NULL;
 }
 
 static void test_sample_counts(void **state)
