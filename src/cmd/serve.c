@@ -176,6 +176,19 @@ static int parse_opt(struct td_global *g, struct serve_opts *o, int c, const cha
 	return cmd_getopt_err(g);
 }
 
+struct serve_args {
+	struct serve_opts *o;
+	bool interval_set;
+};
+
+static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
+{
+	struct serve_args *a = ctx;
+
+	a->interval_set |= c == OPT_INTERVAL;
+	return parse_opt(g, a->o, c, arg);
+}
+
 static int parse_args(int argc, char **argv, struct td_global *g, struct serve_opts *o)
 {
 	static const struct option opts[] = {
@@ -189,24 +202,13 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct serve_o
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	bool interval_set = false;
-	int c, r;
+	struct serve_args a = { o, false };
+	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "v", opts, on_opt, &a, usage,
+			       TD_EXIT_USAGE);
+	bool interval_set = a.interval_set;
 
-	while ((c = getopt_long(argc, argv, TD_GLOBAL_SHORTOPTS "v", opts, NULL)) != -1) {
-		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return TD_EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		interval_set |= c == OPT_INTERVAL;
-		if ((r = parse_opt(g, o, c, optarg)))
-			return r;
-	}
-	if (optind < argc)
-		return cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
+	if (r)
+		return r;
 	if (interval_set && !o->textfile)
 		return cmd_usage_err(g, "--interval goes with --textfile (the server collects "
 					"when scraped)");
@@ -214,7 +216,6 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct serve_o
 		return cmd_usage_err(g, "--textfile and --listen exclude each other");
 	if (!o->listen)
 		parse_listen(SERVE_DEFAULT_LISTEN, &o->addr, &o->addrlen);
-	cmd_global_finish(g);
 	return 0;
 }
 
