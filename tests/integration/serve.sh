@@ -5,7 +5,8 @@
 # for promtool and has the kernel's numbers; a real Prometheus (Debian's) scrapes it, loads
 # contrib's rules and its API returns the same numbers; then hostile clients (a thousand idle
 # connections, slow headers, oversized requests, other methods, bodies) leave it answering with
-# bounded memory, and SIGTERM stops it cleanly. Everything listens on 127.0.0.1 / ::1 only;
+# bounded memory, and SIGTERM stops it cleanly. The exporter, Prometheus and every client run
+# in a second namespace of the test's (on its 127.0.0.1 / ::1): nothing touches the host's loopback;
 # the sources 127.0.0.2-4 tell the clients apart (the per-address connection limit).
 . "$(dirname "$0")/../lib.sh"
 if ! need_root; then
@@ -24,9 +25,14 @@ wait_line() { # file pattern [tenths]: wait for a line
 }
 val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }' "$1"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-code() { curl -s -g -m 5 -o /dev/null -w '%{http_code}' "$@"; }
+# The exporter, Prometheus and the clients live in namespace E and look at F with -N, so their
+# own sockets and counters stay out of F's numbers; nsenter execs in place, so $! is the
+# exporter's pid.
+code() { "${INNS[@]}" curl -s -g -m 5 -o /dev/null -w '%{http_code}' "$@"; }
 
 td_netns_add F serve
+td_netns_add E exporter
+INNS=(nsenter --net="/run/netns/$E") # an array, not a function: `... &` then gives the real pid
 ip netns exec "$F" "$FARM" --listen 2 --estab 5 --timewait 7 --closewait 3 --synrecv 2 --family 4 \
 	--hold 120 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
@@ -34,7 +40,7 @@ wait_line "$d/farm" ready
 ok $? "sockfarm ready"
 
 # --min-interval 30: every page in this test comes from one collection unless said otherwise
-"$TD_BIN" -N "$F" serve --listen 127.0.0.1:0 --min-interval 30 >"$d/out" 2>"$d/err" &
+"${INNS[@]}" "$TD_BIN" -N "$F" serve --listen 127.0.0.1:0 --min-interval 30 >"$d/out" 2>"$d/err" &
 EXP=$!
 td_bg_pid $EXP
 wait_line "$d/out" "^listening on http://127.0.0.1:[0-9]*/metrics$"
@@ -44,7 +50,7 @@ PORT=${URL##*:}
 PORT=${PORT%/metrics}
 base=${URL%/metrics}
 
-curl -s -m 10 -D "$d/hdr" -o "$d/m1" "$URL"
+"${INNS[@]}" curl -s -m 10 -D "$d/hdr" -o "$d/m1" "$URL"
 is "$?" 0 "GET /metrics"
 like "$(tr -d '\r' <"$d/hdr")" $'Content-Type: text/plain; version=0.0.4; charset=utf-8' "exposition content type"
 if command -v promtool >/dev/null; then
@@ -71,7 +77,7 @@ is "$(val "$d/m1" "tcpdoctor_port_dest_time_wait_sockets{netns=\"$F\",src=\"127.
 # caching: 20 scrapes at once inside --min-interval are served the startup collection
 par=()
 for i in $(seq 20); do
-	curl -s -m 10 -o "$d/par$i" "$URL" &
+	"${INNS[@]}" curl -s -m 10 -o "$d/par$i" "$URL" &
 	par+=($!)
 done
 wait "${par[@]}"
@@ -82,7 +88,7 @@ is "$(cat "$d"/par* | awk '$1 == "tcpdoctor_collections_total" { print $2 }' | s
 "$TD_BIN" -N "$F" serve --textfile "$d/tf.prom"
 is "$?:$(val "$d/tf.prom" "tcpdoctor_sockets{netns=\"$F\",family=\"ipv4\",state=\"CLOSE_WAIT\"}")" "0:3" \
 	"--textfile with -N: 3 CLOSE_WAIT"
-"$TD_BIN" serve --listen '[::1]:0' --no-owners >"$d/out6" 2>&1 &
+"${INNS[@]}" "$TD_BIN" serve --listen '[::1]:0' --no-owners >"$d/out6" 2>&1 &
 P6=$!
 td_bg_pid $P6
 wait_line "$d/out6" '^listening on http://\[::1\]:'
@@ -93,7 +99,7 @@ is "$?" 0 "IPv6 exporter: SIGTERM exits 0"
 
 # a real Prometheus scrapes it every second and loads contrib's rules
 if command -v prometheus >/dev/null; then
-	PP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	PP=$("${INNS[@]}" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	cat >"$d/prometheus.yml" <<YML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: [ "$TD_ROOT/contrib/prometheus/tcpdoctor.rules.yml" ]
@@ -101,12 +107,12 @@ scrape_configs:
   - job_name: tcpdoctor
     static_configs: [ { targets: [ "127.0.0.1:$PORT" ] } ]
 YML
-	prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/tsdb" \
+	"${INNS[@]}" prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/tsdb" \
 		--web.listen-address="127.0.0.1:$PP" --log.level=warn >"$d/prom.log" 2>&1 &
 	PROM=$!
 	td_bg_pid $PROM
 	api() { # path: the JSON answer of Prometheus' HTTP API on 127.0.0.1
-		python3 -c 'import sys, urllib.request
+		"${INNS[@]}" python3 -c 'import sys, urllib.request
 try: print(urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=5).read().decode())
 except Exception as e: print("{}")' "$PP" "$1"
 	}
@@ -218,17 +224,17 @@ else:  # one raw request from 127.0.0.4: the status line
     print(" ".join([hdr[0]] + [h for h in hdr[1:] if h.startswith("Allow:")]))
 PY
 rss0=$(rss_kb "$EXP")
-python3 "$d/hostile.py" slow "$PORT" >"$d/slow" 2>&1 &
+"${INNS[@]}" python3 "$d/hostile.py" slow "$PORT" >"$d/slow" 2>&1 &
 SLOW=$!
 mkfifo "$d/hold"
-python3 "$d/hostile.py" idle "$PORT" 1000 8 <"$d/hold" >"$d/idle" 2>&1 &
+"${INNS[@]}" python3 "$d/hostile.py" idle "$PORT" 1000 8 <"$d/hold" >"$d/idle" 2>&1 &
 IDLE=$!
 exec 7>"$d/hold"
 wait_line "$d/idle" "^open=" 200
 diag "1000 idle connections, as the clients see them: $(cat "$d/idle")"
 # counted on the server side: a handshake the kernel completed but the exporter never accepted
 # (listen backlog overflow under the burst) looks open to the client as well
-is "$(ss -tnpH state established "( sport = :$PORT and dst 127.0.0.1 )" | grep -c "pid=$EXP,")" 8 \
+is "$("${INNS[@]}" ss -tnpH state established "( sport = :$PORT and dst 127.0.0.1 )" | grep -c "pid=$EXP,")" 8 \
 	"1000 idle connections from one address: the exporter holds 8 (per-address limit)"
 is "$(code --interface 127.0.0.2 "$URL")" 200 "with them open, GET /metrics from another address answers"
 is "$(code --interface 127.0.0.1 "$URL")" 000 "a 9th connection from the crowded address is refused"
@@ -237,7 +243,7 @@ exec 7>&-
 wait "$IDLE"
 wait_line "$d/slow" sent 100
 is "$(code --interface 127.0.0.2 "$URL")" 200 "during a slow-header request, GET /metrics answers"
-raw() { python3 "$d/hostile.py" raw "$PORT" "$1"; }
+raw() { "${INNS[@]}" python3 "$d/hostile.py" raw "$PORT" "$1"; }
 is "$(raw $'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: BIG\r\n\r\n')" "HTTP/1.1 431 Request Header Fields Too Large" \
 	"64 KiB header: 431"
 is "$(raw $'GET /metrics?URL HTTP/1.1\r\nHost: x\r\n\r\n')" "HTTP/1.1 414 URI Too Long" "40 KB URL: 414"
@@ -250,7 +256,7 @@ is "$(raw $'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello')
 is "$(raw $'GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')" \
 	"HTTP/1.1 413 Content Too Large" "GET with a chunked body: 413"
 is "$(raw $'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n')" "HTTP/1.1 404 Not Found" "other path: 404"
-like "$(curl -s -m 5 "$base/")" '<a href="/metrics">' "/ links to /metrics"
+like "$("${INNS[@]}" curl -s -m 5 "$base/")" '<a href="/metrics">' "/ links to /metrics"
 wait "$SLOW"
 is "$(tail -1 "$d/slow")" closed "a request that stops sending is closed by the idle timeout"
 rss2=$(rss_kb "$EXP")
