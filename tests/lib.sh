@@ -39,6 +39,16 @@ skip() { # desc reason
 }
 diag() { printf '# %s\n' "$*"; }
 
+# td_wait_for FILE ERE [SECONDS]: waits (default 10 s) until FILE has a line matching ERE.
+td_wait_for() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 need_root() { [ "$(id -u)" -eq 0 ] && ip netns list >/dev/null 2>&1; }
 
 # td_netns_add VAR NAME: creates namespace td-NAME-PID with lo up, stores its name in VAR.

@@ -87,7 +87,7 @@ is "$(in_ns ss -Htan state time-wait | wc -l)" 6 "ss sees 6 TIME-WAIT"
 in_ns "$H" closewait 7 30 <"$fifo" >"$tmp/cw" &
 td_bg_pid $!
 exec 9>"$fifo"
-for _ in $(seq 100); do grep -q ready "$tmp/cw" && break; sleep 0.1; done
+td_wait_for "$tmp/cw" ready
 is "$(head -1 "$tmp/cw")" "closewait 7" "7 connections held in CLOSE_WAIT"
 snap "$tmp/s5"
 is "$(v "$tmp/s5" CurrEstab)" 7 "CurrEstab counts CLOSE_WAIT: 7"

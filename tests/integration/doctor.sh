@@ -23,17 +23,13 @@ ip -n "$S" addr add 198.18.0.2/30 dev "$VS"
 ip -n "$C" link set "$VC" up
 ip -n "$S" link set "$VS" up
 
-wait_line() { # file pattern: wait up to 10 s for a line
-	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 # 1. client TIME_WAIT storm: 100 ports, the client closes first, until EADDRNOTAVAIL
 ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 out=$(mktemp)
 ip netns exec "$S" "$STORM" server 198.18.0.2 8080 client-closes 30 >"$out" &
 td_bg_pid $!
-wait_line "$out" listening
+td_wait_for "$out" listening
 res=$(ip netns exec "$C" "$STORM" client 198.18.0.2 8080 1000 15 client-closes)
 # ok= is 100, now and then 101-102: the kernel may end a TIME_WAIT early (seen about 1 run in
 # 10); the port table below is exact either way.
@@ -57,7 +53,7 @@ like "$res" "^TCPDOCTOR WARNING - 100 sockets in TIME_WAIT .*'time_wait'=100;50;
 ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 ip netns exec "$S" "$STORM" server 198.18.0.2 8081 server-closes 30 >"$out" &
 td_bg_pid $!
-wait_line "$out" listening
+td_wait_for "$out" listening
 res=$(ip netns exec "$C" "$STORM" client 198.18.0.2 8081 1200 20 server-closes)
 is "$res" "ok=1200 eaddrnotavail=0 other=0" "server-close: 1200 connections"
 sleep 0.3
@@ -83,7 +79,7 @@ td_bg_pid $!
 td_netns_add H healthy
 ip netns exec "$H" "$FARM" --listen 2 --estab 3 --family both --hold 60 >"$out.h" 2>/dev/null &
 td_bg_pid $!
-wait_line "$out.l" ready && wait_line "$out.q" ready && wait_line "$out.h" ready
+td_wait_for "$out.l" ready && td_wait_for "$out.q" ready && td_wait_for "$out.h" ready
 ok $? "sockfarms ready"
 
 farm_pid=$(sed -n 2p "$out.l" | jq_py 'print(d["pid"])')

@@ -22,7 +22,7 @@ td_netns_add N fallback
 ip netns exec "$N" "$TD_HELPERS/sockfarm" --listen 2 --estab 3 --timewait 4 --closewait 2 \
 	--family both --hold 60 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
-for _ in $(seq 100); do grep -q ready "$d/farm" && break; sleep 0.1; done
+td_wait_for "$d/farm" ready
 
 want=$("$TD_BIN" -N "$N" states --json | py 'print(d["ipv4"], d["ipv6"])')
 j=$(nodiag -N "$N" states --json)

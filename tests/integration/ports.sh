@@ -27,14 +27,6 @@ fi
 tmp=$(mktemp -d)
 CONN=("python3" "$TD_ROOT/tests/helpers/tdconn.py")
 
-wait_for() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # dest_field JSON DST DPORT EXPR: evaluates the Python expression EXPR over destination d.
 dest_field() {
@@ -51,7 +43,7 @@ if td_netns_add A prate; then
 	ip netns exec "$A" sysctl -qw net.ipv4.tcp_tw_reuse=0
 	ip netns exec "$A" "${CONN[@]}" serve 127.0.0.1 7100 drain >"$tmp/srv1" 2>&1 &
 	td_bg_pid $!
-	wait_for "$tmp/srv1" ready 10
+	td_wait_for "$tmp/srv1" ready 10
 	ok $? "drain server ready"
 	ip netns exec "$A" "${CONN[@]}" burst 127.0.0.1 7100 200 10 >"$tmp/burst" 2>&1
 	read -r count elapsed <"$tmp/burst"
@@ -90,11 +82,11 @@ if td_netns_add C pcli && td_netns_add S psrv; then
 	ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 	ip netns exec "$S" "${CONN[@]}" serve 198.18.0.2 7200 hold >"$tmp/srv2" 2>&1 &
 	td_bg_pid $!
-	wait_for "$tmp/srv2" ready 10
+	td_wait_for "$tmp/srv2" ready 10
 	ok $? "holding server ready on 198.18.0.2:7200"
 	ip netns exec "$C" "${CONN[@]}" fill 198.18.0.2 7200 >"$tmp/fill" 2>&1 &
 	td_bg_pid $!
-	wait_for "$tmp/fill" '^full ' 30
+	td_wait_for "$tmp/fill" '^full ' 30
 	ok $? "client ran out of ports (EADDRNOTAVAIL)"
 	held=$(awk '/^full/ {print $2}' "$tmp/fill")
 	diag "client holds $held connections"
@@ -121,11 +113,11 @@ if td_netns_add C pcli && td_netns_add S psrv; then
 	# ---- 3. both ends even: the top port is never used by connect() ----
 	ip netns exec "$S" "${CONN[@]}" serve 198.18.0.2 7201 hold >"$tmp/srv3" 2>&1 &
 	td_bg_pid $!
-	wait_for "$tmp/srv3" ready 10
+	td_wait_for "$tmp/srv3" ready 10
 	ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="40000 40002"
 	ip netns exec "$C" "${CONN[@]}" fill 198.18.0.2 7201 >"$tmp/fill3" 2>&1 &
 	td_bg_pid $!
-	wait_for "$tmp/fill3" '^full ' 30
+	td_wait_for "$tmp/fill3" '^full ' 30
 	is "$(awk '/^full/ {print $2}' "$tmp/fill3")" 2 "range 40000-40002: connect() gets 2 ports, not 3"
 	ip netns exec "$C" "$TD_BIN" ports --json >"$tmp/p3.json"
 	is "$(dest_field "$tmp/p3.json" 198.18.0.2 7201 'd["in_use"], d["capacity"]')" "(2, 2)" \

@@ -19,10 +19,6 @@ done
 FARM=$TD_HELPERS/sockfarm
 d=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$d"' EXIT
-wait_line() { # file pattern [tenths]: wait for a line
-	for _ in $(seq "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }' "$1"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # The exporter, Prometheus and the clients live in namespace E and look at F with -N, so their
@@ -36,14 +32,14 @@ INNS=(nsenter --net="/run/netns/$E") # an array, not a function: `... &` then gi
 ip netns exec "$F" "$FARM" --listen 2 --estab 5 --timewait 7 --closewait 3 --synrecv 2 --family 4 \
 	--hold 120 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
-wait_line "$d/farm" ready
+td_wait_for "$d/farm" ready
 ok $? "sockfarm ready"
 
 # --min-interval 30: every page in this test comes from one collection unless said otherwise
 "${INNS[@]}" "$TD_BIN" -N "$F" serve --listen 127.0.0.1:0 --min-interval 30 >"$d/out" 2>"$d/err" &
 EXP=$!
 td_bg_pid $EXP
-wait_line "$d/out" "^listening on http://127.0.0.1:[0-9]*/metrics$"
+td_wait_for "$d/out" "^listening on http://127.0.0.1:[0-9]*/metrics$"
 ok $? "exporter listening on 127.0.0.1, port chosen by the kernel"
 URL=$(sed -n 's/^listening on //p' "$d/out")
 PORT=${URL##*:}
@@ -91,7 +87,7 @@ is "$?:$(val "$d/tf.prom" "tcpdoctor_sockets{netns=\"$F\",family=\"ipv4\",state=
 "${INNS[@]}" "$TD_BIN" serve --listen '[::1]:0' --no-owners >"$d/out6" 2>&1 &
 P6=$!
 td_bg_pid $P6
-wait_line "$d/out6" '^listening on http://\[::1\]:'
+td_wait_for "$d/out6" '^listening on http://\[::1\]:'
 is "$(code "$(sed -n 's/^listening on //p' "$d/out6")")" 200 "[::1]:PORT serves /metrics"
 kill "$P6"
 wait "$P6"
@@ -230,7 +226,7 @@ mkfifo "$d/hold"
 "${INNS[@]}" python3 "$d/hostile.py" idle "$PORT" 1000 8 <"$d/hold" >"$d/idle" 2>&1 &
 IDLE=$!
 exec 7>"$d/hold"
-wait_line "$d/idle" "^open=" 200
+td_wait_for "$d/idle" "^open=" 20
 diag "1000 idle connections, as the clients see them: $(cat "$d/idle")"
 # counted on the server side: a handshake the kernel completed but the exporter never accepted
 # (listen backlog overflow under the burst) looks open to the client as well
@@ -241,7 +237,7 @@ is "$(code --interface 127.0.0.1 "$URL")" 000 "a 9th connection from the crowded
 rss1=$(rss_kb "$EXP")
 exec 7>&-
 wait "$IDLE"
-wait_line "$d/slow" sent 100
+td_wait_for "$d/slow" sent 10
 is "$(code --interface 127.0.0.2 "$URL")" 200 "during a slow-header request, GET /metrics answers"
 raw() { "${INNS[@]}" python3 "$d/hostile.py" raw "$PORT" "$1"; }
 is "$(raw $'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: BIG\r\n\r\n')" "HTTP/1.1 431 Request Header Fields Too Large" \

@@ -20,7 +20,7 @@ ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1 
 # sockfarm's listeners sit on 40000 + 64 (inside 32768-60999) with listen(4096) = somaxconn
 ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 60 >"$tmp/farm" 2>/dev/null &
 td_bg_pid $!
-for _ in $(seq 100); do grep -q ready "$tmp/farm" && break; sleep 0.1; done
+td_wait_for "$tmp/farm" ready
 lport=$(ip netns exec "$A" ss -ltnH | awk '{split($4, a, ":"); print a[2]}')
 like "$lport" '^4[0-9]{4}$' "a listener inside the ephemeral range ($lport)"
 

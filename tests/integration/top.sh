@@ -28,21 +28,13 @@ fi
 tmp=$(mktemp -d)
 CONN=("python3" "$TD_ROOT/tests/helpers/tdconn.py")
 
-wait_for() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 start() { # NAME ARGS...: background actor in the namespace, waits for "ready"
 	local name=$1
 	shift
 	ip netns exec "$NS" "${CONN[@]}" "$@" >"$tmp/$name" 2>&1 &
 	td_bg_pid $!
 	printf -v "pid_$name" '%s' $!
-	wait_for "$tmp/$name" '^ready' 10
+	td_wait_for "$tmp/$name" '^ready' 10
 }
 # The actors run under `ip netns exec`, which execs: $! is the actor's own pid.
 
@@ -54,7 +46,7 @@ kill -USR1 "$pid_s1"
 sleep 0.5
 kill -USR2 "$pid_c1"
 kill -USR1 "$pid_c2"
-wait_for "$tmp/c1" '^done' 5 && wait_for "$tmp/c2" '^done' 5
+td_wait_for "$tmp/c1" '^done' 5 && td_wait_for "$tmp/c2" '^done' 5
 ok $? "actors ready and closed what they should"
 start c3 hold 127.0.0.1 7000 1 td-cli3 127.0.0.3:5000
 sleep 0.3

@@ -32,10 +32,6 @@ STORM=$TD_HELPERS/storm
 T=(tmux -L "td-watch-$$" -f /dev/null)
 trap '"${T[@]}" kill-server 2>/dev/null; td_cleanup' EXIT
 
-wait_line() { # file pattern: up to 10 s
-	for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 # A: the farm
 td_netns_add A farm
@@ -56,7 +52,7 @@ ip netns exec "$B" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 storm_out=$(mktemp)
 ip netns exec "$S" "$STORM" server 198.18.1.2 8080 client-closes 30 >"$storm_out" &
 td_bg_pid $!
-wait_line "$farm_out" ready && wait_line "$storm_out" listening
+td_wait_for "$farm_out" ready && td_wait_for "$storm_out" listening
 ok $? "sockfarm and storm server ready"
 res=$(ip netns exec "$B" "$STORM" client 198.18.1.2 8080 1000 15 client-closes)
 # ok= is 100, and now and then 102: the kernel lets a TIME_WAIT go early (seen over loopback and
