@@ -272,7 +272,8 @@ static int lint_load(const struct td_global *g, const struct sysctl_args *a,
 				r = sysctl_parse_dir(s, a->args[i]);
 			else
 				r = sysctl_parse_file(s, a->args[i]);
-			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR)
+			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR &&
+			    r != -EINVAL)
 				cmd_err(g, "%s: %s", a->args[i], strerror(-r));
 		}
 		return 0;
@@ -283,7 +284,7 @@ static int lint_load(const struct td_global *g, const struct sysctl_args *a,
 		return r;
 	}
 	for (size_t i = 0; files[i]; i++)
-		sysctl_parse_file(s, files[i]);
+		sysctl_parse_file_in(s, a->root, files[i]);
 	if (!files[0] && !g->json)
 		puts("No sysctl files found.");
 	sysctl_paths_free(files);

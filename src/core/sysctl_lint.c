@@ -194,12 +194,20 @@ static void lint_entry(struct td_sysctl_set *s, struct td_sysctl_entry *e,
 			l--;
 		value[l] = '\0';
 	}
-	if (!*value) {
+	/* An empty value is written as an empty line: it clears a list (ip_local_reserved_ports
+	 * is empty by default, so backups hold it), the kernel rejects it for a number. */
+	if (!*value && p && p->shape != TD_SHAPE_PORTLIST) {
 		e->bad = true;
 		sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
-				   "An empty write leaves the kernel's value as it was.", NULL,
-				   "empty value");
+				   "Only a list can be empty; the kernel rejects an empty number or "
+				   "word.",
+				   NULL, "empty value");
 	} else if (!p) {
+		if (!*value)
+			sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
+					   "Written as an empty line: the kernel clears a list, "
+					   "rejects an empty number or word.",
+					   NULL, "empty value");
 		lint_unknown(s, e, exists, o, kl);
 	} else {
 		lint_known(s, e, value, p, exists, o);
