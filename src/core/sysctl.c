@@ -381,7 +381,7 @@ int sysctl_parse_file_in(struct td_sysctl_set *s, const char *root, const char *
 	if (r) {
 		struct td_sysctl_parser *p = sysctl_parser_new(s, name);
 		sysctl_finding_add(s, p->file, 0, NULL, NULL, TD_SEV_ERROR, NULL, NULL, "%s",
-				   r == -EFBIG    ? "file larger than 16 MiB: not read"
+				   r == -EFBIG	  ? "file larger than 16 MiB: not read"
 				   : r == -EINVAL ? "not a regular file (a FIFO, device or "
 						    "socket): not read"
 						  : strerror(-r));

@@ -232,6 +232,8 @@ static bool plan_check(struct td_sysctl_set *s, const struct td_sysctl_entry *e,
 	 * absent or read-only in a child namespace). */
 	path = xasprintf("%s/%s", procroot, e->path);
 	r = stat(path, &st) ? -errno : !S_ISREG(st.st_mode) ? -EISDIR : 0;
+	if (!r && !(st.st_mode & 0222)) /* read-only whoever asks (root passes access()) */
+		r = -EACCES;
 	if (!r && access(path, W_OK))
 		r = -errno;
 	free(path);

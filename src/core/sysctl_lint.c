@@ -198,10 +198,11 @@ static void lint_entry(struct td_sysctl_set *s, struct td_sysctl_entry *e,
 	 * is empty by default, so backups hold it), the kernel rejects it for a number. */
 	if (!*value && p && p->shape != TD_SHAPE_PORTLIST) {
 		e->bad = true;
-		sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
-				   "Only a list can be empty; the kernel rejects an empty number or "
-				   "word.",
-				   NULL, "empty value");
+		sysctl_finding_add(
+			s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
+			"Only a list can be empty; the kernel rejects an empty number or "
+			"word.",
+			NULL, "empty value");
 	} else if (!p) {
 		if (!*value)
 			sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
