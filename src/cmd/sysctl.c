@@ -35,12 +35,13 @@ static void usage(void)
 	     "usage.\n\n"
 	     "  --json             {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
 	     "                     \"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
-	     "  --root DIR         lint: look for the system's files under DIR\n"
+	     "  --root DIR         lint: the system's files inside DIR (links resolve inside it)\n"
 	     "  --profile P        recommend: client, server or auto (default: auto)\n"
 	     "  --dry-run          apply: show what would change, change nothing\n"
 	     "  --backup-dir DIR   apply/rollback: where backups live (default "
 	     "/var/lib/tcpdoctor)\n"
-	     "  -N NS              a namespace name under /run/netns or a path (not 'all')");
+	     "  -N NS              a namespace name under /run/netns or a path (not 'all');\n"
+	     "                     apply/rollback then refuse every host-wide key");
 }
 
 enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };

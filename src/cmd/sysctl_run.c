@@ -63,7 +63,10 @@ static char *shell_quote(const char *s)
 static char *restore_header(const struct td_global *g, const struct sysctl_args *a,
 			    const char *when)
 {
-	char *ns = g->netns ? shell_quote(g->netns) : NULL, *dir = shell_quote(a->backup_dir);
+	char *cwd = a->backup_dir[0] == '/' ? NULL : getcwd(NULL, 0);
+	/* absolute, so that the command works from any directory */
+	char *abs = cwd ? xasprintf("%s/%s", cwd, a->backup_dir) : xstrdup(a->backup_dir);
+	char *ns = g->netns ? shell_quote(g->netns) : NULL, *dir = shell_quote(abs);
 	char *h = xasprintf("tcpdoctor backup of network namespace '%s', taken before applying "
 			    "%s\nat %sRestore with: tcpdoctor%s%s sysctl rollback --backup-dir %s",
 			    g->netns ? g->netns : "current", a->args[0], when, ns ? " -N " : "",
@@ -71,6 +74,8 @@ static char *restore_header(const struct td_global *g, const struct sysctl_args 
 
 	free(ns);
 	free(dir);
+	free(abs);
+	free(cwd);
 	return h;
 }
 
@@ -107,8 +112,10 @@ static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
 		bool same = sysctl_apply_same(it->old, it->value);
 		const char *st =
 			dry ? (same ? "same" : "would change") : sysctl_apply_state_name(it->st);
-		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, it->old, it->value, st,
-		       sysctl_file_name(s, it->file), it->line);
+		/* an empty value (a cleared list) is shown as "" so the line still reads */
+		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, *it->old ? it->old : "\"\"",
+		       *it->value ? it->value : "\"\"", st, sysctl_file_name(s, it->file),
+		       it->line);
 		if (it->err)
 			printf(": %s", it->err == -EIO ? "read back a different value"
 						       : strerror(-it->err));

@@ -185,7 +185,7 @@ rm -f "$BK/backup-$NS.conf"
 printf 'net.ipv4.ip_local_reserved_ports = 8080,8081,9000-9002\nnet.ipv4.tcp_rmem = 4096   131072\t6291456\n' >"$W/ports.conf"
 out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/ports.conf" 2>&1)
 is $? 0 "apply 8080,8081,9000-9002: exit 0 (the kernel's 8080-8081,9000-9002 means the same)"
-like "$out" "ip_local_reserved_ports +-> 8080,8081,9000-9002  \[changed\]" "apply port list: reported changed, not FAILED"
+like "$out" "ip_local_reserved_ports +\"\" -> 8080,8081,9000-9002  \[changed\]" "apply port list: reported changed, not FAILED"
 is "$(nsval net/ipv4/ip_local_reserved_ports)" "8080-8081,9000-9002" "apply port list: the kernel holds it"
 like "$(cat "$BK/backup-$NS.conf")" "
 net\.ipv4\.ip_local_reserved_ports = 
@@ -198,7 +198,7 @@ ip netns exec "$NS" sh -c 'echo > /proc/sys/net/ipv4/ip_local_reserved_ports'
 printf 'net.ipv4.ip_local_reserved_ports = 9100\nnet.ipv4.tcp_congestion_control = td_nosuch\n' >"$W/pfail.conf"
 out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/pfail.conf" 2>&1)
 is $? 1 "apply that fails after setting ip_local_reserved_ports: exit 1"
-like "$out" "ip_local_reserved_ports +-> 9100  \[restored\]" "failed apply: reported restored"
+like "$out" "ip_local_reserved_ports +\"\" -> 9100  \[restored\]" "failed apply: reported restored"
 is "$(nsval net/ipv4/ip_local_reserved_ports)" "" "failed apply: ip_local_reserved_ports empty again"
 
 # Non-regular files: a FIFO as the file to apply or as the backup fails at once.
