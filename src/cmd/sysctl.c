@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "core/netns.h"
+#include "core/sysctl_files.h"
 #include "core/util.h"
 
 static void usage(void)

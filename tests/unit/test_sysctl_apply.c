@@ -19,6 +19,7 @@
 
 #include "core/sysctl.h"
 #include "core/sysctl_apply.h"
+#include "core/sysctl_files.h"
 #include "core/util.h"
 
 static const struct td_kenv k618 = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };
