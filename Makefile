@@ -68,6 +68,9 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.
+$(BUILD)/src/core/facts_doc.o: doc/tcp-facts.md
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcsP $@ $^ # P: full paths; cmd/ and core/ share basenames
