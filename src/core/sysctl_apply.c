@@ -103,7 +103,7 @@ static bool plan_check(struct td_sysctl_set *s, const struct td_sysctl_entry *e,
 		sysctl_finding_add(
 			s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
 			"Global keys can only be set from the initial network namespace.",
-			"kernel-facts §12",
+			"tcp-facts#netns-scope",
 			"refused: a global key cannot be set from a child namespace");
 		return false;
 	}
