@@ -111,7 +111,7 @@ const struct td_cat_error catalogue_errors[] = {
 	      "counters (on the server)" },
 	    { "A connection-tracking table on the way is full and drops new flows",
 	      "dmesg on that host says 'nf_conntrack: table full, dropping packet'",
-	      "dmesg; conntrack -S (tcpdoctor has no conntrack command yet)" },
+	      "dmesg; conntrack -S (no conntrack command in tcpdoctor yet)" },
 	    { "An established connection's retransmissions or keepalive probes went unanswered "
 	      "(the peer vanished or the path broke)",
 	      "read() or write() fails rather than connect(); TCPAbortOnTimeout rises",
@@ -136,7 +136,7 @@ const struct td_cat_error catalogue_errors[] = {
 	      "tcpdoctor top --by process" },
 	    { "Descriptors other than sockets leak (files, pipes)",
 	      "ls /proc/PID/fd counts far more than its sockets",
-	      "ls /proc/PID/fd (tcpdoctor counts sockets only)" } },
+	      "ls /proc/PID/fd (sockets are all that tcpdoctor counts)" } },
 	  REF("close-wait") },
 	{ "EPIPE",
 	  EPIPE,
@@ -160,10 +160,10 @@ const struct td_cat_error catalogue_errors[] = {
 	      "(nf_conntrack_tcp_timeout_time_wait), twice TCP's TIME_WAIT",
 	      "conntrack -L shows mostly TIME_WAIT entries; drop and early_drop rise in "
 	      "conntrack -S",
-	      "conntrack -S, conntrack -L (tcpdoctor has no conntrack command yet)" },
+	      "conntrack -S, conntrack -L (no conntrack command in tcpdoctor yet)" },
 	    { "A flood of new flows (UDP, DNS, SYN) from a few sources",
 	      "conntrack -L is dominated by one protocol or source",
-	      "conntrack -L (tcpdoctor has no conntrack command yet)" },
+	      "conntrack -L (no conntrack command in tcpdoctor yet)" },
 	    { "nf_conntrack_max is too small for the host; child namespaces share the host's "
 	      "limit and cannot raise it",
 	      "nf_conntrack_count sits at nf_conntrack_max",
