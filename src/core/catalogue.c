@@ -204,7 +204,8 @@ const struct td_cat_finding catalogue_findings[] = {
 	{ "syn-drops",
 	  "SYNs dropped because a SYN queue was full",
 	  "With tcp_syncookies=0 (or when cookies cannot be used) a full SYN queue drops new SYNs "
-	  "(TCPReqQFullDrop); clients retransmit their SYN after 1, 3, 7 s and may time out.",
+	  "(TCPReqQFullDrop); clients retransmit their SYN (at first every second on 6.5+, "
+	  "tcp_syn_linear_timeouts) and may time out.",
 	  tell_counter,
 	  { "Set net.ipv4.tcp_syncookies=1 (the default)",
 	    "A larger listen() backlog enlarges the SYN queue; tcp_max_syn_backlog matters only "
@@ -247,7 +248,7 @@ const struct td_cat_finding catalogue_findings[] = {
 	  NULL,
 	  "tcpdoctor counters; tcpdoctor sysctl" },
 	{ "sysctl",
-	  "A sysctl has a value the knowledge table judges harmful or questionable",
+	  "A sysctl value the knowledge table judges harmful or questionable",
 	  "The running kernel has a value that does not do what it is usually set for, or does "
 	  "harm (for example tcp_max_tw_buckets lowered, tcp_timestamps=0).",
 	  "Judges each known key of the namespace with the same table as `sysctl lint`; each "
