@@ -10,6 +10,7 @@
  * (tests/run-all does) or with TD_ROOT set.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,6 +250,50 @@ static void test_section_text_and_refs(void **state)
 	assert_string_equal(facts_ref_text("tcp-facts#tw-reuse", b, 10), "tcp-facts");
 }
 
+static bool resolves_to(const char *input, enum td_cat_kind kind, const void *entry)
+{
+	struct td_cat_match m[16];
+	size_t n = catalogue_resolve(input, m, 16);
+
+	for (size_t i = 0; i < n; i++)
+		if (m[i].kind == kind && m[i].u.finding == entry)
+			return true;
+	return false;
+}
+
+/* Every name --list prints, and every message, finds its own entry. */
+static void test_every_entry_resolves(void **state)
+{
+	char num[16];
+
+	(void)state;
+	for (size_t i = 0; i < catalogue_nfindings; i++)
+		assert_true(resolves_to(catalogue_findings[i].id, TD_CAT_FINDING,
+					&catalogue_findings[i]));
+	for (size_t i = 0; i < params_count; i++)
+		assert_true(resolves_to(params_table[i].key, TD_CAT_KEY, &params_table[i]));
+	for (size_t i = 0; i < facts_nsections; i++)
+		assert_true(
+			resolves_to(facts_sections[i].anchor, TD_CAT_SECTION, &facts_sections[i]));
+	for (size_t i = 0; i < catalogue_nerrors; i++) {
+		const struct td_cat_error *e = &catalogue_errors[i];
+		if (!resolves_to(e->message, TD_CAT_ERROR, e))
+			fail_msg("message '%s' does not find its entry", e->message);
+		if (!e->name)
+			continue;
+		assert_true(resolves_to(e->name, TD_CAT_ERROR, e));
+		snprintf(num, sizeof(num), "%d", e->errnum);
+		assert_true(resolves_to(num, TD_CAT_ERROR, e));
+	}
+	struct td_cat_match m[4];
+	assert_int_equal(catalogue_resolve("", m, 4), 0);
+	assert_int_equal(catalogue_resolve("  \"  ", m, 4), 0);
+	assert_int_equal(catalogue_resolve("4095", m, 4), 0);
+	assert_int_equal(catalogue_resolve(NULL, m, 4), 0);
+	/* at most max matches */
+	assert_int_equal(catalogue_resolve("connection", m, 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_params_refs),
 		cmocka_unit_test(test_sections_match_doc),
 		cmocka_unit_test(test_section_text_and_refs),
+		cmocka_unit_test(test_every_entry_resolves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
