@@ -68,6 +68,9 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.
+$(BUILD)/src/core/facts_doc.o: doc/tcp-facts.md
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcsP $@ $^ # P: full paths; cmd/ and core/ share basenames
@@ -126,9 +129,11 @@ $(BUILD)/tcpdoctor.8: doc/tcpdoctor.8.scd
 install: $(BIN) man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/tcpdoctor
 	install -D -m 0644 $(BUILD)/tcpdoctor.8 $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8
+	install -D -m 0644 doc/tcp-facts.md $(DESTDIR)$(PREFIX)/share/doc/tcpdoctor/tcp-facts.md
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tcpdoctor $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8
+	rm -f $(DESTDIR)$(BINDIR)/tcpdoctor $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8 \
+		$(DESTDIR)$(PREFIX)/share/doc/tcpdoctor/tcp-facts.md
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -31,6 +31,8 @@ static const struct td_cmd commands[] = {
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
 	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
 	{ "serve", cmd_serve_main, "Prometheus exporter: /metrics over HTTP, or --textfile" },
+	{ "explain", cmd_explain_main,
+	  "What a finding id, sysctl key or error message means; causes, sources" },
 };
 
 static void usage(FILE *f)

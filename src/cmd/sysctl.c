@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "core/facts.h"
 #include "core/netns.h"
 #include "core/sysctl_files.h"
 #include "core/util.h"
@@ -234,9 +235,10 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		}
 		put_safe(f->message);
 		putchar('\n');
+		char ref[300];
 		if (f->reason || f->ref)
 			printf("    %s%s%s%s\n", f->reason ? f->reason : "", f->ref ? " [" : "",
-			       f->ref ? f->ref : "", f->ref ? "]" : "");
+			       facts_ref_text(f->ref, ref, sizeof(ref)), f->ref ? "]" : "");
 	}
 	if (effective && s->neff) {
 		printf("%sEffective values (the last line read wins):\n", s->nfnd ? "\n" : "");

@@ -20,6 +20,7 @@
 
 #include "cmd/sysctl.h"
 #include "core/counters.h"
+#include "core/facts.h"
 #include "core/source.h"
 #include "core/sysctl_apply.h"
 #include "core/sysctl_cross.h"
@@ -303,17 +304,19 @@ static void rec_harmful(struct rec *r)
 		if (!e->present[i] || params_judge(p, &env, e->val[i], vd, &n) < TD_SEV_HARMFUL)
 			continue;
 		for (size_t k = 0; k < n; k++) {
+			char ref[300];
 			if (vd[k].sev < TD_SEV_HARMFUL)
 				continue;
+			facts_ref_text(vd[k].ref, ref, sizeof(ref));
 			if (params_default(p, &e->env, def, sizeof(def)))
 				fprintf(r->f,
 					"\n# %s = %s is harmful: %s. %s [%s]\n# No safe value is "
 					"known here: set it back to the kernel's own.\n",
-					p->key, e->val[i], vd[k].message, vd[k].reason, vd[k].ref);
+					p->key, e->val[i], vd[k].message, vd[k].reason, ref);
 			else
 				emit(r, p->key, def,
 				     "Now %s: %s. %s [%s] Back to this kernel's default.",
-				     e->val[i], vd[k].message, vd[k].reason, vd[k].ref);
+				     e->val[i], vd[k].message, vd[k].reason, ref);
 			break;
 		}
 	}
@@ -341,9 +344,11 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 			emit(r, "net.ipv4.tcp_tw_reuse", "1",
 			     "%zu TIME_WAIT sockets to %s port %u hold %zu of the %u ephemeral "
 			     "ports "
-			     "for that destination (kernel-facts §5). Reuse lets connect() take "
+			     "for that destination (tcp-facts#ephemeral-ports). Reuse lets "
+			     "connect() take "
 			     "over a "
-			     "TIME_WAIT with timestamps, outgoing only (§3). Fix the application "
+			     "TIME_WAIT with timestamps, outgoing only (tcp-facts#tw-reuse). Fix "
+			     "the application "
 			     "first: "
 			     "keep connections open, or let the server close first.",
 			     ntop, a, top.port, ntop, hi - lo + 1);
@@ -351,8 +356,8 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 			emit(r, "net.ipv4.tcp_tw_reuse", "1",
 			     "Profile client: connect() may take over TIME_WAIT sockets with "
 			     "timestamps "
-			     "after tcp_tw_reuse_delay; outgoing connections only (kernel-facts "
-			     "§3).");
+			     "after tcp_tw_reuse_delay; outgoing connections only "
+			     "(tcp-facts#tw-reuse).");
 	}
 	bool capped = false;
 	int64_t m = 0;
@@ -365,26 +370,26 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 		emit(r, "net.core.somaxconn", v,
 		     "ListenOverflows = %" PRIu64 " and a listener's backlog equals somaxconn "
 		     "(%" PRId64 "): the accept queue is capped. somaxconn only caps; the "
-		     "application must also ask for the larger backlog in listen() (kernel-facts "
-		     "§7).",
+		     "application must also ask for the larger backlog in listen() "
+		     "(tcp-facts#listen-queues).",
 		     e->listen_overflows, m);
 	} else if (e->have_lo && e->listen_overflows) {
 		fprintf(r->f,
 			"\n# ListenOverflows = %" PRIu64 " but no listener is capped by "
 			"somaxconn: the application accepts too slowly or asks for a small "
-			"backlog; no sysctl fixes that (kernel-facts §7).\n",
+			"backlog; no sysctl fixes that (tcp-facts#listen-queues).\n",
 			e->listen_overflows);
 	}
 	if (e->have_two && e->tw_overflow)
 		fprintf(r->f,
 			"\n# TCPTimeWaitOverflow = %" PRIu64 ": closing sockets skipped "
 			"TIME_WAIT. Reduce connection churn (pooling, keep-alive); never lower "
-			"tcp_max_tw_buckets (kernel-facts §4).\n",
+			"tcp_max_tw_buckets (tcp-facts#tw-buckets).\n",
 			e->tw_overflow);
 	if (!strcmp(profile, "server") && smax && m < 4096)
 		emit(r, "net.core.somaxconn", "4096",
 		     "Profile server: somaxconn below 4096 (the default since 5.4) caps every "
-		     "listen() backlog (kernel-facts §7).");
+		     "listen() backlog (tcp-facts#listen-queues).");
 }
 
 int sysctl_cmd_recommend(const struct td_global *g, const struct sysctl_args *a)

@@ -71,7 +71,7 @@ static void check_ports(struct td_sysctl_set *s, const struct td_cross_facts *f)
 			"connect() may hand such a port to an outgoing connection while the "
 			"service is down or restarting; list them in "
 			"ip_local_reserved_ports.",
-			"kernel-facts §5",
+			"tcp-facts#ephemeral-ports",
 			"%zu listening port%s inside the ephemeral range not reserved: %s%s", n,
 			n > 1 ? "s" : "", list, n > 10 ? ",..." : "");
 }
@@ -96,7 +96,7 @@ static void check_backlog(struct td_sysctl_set *s, const struct td_cross_facts *
 			s, SYSCTL_NO_FILE, 0, "net.core.somaxconn", f->somaxconn, TD_SEV_NOTE,
 			"listen() silently cuts a larger backlog to somaxconn; a listener at "
 			"exactly that value probably asked for more.",
-			"kernel-facts §7",
+			"tcp-facts#listen-queues",
 			"%zu listener%s with backlog = somaxconn (%" PRId64
 			"), probably capped: port%s %s%s",
 			n, n > 1 ? "s" : "", max, n > 1 ? "s" : "", list, n > 10 ? ",..." : "");
@@ -111,7 +111,7 @@ void sysctl_cross_check(struct td_sysctl_set *s, const struct td_cross_facts *f)
 			s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_tw_reuse", f->tw_reuse, TD_SEV_HARMFUL,
 			"tcp_tw_reuse needs the peer's timestamp in the TIME_WAIT socket; "
 			"with tcp_timestamps=0 there is none.",
-			"kernel-facts §3, §6",
+			"tcp-facts#tw-reuse",
 			"tcp_tw_reuse=%" PRId64 " has no effect: tcp_timestamps=0", reuse);
 	check_ports(s, f);
 	check_backlog(s, f);
@@ -122,7 +122,7 @@ void sysctl_cross_check(struct td_sysctl_set *s, const struct td_cross_facts *f)
 					   "Past the limit closing sockets skip TIME_WAIT "
 					   "(TCPTimeWaitOverflow) and "
 					   "lose its protection.",
-					   "kernel-facts §4",
+					   "tcp-facts#tw-buckets",
 					   "timewait sockets (%" PRIu64
 					   ", TIME_WAIT + FIN_WAIT2) have reached "
 					   "tcp_max_tw_buckets (%" PRId64 ")",
@@ -132,7 +132,7 @@ void sysctl_cross_check(struct td_sysctl_set *s, const struct td_cross_facts *f)
 				s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_max_tw_buckets", f->max_tw,
 				TD_SEV_WARN,
 				"Near the limit, closing sockets will soon skip TIME_WAIT.",
-				"kernel-facts §4",
+				"tcp-facts#tw-buckets",
 				"timewait sockets (%" PRIu64 ") above 80%% of tcp_max_tw_buckets "
 				"(%" PRId64 ")",
 				f->tw_count, max);

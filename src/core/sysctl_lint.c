@@ -123,7 +123,7 @@ static void lint_unknown(struct td_sysctl_set *s, struct td_sysctl_entry *e, int
 		e->ignore_errors ? TD_SEV_WARN : TD_SEV_ERROR,
 		"The intended setting never applies: sysctl -p fails on the line, systemd-sysctl "
 		"logs and skips it.",
-		dym ? "kernel-facts verdicts (misspelled key)" : NULL,
+		dym ? "tcp-facts#sysctl-files" : NULL,
 		"unknown key: it does not exist on this kernel%s%s%s%s",
 		dym ? "; did you mean " : "", dym ? dym : "", dym ? "?" : "",
 		e->ignore_errors ? " (ignored: the line starts with '-')" : "");
@@ -140,7 +140,7 @@ static void lint_known(struct td_sysctl_set *s, struct td_sysctl_entry *e, const
 		sysctl_finding_add(
 			s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
 			"Global keys exist only in the initial network namespace.",
-			"kernel-facts §12",
+			"tcp-facts#netns-scope",
 			"global key: not visible in this network namespace; set it on the host");
 		return;
 	}
