@@ -26,6 +26,8 @@ static const struct td_cmd commands[] = {
 	{ "ports", cmd_ports_main, "Ephemeral-port headroom per destination, time to exhaustion" },
 	{ "top", cmd_top_main, "Group sockets by peer, port, process, destination or netns" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
+	{ "conntrack", cmd_conntrack_main,
+	  "Connection-tracking table: entries vs limit, states, stats, groups" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
 	{ "lab", cmd_lab_main,
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },

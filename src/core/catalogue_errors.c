@@ -111,7 +111,7 @@ const struct td_cat_error catalogue_errors[] = {
 	      "counters (on the server)" },
 	    { "A connection-tracking table on the way is full and drops new flows",
 	      "dmesg on that host says 'nf_conntrack: table full, dropping packet'",
-	      "dmesg; conntrack -S (no conntrack command in tcpdoctor yet)" },
+	      "tcpdoctor conntrack on that host (its drop and early_drop statistics); dmesg" },
 	    { "An established connection's retransmissions or keepalive probes went unanswered "
 	      "(the peer vanished or the path broke)",
 	      "read() or write() fails rather than connect(); TCPAbortOnTimeout rises",
@@ -160,14 +160,14 @@ const struct td_cat_error catalogue_errors[] = {
 	      "(nf_conntrack_tcp_timeout_time_wait), twice TCP's TIME_WAIT",
 	      "conntrack -L shows mostly TIME_WAIT entries; drop and early_drop rise in "
 	      "conntrack -S",
-	      "conntrack -S, conntrack -L (no conntrack command in tcpdoctor yet)" },
+	      "tcpdoctor conntrack --by state (TIME_WAIT entries, drop and early_drop)" },
 	    { "A flood of new flows (UDP, DNS, SYN) from a few sources",
 	      "conntrack -L is dominated by one protocol or source",
-	      "conntrack -L (no conntrack command in tcpdoctor yet)" },
+	      "tcpdoctor conntrack --by src, --by proto" },
 	    { "nf_conntrack_max is too small for the host; child namespaces share the host's "
 	      "limit and cannot raise it",
 	      "nf_conntrack_count sits at nf_conntrack_max",
-	      "sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max" } },
+	      "tcpdoctor conntrack (entries of nf_conntrack_max)" } },
 	  REF("conntrack") },
 	{ NULL,
 	  0,
