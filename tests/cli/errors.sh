@@ -69,6 +69,21 @@ is "$rc" 2 "sockets --dport 12x exits 2"
 run --source bogus states
 is "$rc" 2 "--source bogus exits 2"
 like "$err" "expected auto, netlink or procfs" "--source bogus lists the choices"
+# Nagios plugins (check, and doctor which shares its exit codes): anything wrong before or
+# during the check is UNKNOWN (3), never 2, which a monitoring system reads as CRITICAL.
+for args in "--source bogus check" "--bogus check" "--replay= check" "-N nonexistent-$$ check" \
+	"--json --source x check" "check --source bogus" "check -N" "--source bogus" \
+	"--source bogus doctor" "-N nonexistent-$$ doctor"; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	run $args
+	is "$rc" 3 "tcpdoctor $args: exits 3 (UNKNOWN)"
+done
+run --source bogus -N x check
+is "$rc" 3 "a bad option before -N NAME check still finds check: exits 3"
+run -N check --source bogus states
+is "$rc" 2 "-N check (a namespace named 'check') --source bogus states: states' usage error, 2"
+run -N "nonexistent-$$" check
+like "$out" "^TCPDOCTOR UNKNOWN - " "-N nonexistent check: the status line says UNKNOWN"
 run no-such-command
 is "$rc" 2 "an unknown command exits 2"
 like "$err" "unknown command 'no-such-command'" "and names it"
