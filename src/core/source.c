@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "core/names.h"
 #include "core/netns.h"
 #include "core/params.h"
 #include "core/record.h"
@@ -263,17 +264,19 @@ static int open_netns(const char *spec, struct td_netns_list *l, char *errbuf)
 	r = netns_open(spec, &one);
 	if (r) {
 		bool denied = r == -EACCES || r == -EPERM;
+		char *shown = names_escape_str(spec); /* a name may come from a script's glob */
 		if (r == -ENOENT)
 			source_errf(errbuf,
 				    "no network namespace '%s' (not in /run/netns, not a path; see "
 				    "'ip netns list')",
-				    spec);
+				    shown);
 		else if (r == -EINVAL)
-			source_errf(errbuf, "'%s' is not a network namespace file", spec);
+			source_errf(errbuf, "'%s' is not a network namespace file", shown);
 		else
-			source_errf(errbuf, "cannot open network namespace '%s': %s%s%s%s", spec,
+			source_errf(errbuf, "cannot open network namespace '%s': %s%s%s%s", shown,
 				    strerror(-r), denied ? " (" : "",
 				    denied ? netns_denied_hint() : "", denied ? ")" : "");
+		free(shown);
 		return r;
 	}
 	l->v = xmalloc(sizeof(*l->v));

@@ -197,7 +197,9 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 	free(rp.meta);
 	record_reader_close(&rd);
 	if (!r && o->netns && strcmp(o->netns, "all") && !rp.matched_any) {
-		source_errf(errbuf, "%s: no namespace '%s' in this record", shown, o->netns);
+		char *want = names_escape_str(o->netns);
+		source_errf(errbuf, "%s: no namespace '%s' in this record", shown, want);
+		free(want);
 		r = -ENOENT;
 	}
 	free(shown);

@@ -13,7 +13,13 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"; td_cleanup' EXIT
 if ! command -v python3 >/dev/null; then
 	skip "hostile namespace names" "needs python3 to build the record"
-	echo "1..$_tap_n"
+	"$TD_BIN" --replay "$F" -N $'nope\x1b[2J' states >"$dir/nons.out" 2>"$dir/nons.err"
+is "$?" 1 "-N of a name not in the record exits 1"
+like "$(cat "$dir/nons.err")" "no namespace 'nope\\\\x1b\\[2J' in this record" "the message shows the name escaped"
+"$TD_BIN" -N $'td-nope-\x1b[2J' states >"$dir/nons2.out" 2>"$dir/nons2.err"
+is "$?" 1 "-N of a missing namespace exits 1"
+no_ctl "the -N messages" "$dir/nons.err" "$dir/nons2.err"
+echo "1..$_tap_n"
 	exit 0
 fi
 F=$dir/hostile.tdrec
@@ -105,4 +111,10 @@ is "$rc:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' <"$
 is "$?" 1 "a missing replay file with an escape sequence in its name exits 1"
 like "$(cat "$dir/missing.err")" 'bad\\x1b\[2Jname\.tdrec' "the message shows the file name escaped"
 no_ctl "the message" "$dir/missing.err"
+"$TD_BIN" --replay "$F" -N $'nope\x1b[2J' states >"$dir/nons.out" 2>"$dir/nons.err"
+is "$?" 1 "-N of a name not in the record exits 1"
+like "$(cat "$dir/nons.err")" "no namespace 'nope\\\\x1b\\[2J' in this record" "the message shows the name escaped"
+"$TD_BIN" -N $'td-nope-\x1b[2J' states >"$dir/nons2.out" 2>"$dir/nons2.err"
+is "$?" 1 "-N of a missing namespace exits 1"
+no_ctl "the -N messages" "$dir/nons.err" "$dir/nons2.err"
 echo "1..$_tap_n"
