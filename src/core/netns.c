@@ -156,12 +156,12 @@ static void add_named(struct td_netns_list *l, size_t *cap, struct seen **sv, si
 		if (fd >= 0) {
 			close(fd);
 			free(shown);
-		} else if (fd != -ENOENT) {
-			/* not a namespace (what `ip netns` leaves when the bind mount is gone),
-			 * or unreadable: skipped by name, not fatal */
+		} else if (fd == -EINVAL) {
+			/* not a namespace (what `ip netns` leaves when the bind mount is gone, a
+			 * FIFO): skipped by name, not fatal */
 			stale_push(l, shown);
 		} else {
-			free(shown); /* deleted since the listing */
+			free(shown); /* deleted since the listing, or unreadable */
 		}
 	}
 	free(names);

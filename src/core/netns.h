@@ -17,9 +17,9 @@ struct td_netns {
 struct td_netns_list {
 	struct td_netns *v;
 	size_t n;
-	/* /run/netns entries that could not be opened as a network namespace (a stale file left
-	 * when the bind mount is gone, a FIFO, an unreadable one): their names, escaped, for a
-	 * note. netns_list_all fills them; nothing else does. */
+	/* /run/netns entries that are not network namespaces (a stale file left when the bind
+	 * mount is gone, a FIFO): their names, escaped, for a note. netns_list_all fills them;
+	 * nothing else does. */
 	char **stale;
 	size_t nstale;
 };
