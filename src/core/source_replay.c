@@ -18,6 +18,9 @@
 #include "core/source_procfs.h"
 #include "core/util.h"
 
+/* A recorded namespace name is a /run/netns name or the path given to -N: PATH_MAX at most. */
+#define NETNS_NAME_MAX 4096
+
 struct replay {
 	const struct td_source_opts *o;
 	const struct td_source_cbs *cbs;
@@ -137,6 +140,14 @@ static int replay_loop(struct replay *rp, struct td_record_reader *rd)
 	while ((r = record_next(rd, &type, &d, &len)) == 1) {
 		uint64_t off = rd->offset - 8 - len;
 		if (type == TD_CHUNK_NETNS) {
+			if (len > NETNS_NAME_MAX) {
+				/* a name or a path (-N /proc/PID/ns/net): never this long */
+				source_errf(rp->errbuf,
+					    "%s: corrupt record: a namespace name of %zu bytes at "
+					    "offset %llu (at most %d)",
+					    rp->path, len, (unsigned long long)off, NETNS_NAME_MAX);
+				return -EBADMSG;
+			}
 			if ((r = ns_finish(rp, off)) < 0)
 				return r;
 			ns_start(rp, (const char *)d, len);

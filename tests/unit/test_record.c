@@ -362,13 +362,36 @@ static void test_replay_truncated(void **state)
 	assert_non_null(strstr(err, "/nonexistent/replay"));
 }
 
+/* A namespace name of 5000 bytes is no name: a corrupt record, said so, not a 20 kB escape. */
+static void test_replay_long_name(void **state)
+{
+	char *p = tmp_path();
+	struct td_record *w;
+	struct td_source_cbs cbs = { c_begin, c_sock, NULL };
+	struct td_source_opts o = { .replay = p };
+	struct counts c = { 0 };
+	char err[TD_ERRMSG_LEN], *name = xmalloc(5000);
+	(void)state;
+
+	memset(name, 'n', 5000);
+	assert_int_equal(record_create(p, &w), 0);
+	assert_int_equal(record_write(w, TD_CHUNK_NETNS, name, 5000), 0);
+	assert_int_equal(record_close(w), 0);
+	assert_int_equal(source_run(&o, &cbs, &c, err), -EBADMSG);
+	assert_non_null(strstr(err, "a namespace name of 5000 bytes"));
+	unlink(p);
+	free(p);
+	free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),	cmocka_unit_test(test_damaged),
-		cmocka_unit_test(test_length_past_end), cmocka_unit_test(test_file_grows),
-		cmocka_unit_test(test_not_regular),	cmocka_unit_test(test_write_error),
-		cmocka_unit_test(test_replay),		cmocka_unit_test(test_replay_truncated),
+		cmocka_unit_test(test_roundtrip),	 cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_length_past_end),	 cmocka_unit_test(test_file_grows),
+		cmocka_unit_test(test_not_regular),	 cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_replay),		 cmocka_unit_test(test_replay_truncated),
+		cmocka_unit_test(test_replay_long_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
