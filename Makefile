@@ -116,14 +116,14 @@ tests: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
 run:
 	$(Q)$(DEPS) run
-	$(Q)$(SUBMAKE) $(BIN)
+	$(Q)$(SUBMAKE) -j$$(nproc) $(BIN)
 	@# doctor's status is its verdict (1 warning, 2 critical): those are a successful run
 	$(BIN) doctor || [ $$? -le 2 ]
 
 # The sanitizer build lives apart from the release build so both can coexist.
 check:
 	$(Q)$(DEPS) check
-	$(Q)$(SUBMAKE) BUILD=$(SANBUILD) SAN=1 WERROR=1 $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
+	$(Q)$(SUBMAKE) -j$$(nproc) BUILD=$(SANBUILD) SAN=1 WERROR=1 $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
 	$(Q)TD_BUILD=$(SANBUILD) tests/run-all $(TESTS)
 
 tests-san: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
