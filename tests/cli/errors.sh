@@ -237,7 +237,7 @@ is "$?" 0 "states as uid $( [ "$(id -u)" -eq 0 ] && echo 65534 || id -u) on the 
 like "$(head -n1 "$tmp/out")" '^State +IPv4 +IPv6 +Total' "and prints the census table"
 asuser states --json >"$tmp/out" 2>"$tmp/err"
 is "$?" 0 "states --json unprivileged exits 0"
-if command -v python3 >/dev/null; then
+if td_require python3 python3; then
 	is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(d["states"].values()) == d["total"])' <"$tmp/out" 2>&1)" \
 		True "unprivileged states --json parses and adds up"
 fi
@@ -276,7 +276,7 @@ if need_root && [ -n "${NS:-}" ]; then
 	is "$?" 0 "-N all unprivileged exits 0"
 	like "$(cat "$tmp/err")" "note: [0-9]+ of [0-9]+ network namespaces were skipped: entering them needs root \\(CAP_SYS_ADMIN\\)" \
 		"-N all unprivileged says how many namespaces it skipped and why"
-	if command -v python3 >/dev/null; then
+	if td_require python3 python3; then
 		is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["netns"]) >= 1 and d["total"] == sum(n["total"] for n in d["netns"]))' <"$tmp/out")" \
 			True "-N all unprivileged: the namespaces it could see add up"
 	fi

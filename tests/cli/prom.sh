@@ -16,11 +16,9 @@ NS='netns="td-golden-1164"'
 
 "$TD_BIN" --replay "$NL" serve --textfile "$dir/td.prom"
 is "$?" 0 "textfile: exit 0"
-if command -v promtool >/dev/null; then
+if td_require promtool prometheus; then
 	lint=$(promtool check metrics <"$dir/td.prom" 2>&1)
 	is "$?:$lint" "0:" "promtool check metrics: valid, no lint remark"
-else
-	skip "promtool check metrics" "promtool (Debian package prometheus) missing"
 fi
 for st in ESTABLISHED:17 SYN_RECV:3 FIN_WAIT2:2 TIME_WAIT:4 CLOSE_WAIT:2 LISTEN:3 SYN_SENT:0; do
 	for fam in ipv4 ipv6; do
@@ -79,12 +77,10 @@ like "$("$TD_BIN" serve --help)" "--listen ADDR:PORT .*default 127.0.0.1:10073" 
 
 # contrib/: the rules load, the dashboard is JSON, and every metric they name is one the
 # exporter publishes (a live page of this namespace has the kernel counters a replay lacks)
-if command -v promtool >/dev/null; then
+if td_require promtool prometheus; then
 	out=$(promtool check rules contrib/prometheus/tcpdoctor.rules.yml 2>&1)
 	is "$?" 0 "promtool check rules contrib/prometheus/tcpdoctor.rules.yml"
 	like "$out" "SUCCESS: 12 rules found" "rules: 12 rules"
-else
-	skip "promtool check rules" "promtool missing"
 fi
 python3 -m json.tool contrib/grafana/tcpdoctor.json >/dev/null
 is "$?" 0 "contrib/grafana/tcpdoctor.json is JSON"

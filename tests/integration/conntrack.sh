@@ -12,12 +12,9 @@ if ! need_root; then
 	skip "conntrack in a private namespace" "needs root and ip netns"
 	exit 0
 fi
-for t in nft conntrack python3; do
-	if ! command -v $t >/dev/null; then
-		ok 1 "conntrack suite needs '$t' (scripts/install-deps installs it)"
-		exit 1
-	fi
-done
+td_require nft nftables || exit 1
+td_require conntrack conntrack || exit 1
+td_require python3 python3 || exit 1
 td_netns_add NS ct || exit 1
 td_netns_add BARE ctbare || exit 1
 tmp=$(mktemp -d)

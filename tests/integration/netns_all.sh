@@ -18,10 +18,7 @@ if ! need_root; then
 	skip "-N all over two private namespaces" "needs root and ip netns"
 	exit 0
 fi
-if ! command -v python3 >/dev/null; then
-	skip "-N all over two private namespaces" "needs python3 to read JSON"
-	exit 0
-fi
+td_require python3 python3 || exit 1
 TD_TMP=$(mktemp -d)
 trap 'td_cleanup; farm_cleanup; rm -f "$STALE" "$STALE-fifo"; rm -rf "$TD_TMP"' EXIT
 if ! td_netns_add A nsa || ! td_netns_add B nsb; then

@@ -13,9 +13,7 @@ if ! need_root; then
 	skip "serve scenarios" "needs root and network namespaces"
 	exit 0
 fi
-for c in curl python3; do
-	command -v $c >/dev/null || { skip "serve scenarios" "$c missing"; exit 0; }
-done
+td_require curl curl && td_require python3 python3 || exit 1
 FARM=$TD_HELPERS/sockfarm
 d=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$d"' EXIT
@@ -49,11 +47,9 @@ base=${URL%/metrics}
 "${INNS[@]}" curl -s -m 10 -D "$d/hdr" -o "$d/m1" "$URL"
 is "$?" 0 "GET /metrics"
 like "$(tr -d '\r' <"$d/hdr")" $'Content-Type: text/plain; version=0.0.4; charset=utf-8' "exposition content type"
-if command -v promtool >/dev/null; then
+if td_require promtool prometheus; then
 	lint=$(promtool check metrics <"$d/m1" 2>&1)
 	is "$?:$lint" "0:" "promtool check metrics on the live page"
-else
-	skip "promtool check metrics" "promtool missing"
 fi
 want=$(sed -n 2p "$d/farm" | python3 -c 'import json,sys; s=json.load(sys.stdin)["ipv4"]["states"]; print(" ".join(f"{k}={v}" for k,v in s.items()))')
 got=$(for kv in $want; do
@@ -94,7 +90,7 @@ wait "$P6"
 is "$?" 0 "IPv6 exporter: SIGTERM exits 0"
 
 # a real Prometheus scrapes it every second and loads contrib's rules
-if command -v prometheus >/dev/null; then
+if td_require prometheus prometheus; then
 	PP=$("${INNS[@]}" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	cat >"$d/prometheus.yml" <<YML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -141,8 +137,6 @@ print(" ".join(sorted("%s/%s/%s" % (a["labels"]["alertname"], a["labels"].get("i
 	kill "$PROM"
 	wait "$PROM"
 	is "$?" 0 "Prometheus stopped"
-else
-	skip "real Prometheus scrape" "prometheus (Debian package) missing"
 fi
 
 # hostile clients; the exporter's memory is read before, during and after
