@@ -12,7 +12,7 @@
  * With --reconnect a connection the server closes is replaced at once (the same source), so
  * the crowd stays as large for the whole run. At the end, one line per kind:
  *   KIND opened=N failed=N closed=N open=N min=S max=S status=CODE:N,...
- * (closed: by the server; min/max: seconds from connect to that close; status: the answers
+ * (closed: by the server; min/max: seconds from the connect call to that close; status: the answers
  * read before it, 0 for none), then "reason KIND CODE: first line of the body" once per code.
  */
 #include <arpa/inet.h>
@@ -43,7 +43,7 @@ struct conn {
 	enum kind kind;
 	bool connecting;
 	struct in_addr src;
-	double since;	/* connect completed */
+	double since;	/* connect called: the server's clock starts later */
 	char head[512]; /* the first bytes of an answer */
 	size_t headlen;
 };
@@ -83,6 +83,7 @@ static void start(struct conn *c)
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	c->connecting = true;
+	c->since = now();
 	c->headlen = 0;
 	if (c->fd < 0)
 		goto fail;
@@ -112,7 +113,6 @@ static void connected(struct conn *c)
 		st[c->kind].failed++;
 		return;
 	}
-	c->since = now();
 	st[c->kind].opened++;
 	if (c->kind == SLOW)
 		(void)!send(c->fd, slow_head, strlen(slow_head), MSG_NOSIGNAL);
