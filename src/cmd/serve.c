@@ -61,7 +61,7 @@ static void usage(void)
 	       "state,\n"
 	       "ephemeral-port usage of the riskiest destinations, the doctor's findings, the "
 	       "kernel\n"
-	       "counters and sockstat. Only GET / and /metrics are answered.\n\n"
+	       "counters and sockstat. Only GET and HEAD of / and /metrics are answered.\n\n"
 	       "      --listen ADDR:PORT  address to serve on (default %s; [::1]:PORT for IPv6,\n"
 	       "                          port 0 picks a free one; the address is printed)\n"
 	       "      --min-interval S    serve a page younger than S seconds as is (default 5, 0 "
