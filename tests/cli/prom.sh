@@ -69,11 +69,25 @@ for bad in 1.2.3.4 ::1:80 '[::1]80' '[::1]:' localhost:80 1.2.3.4:65536 1.2.3.4:
 done
 like "$(cat "$dir/err")" "expected ADDR:PORT" "--listen error says what is expected"
 for args in "--top 1001" "--top -1" "--min-interval abc" "--min-interval 3601" "--interval 5" \
-	"--textfile $dir/x.prom --listen 127.0.0.1:1" "--textfile $dir/x.prom --interval 0.0001x" "extra"; do
+	"--textfile $dir/x.prom --listen 127.0.0.1:1" "--textfile $dir/x.prom --interval 0.0001x" "extra" \
+	"--max-connections 0" "--max-connections 65537" "--max-connections 5x" \
+	"--textfile $dir/x.prom --max-connections 5"; do
 	"$TD_BIN" serve $args >/dev/null 2>&1
 	is "$?" 2 "serve $args: exit 2"
 done
 like "$("$TD_BIN" serve --help)" "--listen ADDR:PORT .*default 127.0.0.1:10073" "--help names the default address"
+if command -v prlimit >/dev/null; then
+	# checked before listening: every connection is a descriptor, 256 + 66 are kept back
+	prlimit --nofile=1000:1000 "$TD_BIN" serve --max-connections 1000 >/dev/null 2>"$dir/err"
+	is "$?:$(cat "$dir/err")" \
+		"1:tcpdoctor: serve: --max-connections 1000: the open-file limit (1000) allows at most 678" \
+		"--max-connections beyond the open-file limit: exit 1, says how many fit"
+	prlimit --nofile=300:300 "$TD_BIN" serve >/dev/null 2>"$dir/err"
+	like "$?:$(cat "$dir/err")" "^1:.*the open-file limit \(300\) leaves room for 0 connections" \
+		"an open-file limit too low for any connections: exit 1"
+else
+	skip "--max-connections and the open-file limit" "prlimit missing"
+fi
 
 # contrib/: the rules load, the dashboard is JSON, and every metric they name is one the
 # exporter publishes (a live page of this namespace has the kernel counters a replay lacks)
