@@ -195,7 +195,7 @@ static void test_error(void **state)
 	r = explain("[123.456] nf_conntrack: nf_conntrack: table full, dropping packet", NULL);
 	assert_int_equal(r.rc, 0);
 	assert_contains(r.out, "tcp-facts.md#conntrack");
-	assert_contains(r.out, "no conntrack command in tcpdoctor yet");
+	assert_contains(r.out, "tcpdoctor conntrack --by state");
 	run_free(&r);
 	r = explain("TCP: request_sock_TCP: Possible SYN flooding on port 8080. Sending cookies.",
 		    NULL);
