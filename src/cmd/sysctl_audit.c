@@ -44,6 +44,7 @@ struct evidence {
 	uint64_t sock_tw, listen_overflows, tw_overflow;
 	bool have_tw, have_lo, have_two;
 	bool socks_ok;
+	bool child; /* a child network namespace: some defaults are the host's */
 };
 
 static int on_sock(const struct td_sock *sk, void *arg)
@@ -100,6 +101,7 @@ static int gather(const struct td_global *g, struct evidence *e)
 	if (sysctl_enter(g, &saved))
 		return TD_EXIT_FAIL;
 	sysctl_kenv_read(SYSCTL_PROCROOT, &e->env);
+	e->child = sysctl_in_child_netns(SYSCTL_PROCROOT);
 	for (size_t i = 0; i < params_count; i++) {
 		char path[SYSCTL_KEY_MAX];
 		if (params_key_normalize(params_table[i].key, NULL, path, sizeof(path)))
@@ -141,6 +143,22 @@ static void cross(struct td_sysctl_set *s, const struct evidence *e)
 	sysctl_cross_check(s, &f);
 }
 
+/* What the DEFAULT column says when the table has no number for this kernel. */
+static const char *default_words(const struct td_param *p, bool child)
+{
+	switch (p->defkind) {
+	case TD_DEF_INHERITED:
+		/* a new namespace copies the initial namespace's value when it is created */
+		if (child)
+			return "(as the host)";
+		return p->shape == TD_SHAPE_STRING ? "(kernel build)" : "(sized at boot)";
+	case TD_DEF_MEMORY:
+		return "(sized at boot)";
+	default:
+		return "(varies)";
+	}
+}
+
 static void print_row_text(const struct td_param *p, const char *v, const char *def,
 			   const struct td_verdict *vd, size_t n)
 {
@@ -176,8 +194,7 @@ int sysctl_cmd_audit(const struct td_global *g, const struct sysctl_args *a)
 		if (!e.present[i])
 			continue; /* removed keys, and global ones in a child namespace */
 		if (params_default(p, &e.env, def, sizeof(def)))
-			snprintf(def, sizeof(def), "%s",
-				 p->defkind == TD_DEF_INHERITED ? "(from host)" : "(varies)");
+			snprintf(def, sizeof(def), "%s", default_words(p, e.child));
 		struct td_kenv env = e.env;
 		env.kver = 0; /* present: judge the value, not the key's existence */
 		enum td_sev w = params_judge(p, &env, e.val[i], vd, &n);
@@ -240,7 +257,7 @@ static int cmp_dest(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct tw_dest));
 }
 
-/* The destination with the most TIME_WAIT sockets (client side: kernel-facts §5). */
+/* The destination with the most TIME_WAIT sockets (client side: tcp-facts#ephemeral-ports). */
 static size_t top_dest(struct evidence *e, struct tw_dest *top)
 {
 	size_t best = 0;
@@ -266,8 +283,8 @@ struct rec {
 	unsigned n;
 };
 
-/* Emits "key = value" with its reason, unless the knowledge table judges it harmful or an error
- * here (the tool never recommends what kernel-facts calls harmful). */
+/* Emits "key = value" with its reason, unless the knowledge table warns about it here (the tool
+ * never recommends a value its own lint would warn about). */
 static void emit(struct rec *r, const char *key, const char *value, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void emit(struct rec *r, const char *key, const char *value, const char *fmt, ...)
@@ -279,7 +296,7 @@ static void emit(struct rec *r, const char *key, const char *value, const char *
 	va_list ap;
 
 	env.kver = 0;
-	if (!p || params_judge(p, &env, value, vd, &n) >= TD_SEV_HARMFUL)
+	if (!p || params_judge(p, &env, value, vd, &n) >= TD_SEV_WARN)
 		return;
 	fputs("\n# ", r->f);
 	va_start(ap, fmt);
@@ -341,9 +358,11 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 			emit(r, "net.ipv4.tcp_tw_reuse", "1",
 			     "%zu TIME_WAIT sockets to %s port %u hold %zu of the %u ephemeral "
 			     "ports "
-			     "for that destination (kernel-facts §5). Reuse lets connect() take "
+			     "for that destination (tcp-facts#ephemeral-ports). Reuse lets "
+			     "connect() take "
 			     "over a "
-			     "TIME_WAIT with timestamps, outgoing only (§3). Fix the application "
+			     "TIME_WAIT with timestamps, outgoing only (tcp-facts#tw-reuse). Fix "
+			     "the application "
 			     "first: "
 			     "keep connections open, or let the server close first.",
 			     ntop, a, top.port, ntop, hi - lo + 1);
@@ -351,8 +370,8 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 			emit(r, "net.ipv4.tcp_tw_reuse", "1",
 			     "Profile client: connect() may take over TIME_WAIT sockets with "
 			     "timestamps "
-			     "after tcp_tw_reuse_delay; outgoing connections only (kernel-facts "
-			     "§3).");
+			     "after tcp_tw_reuse_delay; outgoing connections only "
+			     "(tcp-facts#tw-reuse).");
 	}
 	bool capped = false;
 	int64_t m = 0;
@@ -365,26 +384,26 @@ static void rec_evidence(struct rec *r, struct evidence *e, const char *profile,
 		emit(r, "net.core.somaxconn", v,
 		     "ListenOverflows = %" PRIu64 " and a listener's backlog equals somaxconn "
 		     "(%" PRId64 "): the accept queue is capped. somaxconn only caps; the "
-		     "application must also ask for the larger backlog in listen() (kernel-facts "
-		     "§7).",
+		     "application must also ask for the larger backlog in listen() "
+		     "(tcp-facts#listen-queues).",
 		     e->listen_overflows, m);
 	} else if (e->have_lo && e->listen_overflows) {
 		fprintf(r->f,
 			"\n# ListenOverflows = %" PRIu64 " but no listener is capped by "
 			"somaxconn: the application accepts too slowly or asks for a small "
-			"backlog; no sysctl fixes that (kernel-facts §7).\n",
+			"backlog; no sysctl fixes that (tcp-facts#listen-queues).\n",
 			e->listen_overflows);
 	}
 	if (e->have_two && e->tw_overflow)
 		fprintf(r->f,
 			"\n# TCPTimeWaitOverflow = %" PRIu64 ": closing sockets skipped "
 			"TIME_WAIT. Reduce connection churn (pooling, keep-alive); never lower "
-			"tcp_max_tw_buckets (kernel-facts §4).\n",
+			"tcp_max_tw_buckets (tcp-facts#tw-buckets).\n",
 			e->tw_overflow);
 	if (!strcmp(profile, "server") && smax && m < 4096)
 		emit(r, "net.core.somaxconn", "4096",
 		     "Profile server: somaxconn below 4096 (the default since 5.4) caps every "
-		     "listen() backlog (kernel-facts §7).");
+		     "listen() backlog (tcp-facts#listen-queues).");
 }
 
 int sysctl_cmd_recommend(const struct td_global *g, const struct sysctl_args *a)
