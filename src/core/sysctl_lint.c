@@ -67,6 +67,10 @@ struct lint_ctx {
 	struct key_group *g;
 	size_t ng;
 	uint32_t *grp; /* group of each entry */
+	/* lines that set nothing here but are not e->bad: e->bad tells apply to leave a line out
+	 * silently, so only errors and '-' lines may carry it; a global or read-only key must still
+	 * reach apply's own refusal, yet is no effective value */
+	bool *noeff;
 	struct unknown_line *unk;
 	size_t nunk;
 };
@@ -223,9 +227,11 @@ static void lint_unknown(struct lint_ctx *c, size_t i, struct key_group *g)
 }
 
 /* A key whose file has no write permission: no line can set it here. */
-static void lint_readonly(struct lint_ctx *c, struct td_sysctl_entry *e, const struct td_param *p)
+static void lint_readonly(struct lint_ctx *c, size_t i, const struct td_param *p)
 {
-	e->bad = true;
+	struct td_sysctl_entry *e = &c->s->ent[i];
+
+	c->noeff[i] = true;
 	if (p && p->scope == TD_SCOPE_GLOBAL && c->o->child_ns) {
 		sysctl_finding_add(c->s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
 				   "A global key is one value for the whole host; a child network "
@@ -242,16 +248,17 @@ static void lint_readonly(struct lint_ctx *c, struct td_sysctl_entry *e, const s
 			   e->ignore_errors ? IGNORED_SUFFIX : "");
 }
 
-static void lint_known(struct lint_ctx *c, struct td_sysctl_entry *e, const char *value,
-		       const struct td_param *p, int exists)
+static void lint_known(struct lint_ctx *c, size_t idx, const char *value, const struct td_param *p,
+		       int exists)
 {
+	struct td_sysctl_entry *e = &c->s->ent[idx];
 	struct td_sysctl_set *s = c->s;
 	struct td_verdict v[PARAMS_VERDICTS_MAX];
 	struct td_kenv env = *c->o->env;
 	size_t n;
 
 	if (exists == 0 && p->scope == TD_SCOPE_GLOBAL && c->o->child_ns) {
-		e->bad = true; /* not in this namespace: no line here sets it */
+		c->noeff[idx] = true; /* not in this namespace: no line here sets it */
 		sysctl_finding_add(
 			s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
 			"Global keys exist only in the initial network namespace.", REF_NETNS_SCOPE,
@@ -364,7 +371,7 @@ static void lint_entry(struct lint_ctx *c, size_t i)
 	char *value;
 
 	if (g->exists == 1 && g->readonly) {
-		lint_readonly(c, e, p);
+		lint_readonly(c, i, p);
 		return;
 	}
 	value = xstrdup(e->value);
@@ -372,17 +379,24 @@ static void lint_entry(struct lint_ctx *c, size_t i)
 		free(value);
 		return;
 	}
-	if (!*value && !(p && p->shape == TD_SHAPE_PORTLIST)) {
-		/* an empty write clears a port list; numbers and names refuse it */
+	/* An empty value is written as an empty line: it clears a list (ip_local_reserved_ports
+	 * is empty by default, so backups hold it), the kernel rejects it for a number. */
+	if (!*value && p && p->shape != TD_SHAPE_PORTLIST) {
 		e->bad = true;
-		sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
-				   "The kernel refuses an empty write to a number or a name: the "
-				   "value stays as it was.",
-				   NULL, "empty value");
+		sysctl_finding_add(
+			s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
+			"Only a list can be empty; the kernel rejects an empty number or "
+			"word.",
+			NULL, "empty value");
 	} else if (!p) {
+		if (!*value)
+			sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
+					   "Written as an empty line: the kernel clears a list, "
+					   "rejects an empty number or word.",
+					   NULL, "empty value");
 		lint_unknown(c, i, g);
 	} else {
-		lint_known(c, e, value, p, g->exists);
+		lint_known(c, i, value, p, g->exists);
 	}
 	free(value);
 }
@@ -446,7 +460,7 @@ static void lint_duplicates(struct lint_ctx *c)
 	for (size_t i = 0; i < s->nent; i++) {
 		struct key_group *g = &c->g[c->grp[i]];
 		/* a line the kernel refuses changes nothing: it neither wins nor overrides */
-		if (!s->ent[i].bad) {
+		if (!s->ent[i].bad && !c->noeff[i]) {
 			g->last = i;
 			g->good++;
 		}
@@ -454,7 +468,7 @@ static void lint_duplicates(struct lint_ctx *c)
 	for (size_t i = 0; i < s->nent; i++) {
 		struct td_sysctl_entry *e = &s->ent[i];
 		struct key_group *g = &c->g[c->grp[i]];
-		if (e->bad)
+		if (e->bad || c->noeff[i])
 			continue;
 		if (g->last != i) {
 			struct td_sysctl_entry *w = &s->ent[g->last];
@@ -487,6 +501,7 @@ int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o)
 	c.map = hashmap_new(sizeof(uint64_t), sizeof(uint32_t));
 	c.g = xcalloc(s->nent ? s->nent : 1, sizeof(*c.g));
 	c.grp = xcalloc(s->nent ? s->nent : 1, sizeof(*c.grp));
+	c.noeff = xcalloc(s->nent ? s->nent : 1, sizeof(*c.noeff));
 	c.unk = xcalloc(s->nent ? s->nent : 1, sizeof(*c.unk));
 	for (size_t i = 0; i < s->nent; i++)
 		c.grp[i] = group_of(&c, &s->ent[i]);
@@ -501,6 +516,7 @@ int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o)
 	free(c.kl.v);
 	free(c.unk);
 	free(c.grp);
+	free(c.noeff);
 	free(c.g);
 	hashmap_free(c.map);
 	return 0;

@@ -157,6 +157,8 @@ static void test_readonly(void **state)
 				 "on the host|2 info harmless: only a cap|");
 	assert_int_equal(s->neff, 1);
 	assert_string_equal(s->eff[0].key, "net.core.somaxconn");
+	/* not "bad": apply must still see the line and refuse the whole file, not skip it */
+	assert_false(s->ent[0].bad);
 	free(got);
 	td_sysctl_set_free(s);
 	/* any other key without write permission */
