@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: MIT
-# tcpdoctor build. `make` builds build/tcpdoctor; `make check` installs what is missing, builds with
-# -Werror under ASan+UBSan into build/san and runs every test; `make run` builds and runs doctor.
+# tcpdoctor build. `make` builds build/tcpdoctor; `make run` installs what building and running
+# need (scripts/install-deps run), builds and runs doctor; `make check` installs what the tests need,
+# builds with -Werror under ASan+UBSan into build/san and runs every test; `make deb` builds the
+# Debian package into build/. Targets that install packages first run the build in a second make,
+# which reads pkg-config only once the libraries exist (NODEPS=1 skips the install step).
 # Sources are found by wildcard so a new module or test needs no edit here.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/tcpdoctor
+COMPLDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 BUILD   ?= build
 SANBUILD ?= build/san
@@ -14,16 +19,21 @@ WERROR  ?= 0
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+NODEPS  ?= 0
+DEPS     = $(if $(filter 1,$(NODEPS)),:,scripts/install-deps)
+SUBMAKE  = $(MAKE) --no-print-directory NODEPS=1 $(if $(filter 1,$(V)),V=1)
 
+# Read when first used (in a recipe), not when the Makefile is parsed: the libraries may be
+# installed by this very make (scripts/install-deps).
 PKGS := libmnl jansson ncursesw libmicrohttpd
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wwrite-strings -Wvla
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
-TD_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Isrc -DTD_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+TD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Isrc -DTD_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 TD_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ifeq ($(WERROR),1)
 TD_CFLAGS += -Werror
@@ -56,17 +66,27 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/fuzz/replay_%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run check test install uninstall fuzz bench clean man format format-check
+.PHONY: all deps pkg-check run check test install uninstall fuzz bench clean man format format-check deb fuzz-run bench-run
 
 all: $(BIN)
 
 deps:
-	$(Q)scripts/install-deps
+	$(Q)scripts/install-deps $(or $(PROFILE),all)
+
+# A clear word instead of a missing header or undefined references when the libraries are absent
+pkg-check:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { echo "tcpdoctor: missing build libraries" \
+		"($(PKGS), found with $(PKG_CONFIG)): run 'scripts/install-deps run' as root, or 'make run'" >&2; exit 1; }
+
+$(LIB_OBJS) $(MAIN_OBJ): | pkg-check
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.
+$(BUILD)/src/core/facts_doc.o: doc/tcp-facts.md
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -74,7 +94,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(MAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -97,24 +117,36 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 
 tests: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
-run: deps $(BIN)
-	$(BIN) doctor
+run:
+	$(Q)$(DEPS) run
+	$(Q)$(SUBMAKE) -j$$(nproc) $(BIN)
+	@# doctor's status is its verdict (1 warning, 2 critical): those are a successful run
+	$(BIN) doctor || [ $$? -le 2 ]
 
 # The sanitizer build lives apart from the release build so both can coexist.
-check: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 WERROR=1 $(if $(filter 1,$(V)),V=1) $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
+check:
+	$(Q)$(DEPS) check
+	$(Q)$(SUBMAKE) -j$$(nproc) BUILD=$(SANBUILD) SAN=1 WERROR=1 $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
 	$(Q)TD_BUILD=$(SANBUILD) tests/run-all $(TESTS)
 
 tests-san: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
 test: check
 
-fuzz: $(FUZZ_BINS)
+fuzz:
+	$(Q)$(DEPS) fuzz
+	$(Q)$(SUBMAKE) fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
 		echo "  FUZZ    $$n"; mkdir -p build/fuzz/corpus-$$n; \
 		$$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
-bench: deps $(BIN) $(BUILD)/tests/helpers/sockfarm $(BUILD)/tests/helpers/diagcount $(BUILD)/tests/helpers/rusage
+bench:
+	$(Q)$(DEPS) bench
+	$(Q)$(SUBMAKE) bench-run
+
+bench-run: $(BIN) $(BUILD)/tests/helpers/sockfarm $(BUILD)/tests/helpers/diagcount $(BUILD)/tests/helpers/rusage
 	bench/run $(BENCH_ARGS)
 
 man: $(BUILD)/tcpdoctor.8
@@ -123,12 +155,43 @@ $(BUILD)/tcpdoctor.8: doc/tcpdoctor.8.scd
 	@mkdir -p $(@D)
 	$(Q)scdoc < $< > $@
 
-install: $(BIN) man
+install:
+	$(Q)$(DEPS) install
+	$(Q)$(SUBMAKE) $(BIN) man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/tcpdoctor
 	install -D -m 0644 $(BUILD)/tcpdoctor.8 $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8
+	install -D -m 0644 doc/tcp-facts.md $(DESTDIR)$(PREFIX)/share/doc/tcpdoctor/tcp-facts.md
+	install -D -m 0644 contrib/bash-completion/tcpdoctor $(DESTDIR)$(COMPLDIR)/tcpdoctor
+	install -d $(DESTDIR)$(DATADIR)/systemd
+	sed 's|/usr/local/bin/tcpdoctor|$(BINDIR)/tcpdoctor|g' contrib/systemd/tcpdoctor-exporter.service \
+		>$(DESTDIR)$(DATADIR)/systemd/tcpdoctor-exporter.service
+	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/prometheus contrib/prometheus/tcpdoctor.rules.yml
+	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/grafana contrib/grafana/tcpdoctor.json
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tcpdoctor $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8
+	rm -f $(DESTDIR)$(BINDIR)/tcpdoctor $(DESTDIR)$(MANDIR)/man8/tcpdoctor.8 $(DESTDIR)$(COMPLDIR)/tcpdoctor \
+		$(DESTDIR)$(PREFIX)/share/doc/tcpdoctor/tcp-facts.md
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tracked files under build/deb
+# (its outputs land beside the copy, never outside the tree), linted, copied to build/.
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB := build/tcpdoctor_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_INPUTS := Makefile $(wildcard src/*.c src/*/*.[ch] doc/*.scd doc/*.md contrib/*/* debian/* debian/*/*)
+
+deb:
+	$(Q)$(DEPS) deb
+	$(Q)$(SUBMAKE) $(DEB)
+
+$(DEB): $(DEB_INPUTS)
+	rm -rf build/deb && mkdir -p build/deb/tcpdoctor-$(DEB_VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then git ls-files -z | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null; else tar --exclude=./build -cf - .; fi | \
+		tar -C build/deb/tcpdoctor-$(DEB_VERSION) -xf -
+	cd build/deb/tcpdoctor-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b -J
+	lintian --fail-on error build/deb/$(notdir $@)
+	cp build/deb/$(notdir $@) $@
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -139,4 +202,4 @@ format-check:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

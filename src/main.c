@@ -4,6 +4,7 @@
  * generated. Each command lives in src/cmd/ and parses its own arguments.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,15 @@ static const struct td_cmd commands[] = {
 	{ "ports", cmd_ports_main, "Ephemeral-port headroom per destination, time to exhaustion" },
 	{ "top", cmd_top_main, "Group sockets by peer, port, process, destination or netns" },
 	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
+	{ "conntrack", cmd_conntrack_main,
+	  "Connection-tracking table: entries vs limit, states, stats, groups" },
 	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
 	{ "lab", cmd_lab_main,
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
 	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
 	{ "serve", cmd_serve_main, "Prometheus exporter: /metrics over HTTP, or --textfile" },
+	{ "explain", cmd_explain_main,
+	  "What a finding id, sysctl key or error message means; causes, sources" },
 };
 
 static void usage(FILE *f)
@@ -78,6 +83,34 @@ static int run_cmd(const struct td_cmd *c, int argc, char **argv, struct td_glob
 	return c->run(argc, argv, g);
 }
 
+/* True when argv[i] is the value of the global option before it ("-N NAME", "--source SRC"),
+ * not a word of its own. */
+static bool is_option_value(char **argv, int i)
+{
+	const char *p = argv[i - 1];
+
+	return !strcmp(p, "-N") || !strcmp(p, "--netns") || !strcmp(p, "--replay") ||
+	       !strcmp(p, "--source");
+}
+
+/* The exit code of a bad global option: that of the command it was meant for. doctor and check
+ * are Nagios plugins, where anything but 0..2 must be UNKNOWN (3), also a bad command line:
+ * `tcpdoctor --source bogus check` must not read as CRITICAL. */
+static int usage_exit(int argc, char **argv)
+{
+	const char *name = TD_DEFAULT_CMD;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] == '-' || is_option_value(argv, i) || !find_cmd(argv[i]))
+			continue;
+		name = argv[i];
+		break;
+	}
+	return !strcmp(name, "doctor") || !strcmp(name, "check") ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE;
+}
+
 /* Runs the first argument that names a command, with every other argument (options included,
  * in order) given to it; the default command when none is named. */
 static int run_named_anywhere(int argc, char **argv, struct td_global *g)
@@ -113,7 +146,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:" TD_GLOBAL_SHORTOPTS "V", opts, NULL)) != -1) {
 		int r = cmd_global_option(&g, c, optarg);
 		if (r < 0)
-			return TD_EXIT_USAGE;
+			return usage_exit(argc, argv);
 		if (r > 0)
 			continue;
 		switch (c) {
@@ -126,7 +159,8 @@ int main(int argc, char **argv)
 		case ':':
 			fprintf(stderr, "tcpdoctor: option '%s' needs an argument\n",
 				argv[optind - 1]);
-			return cmd_getopt_err(NULL);
+			cmd_getopt_err(NULL);
+			return usage_exit(argc, argv);
 		default:
 			/* not a global option: the command named further on (or the default one)
 			 * parses the whole line, so `tcpdoctor --interval 5` and `tcpdoctor -4

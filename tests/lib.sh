@@ -3,6 +3,8 @@
 #   TD_BIN (the binary under test), TD_HELPERS (tests/helpers binaries), TD_ROOT (repo top).
 # Namespaces made with td_netns_add are deleted on exit, also on failure or Ctrl-C.
 set -u
+# The suites expect a UTF-8 locale (watch's sparklines, tmux); C.UTF-8 needs no locales package
+export LC_ALL=C.UTF-8
 : "${TD_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${TD_BUILD:=build/san}"
 : "${TD_BIN:=$TD_ROOT/$TD_BUILD/tcpdoctor}"
@@ -38,6 +40,15 @@ skip() { # desc reason
 	echo "ok $_tap_n - $1 # SKIP $2"
 }
 diag() { printf '# %s\n' "$*"; }
+# td_require CMD PACKAGE: true if CMD is installed; if not, a failure naming it. `make check`
+# installs every tool a suite uses (scripts/install-deps check), so a missing one is a broken
+# setup to report, never a quiet skip. Skips stay for what CI cannot lack: root, namespaces.
+td_require() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	_tap_n=$((_tap_n + 1))
+	echo "not ok $_tap_n - $1 is missing (Debian package $2: scripts/install-deps check installs it)"
+	return 1
+}
 
 # td_wait_for FILE ERE [SECONDS]: waits (default 10 s) until FILE has a line matching ERE.
 td_wait_for() {
@@ -49,7 +60,8 @@ td_wait_for() {
 	return 1
 }
 
-need_root() { [ "$(id -u)" -eq 0 ] && ip netns list >/dev/null 2>&1; }
+# (timeout: `ip netns list` opens every /run/netns entry and blocks on a FIFO left there)
+need_root() { [ "$(id -u)" -eq 0 ] && timeout 5 ip netns list >/dev/null 2>&1; }
 
 # td_netns_add VAR NAME: creates namespace td-NAME-PID with lo up, stores its name in VAR.
 # (Not via $(...): the list of namespaces to delete must live in this shell.)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/catalogue.h"
 #include "core/model.h"
 #include "core/rules.h"
 #include "core/util.h"
@@ -32,7 +33,10 @@ static void usage(void)
 		printf("  %-18s warn %-6s crit %-6s %s\n", lim.l[i].name, w, c, lim.l[i].help);
 	}
 	puts("  -i, --interval S   counters interval (default 1; 0: totals)\n"
-	     "  -v, --verbose      one more line per further finding");
+	     "  -v, --verbose      one more line per further finding\n"
+	     "Findings (tcpdoctor explain ID tells cause, remedies and thresholds):");
+	for (size_t i = 0; i < catalogue_nfindings; i++)
+		printf("  %-28s %s\n", catalogue_findings[i].id, catalogue_findings[i].title);
 }
 
 static int set_limit(const struct td_global *g, struct td_limits *lim, const char *arg, bool crit)

@@ -119,5 +119,7 @@ int cmd_sysctl_main(int argc, char **argv, struct td_global *g);
 int cmd_lab_main(int argc, char **argv, struct td_global *g);
 int cmd_watch_main(int argc, char **argv, struct td_global *g);
 int cmd_serve_main(int argc, char **argv, struct td_global *g);
+int cmd_explain_main(int argc, char **argv, struct td_global *g);
+int cmd_conntrack_main(int argc, char **argv, struct td_global *g);
 
 #endif

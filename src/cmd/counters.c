@@ -397,10 +397,8 @@ int cmd_counters_main(int argc, char **argv, struct td_global *g)
 		}
 		have_list = true;
 		if (skipped)
-			cmd_err(g,
-				"note: the namespaces of %u processes could not be read (not "
-				"root?)",
-				skipped);
+			cmd_err(g, "note: the namespaces of %u processes could not be read (%s)",
+				skipped, netns_denied_hint());
 	} else if (g->netns) {
 		if ((r = netns_open(g->netns, &one))) {
 			cmd_err(g, "namespace %s: %s", g->netns, strerror(-r));

@@ -10,8 +10,10 @@
  * collects. Collection runs only in the main thread, because with -N it enters other network
  * namespaces, which changes the calling thread's namespace (netns.h): one collector means
  * collections never overlap and the HTTP thread and its listening socket stay in the original
- * namespace. The HTTP side is serve_http.c. SIGINT and SIGTERM are blocked in every thread
- * and read through a signalfd in the main thread, so there is no signal flag at all.
+ * namespace. The HTTP side is serve_http.c, its connection handling serve_conn.c. SIGINT,
+ * SIGTERM and SIGHUP are blocked in every thread and read through a signalfd in the main
+ * thread, so there is no signal flag at all. SIGHUP never stops the exporter: it collects at
+ * once (the server's cached page, or the textfile, is replaced); nothing else is re-read.
  */
 #include "cmd/serve.h"
 
@@ -46,18 +48,20 @@ enum {
 	OPT_MIN_INTERVAL,
 	OPT_TOP,
 	OPT_NO_OWNERS,
+	OPT_MAX_CONN,
 };
 
 static void usage(void)
 {
 	printf("Usage: tcpdoctor [-N NS|all] serve [--listen ADDR:PORT] [--top N] "
 	       "[--min-interval S]\n"
+	       "                                  [--max-connections N]\n"
 	       "       tcpdoctor [-N NS|all] serve --textfile FILE [--interval S]\n"
 	       "Prometheus exporter: GET /metrics gives the census by namespace, family and "
 	       "state,\n"
 	       "ephemeral-port usage of the riskiest destinations, the doctor's findings, the "
 	       "kernel\n"
-	       "counters and sockstat. Only GET / and /metrics are answered.\n\n"
+	       "counters and sockstat. Only GET and HEAD of / and /metrics are answered.\n\n"
 	       "      --listen ADDR:PORT  address to serve on (default %s; [::1]:PORT for IPv6,\n"
 	       "                          port 0 picks a free one; the address is printed)\n"
 	       "      --min-interval S    serve a page younger than S seconds as is (default 5, 0 "
@@ -71,11 +75,17 @@ static void usage(void)
 	       "SIGTERM\n"
 	       "      --no-owners         skip the /proc scan that finds which process holds a "
 	       "socket\n"
+	       "      --max-connections N connections at once (default %d, fewer if the open-file\n"
+	       "                          limit is lower; it is raised to its hard limit at "
+	       "start)\n"
 	       "  -v, --verbose           log libmicrohttpd's messages to stderr\n"
-	       "Limits: %d connections (%d per address), %d s idle timeout, %d bytes of request\n"
-	       "headers per connection; request bodies are refused.\n",
-	       SERVE_DEFAULT_LISTEN, SERVE_TOP_MAX, SERVE_CONN_LIMIT, SERVE_PER_IP_LIMIT,
-	       SERVE_TIMEOUT_S, SERVE_CONN_MEMORY);
+	       "Limits: a request must be complete and answered within %d s of its connection\n"
+	       "(408 otherwise); at the connection limit a newcomer takes the slot of the oldest\n"
+	       "connection without a complete request, and gets a 503 only if every slot is busy\n"
+	       "answering; %d bytes of request headers; request bodies are refused.\n"
+	       "SIGHUP collects at once (a new page, or a new textfile); SIGINT/SIGTERM stop.\n",
+	       SERVE_DEFAULT_LISTEN, SERVE_TOP_MAX, SERVE_CONN_DEFAULT, SERVE_DEADLINE_S,
+	       SERVE_CONN_MEMORY);
 }
 
 /* "A.B.C.D:PORT" or "[V6]:PORT", numeric only, port 0..65535. Returns 0 or -EINVAL. */
@@ -169,6 +179,12 @@ static int parse_opt(struct td_global *g, struct serve_opts *o, int c, const cha
 	case OPT_NO_OWNERS:
 		o->mo.no_owners = true;
 		return 0;
+	case OPT_MAX_CONN:
+		if (util_parse_u64(arg, 1, SERVE_CONN_MAX, &v))
+			return cmd_usage_err(g, "--max-connections '%s': expected 1 to %d", arg,
+					     SERVE_CONN_MAX);
+		o->max_conn = (unsigned)v;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -199,6 +215,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct serve_o
 		{ "min-interval", required_argument, NULL, OPT_MIN_INTERVAL },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
@@ -214,6 +231,8 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct serve_o
 					"when scraped)");
 	if (o->textfile && o->listen)
 		return cmd_usage_err(g, "--textfile and --listen exclude each other");
+	if (o->textfile && o->max_conn)
+		return cmd_usage_err(g, "--textfile and --max-connections exclude each other");
 	if (!o->listen)
 		parse_listen(SERVE_DEFAULT_LISTEN, &o->addr, &o->addrlen);
 	return 0;
@@ -313,8 +332,8 @@ out:
 	return r;
 }
 
-/* SIGINT and SIGTERM as a file descriptor; blocked first so that threads started afterwards
- * (libmicrohttpd's) inherit the mask and the main thread alone reads them. */
+/* SIGINT, SIGTERM and SIGHUP as a file descriptor; blocked first so that the thread started
+ * afterwards (the HTTP one) inherits the mask and the main thread alone reads them. */
 static int signals_fd(void)
 {
 	sigset_t set;
@@ -322,6 +341,7 @@ static int signals_fd(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC);
@@ -341,8 +361,10 @@ static int run_textfile(struct serve_collector *c, int sfd)
 		if (!c->o->interval_ms)
 			return c->errors ? TD_EXIT_FAIL : TD_EXIT_OK;
 		struct pollfd p = { .fd = sfd, .events = POLLIN };
-		int n = poll(&p, 1, (int)c->o->interval_ms);
-		if (n > 0)
+		struct signalfd_siginfo si;
+		/* SIGHUP: rewrite now; SIGINT/SIGTERM: stop */
+		if (poll(&p, 1, (int)c->o->interval_ms) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
 			return TD_EXIT_OK;
 	}
 }
@@ -361,7 +383,7 @@ int cmd_serve_main(int argc, char **argv, struct td_global *g)
 		cmd_err(g, "signalfd: %s", strerror(errno));
 		return TD_EXIT_FAIL;
 	}
-	r = o.textfile ? run_textfile(&c, sfd) : serve_http_run(&c, sfd);
+	r = o.textfile ? run_textfile(&c, sfd) : serve_http_run(&c, &o, sfd);
 	exporter_carry_free(&c.carry);
 	close(sfd);
 	return r;

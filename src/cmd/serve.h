@@ -19,11 +19,14 @@
  * port allocations is fully taken, so any port there clashes with some registered exporter;
  * 10073 is in no list we know of and below the default ephemeral range (32768-60999). */
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:10073"
-#define SERVE_CONN_LIMIT     64	   /* connections at once, all clients */
-#define SERVE_PER_IP_LIMIT   8	   /* from one address: one client cannot take every slot */
-#define SERVE_TIMEOUT_S	     10	   /* idle seconds before a connection is closed */
-#define SERVE_CONN_MEMORY    16384 /* per connection: request line, headers, buffers */
-#define SERVE_TOP_MAX	     1000
+/* Connections at once, by default: room for thousands of idle or slow clients and the
+ * scrapers; fewer when the open-file limit (raised to its hard limit at start) is lower. */
+#define SERVE_CONN_DEFAULT 4096
+#define SERVE_CONN_MAX	   65536 /* --max-connections */
+#define SERVE_FD_RESERVE   256	 /* descriptors kept for the collector (-N all, /proc scan) */
+#define SERVE_DEADLINE_S   5	 /* a whole request: first byte slot to the end of the answer */
+#define SERVE_CONN_MEMORY  16384 /* per connection: request line, headers, buffers */
+#define SERVE_TOP_MAX	   1000
 
 struct serve_opts {
 	const char *listen; /* as given, NULL for the default */
@@ -33,6 +36,7 @@ struct serve_opts {
 	unsigned interval_ms;	  /* --textfile: rewrite period, 0 write once */
 	unsigned min_interval_ms; /* a page younger than this is served as is */
 	size_t top;
+	unsigned max_conn; /* --max-connections, 0 for the default */
 	bool verbose;
 	struct td_model_opts mo;
 };
@@ -50,7 +54,8 @@ struct serve_collector {
  * only: it may enter other network namespaces. */
 char *serve_collect_page(struct serve_collector *c, size_t *len);
 
-/* Serves until sfd (a signalfd for SIGINT/SIGTERM) is readable. Returns an exit code. */
-int serve_http_run(struct serve_collector *c, int sfd);
+/* Serves o (c->o; its max_conn settled here from the open-file limit) until sfd (a signalfd for SIGINT, SIGTERM and SIGHUP) gives SIGINT or SIGTERM; SIGHUP
+ * collects a new page at once. Returns an exit code. */
+int serve_http_run(struct serve_collector *c, struct serve_opts *o, int sfd);
 
 #endif

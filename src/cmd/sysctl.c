@@ -17,7 +17,9 @@
 
 #include <jansson.h>
 
+#include "core/facts.h"
 #include "core/netns.h"
+#include "core/sysctl_files.h"
 #include "core/util.h"
 
 static void usage(void)
@@ -35,14 +37,15 @@ static void usage(void)
 	     "usage.\n\n"
 	     "  --json             {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
 	     "                     \"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
-	     "  --root DIR         lint: look for the system's files under DIR\n"
+	     "  --root DIR         lint: the system's files inside DIR (links resolve inside it)\n"
 	     "  -v, --verbose      lint: one line per key tcpdoctor does not judge (default: one\n"
 	     "                     line per file)\n"
 	     "  --profile P        recommend: client, server or auto (default: auto)\n"
 	     "  --dry-run          apply: show what would change, change nothing\n"
 	     "  --backup-dir DIR   apply/rollback: where backups live (default "
 	     "/var/lib/tcpdoctor)\n"
-	     "  -N NS              a namespace name under /run/netns or a path (not 'all')");
+	     "  -N NS              a namespace name under /run/netns or a path (not 'all');\n"
+	     "                     apply/rollback then refuse every host-wide key");
 }
 
 enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };
@@ -238,9 +241,10 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		}
 		put_safe(f->message);
 		putchar('\n');
+		char ref[300];
 		if (f->reason || f->ref)
 			printf("    %s%s%s%s\n", f->reason ? f->reason : "", f->ref ? " [" : "",
-			       f->ref ? f->ref : "", f->ref ? "]" : "");
+			       facts_ref_text(f->ref, ref, sizeof(ref)), f->ref ? "]" : "");
 	}
 	if (effective && s->neff) {
 		printf("%sEffective values (the last line read wins):\n", s->nfnd ? "\n" : "");
@@ -278,7 +282,8 @@ static int lint_load(const struct td_global *g, const struct sysctl_args *a,
 				r = sysctl_parse_dir(s, a->args[i]);
 			else
 				r = sysctl_parse_file(s, a->args[i]);
-			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR)
+			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR &&
+			    r != -EINVAL)
 				cmd_err(g, "%s: %s", a->args[i], strerror(-r));
 		}
 		return 0;
@@ -289,7 +294,7 @@ static int lint_load(const struct td_global *g, const struct sysctl_args *a,
 		return r;
 	}
 	for (size_t i = 0; files[i]; i++)
-		sysctl_parse_file(s, files[i]);
+		sysctl_parse_file_in(s, a->root, files[i]);
 	if (!files[0] && !g->json)
 		puts("No sysctl files found.");
 	sysctl_paths_free(files);

@@ -20,6 +20,7 @@
 
 #include "cmd/sysctl.h"
 #include "core/counters.h"
+#include "core/facts.h"
 #include "core/source.h"
 #include "core/sysctl_apply.h"
 #include "core/sysctl_cross.h"
@@ -320,17 +321,19 @@ static void rec_harmful(struct rec *r)
 		if (!e->present[i] || params_judge(p, &env, e->val[i], vd, &n) < TD_SEV_HARMFUL)
 			continue;
 		for (size_t k = 0; k < n; k++) {
+			char ref[300];
 			if (vd[k].sev < TD_SEV_HARMFUL)
 				continue;
+			facts_ref_text(vd[k].ref, ref, sizeof(ref));
 			if (params_default(p, &e->env, def, sizeof(def)))
 				fprintf(r->f,
 					"\n# %s = %s is harmful: %s. %s [%s]\n# No safe value is "
 					"known here: set it back to the kernel's own.\n",
-					p->key, e->val[i], vd[k].message, vd[k].reason, vd[k].ref);
+					p->key, e->val[i], vd[k].message, vd[k].reason, ref);
 			else
 				emit(r, p->key, def,
 				     "Now %s: %s. %s [%s] Back to this kernel's default.",
-				     e->val[i], vd[k].message, vd[k].reason, vd[k].ref);
+				     e->val[i], vd[k].message, vd[k].reason, ref);
 			break;
 		}
 	}

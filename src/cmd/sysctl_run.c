@@ -3,7 +3,8 @@
  * The halves of `tcpdoctor sysctl` that touch the live kernel: apply (validate everything,
  * back up, write with read-back, restore on failure) and rollback (apply the last backup).
  * Audit and recommend are in sysctl_audit.c. Everything happens inside the -N namespace when
- * one is given; global keys are refused there (kernel-facts §12).
+ * one is given; with -N only keys of the network namespace are written, every host-wide key is
+ * refused (tcp-facts#netns-scope).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "cmd/sysctl.h"
 #include "core/sysctl_apply.h"
+#include "core/sysctl_files.h"
 #include "core/util.h"
 
 /* backup-<netns>.conf: the -N name with anything but [A-Za-z0-9._-] turned into '_', or
@@ -31,6 +33,51 @@ static char *backup_path(const struct td_global *g, const struct sysctl_args *a)
 	p = xasprintf("%s/backup-%s.conf", a->backup_dir, name);
 	free(name);
 	return p;
+}
+
+/* s quoted for a POSIX shell when it needs it. */
+static char *shell_quote(const char *s)
+{
+	size_t n = strlen(s);
+	char *q, *o;
+
+	if (n && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			   "/._-+:=@%,") == n)
+		return xstrdup(s);
+	q = o = xmalloc(4 * n + 3);
+	*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return q;
+}
+
+/* The backup's header: what it is and the exact command that restores it (with -N and
+ * --backup-dir, so that it works as printed). */
+static char *restore_header(const struct td_global *g, const struct sysctl_args *a,
+			    const char *when)
+{
+	char *cwd = a->backup_dir[0] == '/' ? NULL : getcwd(NULL, 0);
+	/* absolute, so that the command works from any directory */
+	char *abs = cwd ? xasprintf("%s/%s", cwd, a->backup_dir) : xstrdup(a->backup_dir);
+	char *ns = g->netns ? shell_quote(g->netns) : NULL, *dir = shell_quote(abs);
+	char *h = xasprintf("tcpdoctor backup of network namespace '%s', taken before applying "
+			    "%s\nat %sRestore with: tcpdoctor%s%s sysctl rollback --backup-dir %s",
+			    g->netns ? g->netns : "current", a->args[0], when, ns ? " -N " : "",
+			    ns ? ns : "", dir);
+
+	free(ns);
+	free(dir);
+	free(abs);
+	free(cwd);
+	return h;
 }
 
 static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
@@ -66,8 +113,10 @@ static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
 		bool same = sysctl_apply_same(it->old, it->value);
 		const char *st =
 			dry ? (same ? "same" : "would change") : sysctl_apply_state_name(it->st);
-		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, it->old, it->value, st,
-		       sysctl_file_name(s, it->file), it->line);
+		/* an empty value (a cleared list) is shown as "" so the line still reads */
+		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, *it->old ? it->old : "\"\"",
+		       *it->value ? it->value : "\"\"", st, sysctl_file_name(s, it->file),
+		       it->line);
 		if (it->err)
 			printf(": %s", it->err == -EIO ? "read back a different value"
 						       : strerror(-it->err));
@@ -76,12 +125,13 @@ static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
 }
 
 /* Parses, lints and plans file inside the namespace. Returns 0, or an exit code after printing. */
-static int prepare(const struct td_global *g, const char *file, struct td_sysctl_set **sp,
+static int prepare(const struct td_global *g, const char *file, bool dry, struct td_sysctl_set **sp,
 		   struct td_sysctl_plan **pp)
 {
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_kenv env;
 	struct td_lint_opts lo = { .env = &env, .procroot = SYSCTL_PROCROOT };
+	struct td_apply_opts ao = { .netns_only = g->netns != NULL };
 	enum td_sev worst;
 
 	*pp = NULL;
@@ -90,11 +140,13 @@ static int prepare(const struct td_global *g, const char *file, struct td_sysctl
 	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
 	lo.child_ns = sysctl_in_child_netns(SYSCTL_PROCROOT);
 	sysctl_lint(s, &lo);
-	sysctl_apply_plan(s, SYSCTL_PROCROOT, lo.child_ns, pp);
+	ao.child_ns = lo.child_ns;
+	sysctl_apply_plan(s, SYSCTL_PROCROOT, &ao, pp);
 	worst = sysctl_worst(s);
 	if (worst >= TD_SEV_ERROR) {
 		sysctl_print_findings(g, s, false);
-		cmd_err(g, "%s: nothing applied: fix the errors above first", file);
+		cmd_err(g, "%s: %s: fix the errors above first", file,
+			dry ? "would be refused, nothing would be applied" : "nothing applied");
 		return TD_EXIT_FAIL;
 	}
 	return 0;
@@ -112,17 +164,14 @@ int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 		free(bpath);
 		return TD_EXIT_FAIL;
 	}
-	r = prepare(g, a->args[0], &s, &p);
+	r = prepare(g, a->args[0], a->dry_run, &s, &p);
 	if (r)
 		goto out;
 	if (a->dry_run) {
 		print_plan(g, s, p, true, NULL);
 		goto out;
 	}
-	hdr = xasprintf("tcpdoctor backup of network namespace '%s', taken before applying %s\n"
-			"at %sRestore with: tcpdoctor%s%s sysctl rollback",
-			g->netns ? g->netns : "current", a->args[0], ctime(&now),
-			g->netns ? " -N " : "", g->netns ? g->netns : "");
+	hdr = restore_header(g, a, ctime(&now));
 	/* The backup goes to .new first: a failed apply restores everything, and must not replace
 	 * the backup of the last apply that succeeded. It is on disk before the first write, so
 	 * after a crash half-way the .new file holds the values to restore. */
@@ -188,7 +237,7 @@ int sysctl_cmd_rollback(const struct td_global *g, const struct sysctl_args *a)
 		free(bpath);
 		return TD_EXIT_FAIL;
 	}
-	r = prepare(g, bpath, &s, &p);
+	r = prepare(g, bpath, false, &s, &p);
 	if (r)
 		goto out;
 	r = sysctl_apply_run(p, SYSCTL_PROCROOT);

@@ -23,7 +23,8 @@
  * read from the kernel's commit adding them). */
 const struct counters_info counters_known[COUNTERS_ID_COUNT] = {
 	{ COUNTERS_ACTIVE_OPENS, "ActiveOpens", COUNTERS_SNMP, "Tcp", C_, false,
-	  "SYN sent: connect() started a connection", "outgoing connection rate (port use, §5)" },
+	  "SYN sent: connect() started a connection",
+	  "outgoing connection rate (port use: tcp-facts#ephemeral-ports)" },
 	{ COUNTERS_PASSIVE_OPENS, "PassiveOpens", COUNTERS_SNMP, "Tcp", C_, false,
 	  "handshake completed: a listener created a child socket", "incoming connection rate" },
 	{ COUNTERS_ATTEMPT_FAILS, "AttemptFails", COUNTERS_SNMP, "Tcp", C_, false,

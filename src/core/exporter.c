@@ -262,7 +262,7 @@ static const struct def defs[] = {
 	  EXPORTER_GAUGE, get_dest, dest_exhaust },
 	{ "tcpdoctor_findings",
 	  "Findings of the doctor rules by namespace, id and severity (count); counter rules judge "
-	  "the time since the previous collection",
+	  "the time since the previous collection; tcpdoctor explain ID says what an id means",
 	  EXPORTER_GAUGE, get_findings, NULL },
 	{ "tcpdoctor_findings_worst_severity",
 	  "Worst finding: 0 ok, 1 info, 2 warning, 3 critical (doctor exits 0, 0, 1, 2)",

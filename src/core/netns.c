@@ -14,25 +14,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include "core/names.h"
 #include "core/util.h"
 
 #define RUN_NETNS "/run/netns"
 
+/* Opens path as a network namespace file, never blocking and never opening what cannot be one:
+ * an nsfs inode is a regular file, so a FIFO (whose open() would wait for a writer forever), a
+ * device or a directory is refused from stat() alone. After opening, the file must be on nsfs
+ * (a stale /run/netns entry is an empty file on tmpfs) and name a network namespace. Returns
+ * the fd with *st filled, -EINVAL for anything that is not a network namespace, or -errno. */
 static int open_ns_file(const char *path, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct statfs sfs;
+	int fd;
 
+	if (stat(path, st))
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, st)) {
+	if (fstat(fd, st) || fstatfs(fd, &sfs)) {
 		int e = -errno;
 		close(fd);
 		return e;
+	}
+	if (!S_ISREG(st->st_mode) || sfs.f_type != NSFS_MAGIC ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(fd);
+		return -EINVAL;
 	}
 	return fd;
 }
@@ -51,17 +70,14 @@ int netns_open(const char *spec, struct td_netns *ns)
 		return -ENOENT;
 	else
 		path = xasprintf(RUN_NETNS "/%s", spec);
+	/* Only an nsfs inode of a network namespace will do: a stale /run/netns file (not
+	 * mounted), a FIFO, a directory or a mount namespace path are refused here, not at
+	 * setns(). */
 	fd = open_ns_file(path, &st);
 	free(path);
 	if (fd < 0)
 		return fd;
-	/* Only an nsfs inode of a network namespace will do: a stale /run/netns file (not
-	 * mounted), a directory or a mount namespace path are refused here, not at setns(). */
-	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-		close(fd);
-		return -EINVAL;
-	}
-	ns->name = xstrdup(spec);
+	ns->name = names_escape_str(spec);
 	ns->fd = fd;
 	return 0;
 }
@@ -91,6 +107,12 @@ static void list_push(struct td_netns_list *l, size_t *cap, char *name, int fd)
 		l->v = xrealloc(l->v, *cap * sizeof(*l->v));
 	}
 	l->v[l->n++] = (struct td_netns){ .name = name, .fd = fd };
+}
+
+static void stale_push(struct td_netns_list *l, char *name)
+{
+	l->stale = xrealloc(l->stale, (l->nstale + 1) * sizeof(*l->stale));
+	l->stale[l->nstale++] = name;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -124,13 +146,23 @@ static void add_named(struct td_netns_list *l, size_t *cap, struct seen **sv, si
 		char *p = xasprintf(RUN_NETNS "/%s", names[i]);
 		int fd = open_ns_file(p, &st);
 		free(p);
+		/* Names are the user's: shown escaped (names.h), the fd is what counts. */
+		char *shown = names_escape_str(names[i]);
+		free(names[i]);
 		if (fd >= 0 && seen_add(sv, sn, scap, &st)) {
-			list_push(l, cap, names[i], fd);
+			list_push(l, cap, shown, fd);
 			continue;
 		}
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
-		free(names[i]);
+			free(shown);
+		} else if (fd == -EINVAL) {
+			/* not a namespace (what `ip netns` leaves when the bind mount is gone, a
+			 * FIFO): skipped by name, not fatal */
+			stale_push(l, shown);
+		} else {
+			free(shown); /* deleted since the listing, or unreadable */
+		}
 	}
 	free(names);
 }
@@ -179,6 +211,15 @@ int netns_list_all(struct td_netns_list *out, unsigned *skipped)
 	return 0;
 }
 
+const char *netns_denied_hint(void)
+{
+	if (geteuid() != 0)
+		return "not running as root: another user's process, and its namespace, can be "
+		       "read only with root or CAP_SYS_PTRACE";
+	return "although running as root: hidepid on /proc, a security module, or a user "
+	       "namespace (a container) without CAP_SYS_PTRACE over that process?";
+}
+
 void netns_free_one(struct td_netns *ns)
 {
 	if (!ns)
@@ -196,9 +237,13 @@ void netns_list_free(struct td_netns_list *l)
 		return;
 	for (size_t i = 0; i < l->n; i++)
 		netns_free_one(&l->v[i]);
+	for (size_t i = 0; i < l->nstale; i++)
+		free(l->stale[i]);
 	free(l->v);
+	free(l->stale);
 	l->v = NULL;
-	l->n = 0;
+	l->stale = NULL;
+	l->n = l->nstale = 0;
 }
 
 /* True when fd is the calling thread's network namespace: entering it is a no-op, and one that

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/hashmap.h"
+#include "core/names.h"
 #include "core/util.h"
 
 /* Value of the inode table. */
@@ -86,6 +87,9 @@ static void read_comm(int procfd, pid_t pid, char comm[16])
 	comm[n] = '\0';
 	if (n > 0 && comm[n - 1] == '\n')
 		comm[n - 1] = '\0';
+	/* any process may name itself (prctl PR_SET_NAME) with escape sequences or invalid
+	 * UTF-8: '?' for those bytes, as ps does, so every output can show it as is */
+	names_replace(comm);
 }
 
 static void add_socket(struct scan *s, pid_t pid, uint64_t inode)
@@ -284,8 +288,8 @@ const char *owners_partial_reason(const struct td_owners_stats *st)
 		return "not running as root: other users' processes cannot be read, their "
 		       "sockets stay unattributed";
 	case TD_OWNERS_DENIED:
-		return "some processes could not be read although running as root (a security "
-		       "module, hidepid, or another user namespace)";
+		return "some processes could not be read although running as root (hidepid on "
+		       "/proc, a security module, or a container without CAP_SYS_PTRACE over them)";
 	case TD_OWNERS_COMPLETE:
 		break;
 	}

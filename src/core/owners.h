@@ -31,7 +31,8 @@ struct td_owners;
 struct td_owner_proc {
 	pid_t pid;
 	uid_t uid;	   /* owner of /proc/PID */
-	char comm[16];	   /* /proc/PID/comm, NUL-terminated ("" if it vanished) */
+	char comm[16];	   /* /proc/PID/comm, NUL-terminated ("" if it vanished); control
+			    * characters and invalid UTF-8 replaced by '?' (names.h) */
 	uint32_t nfds;	   /* open fds of any kind seen in /proc/PID/fd */
 	uint32_t nsockets; /* of which sockets of any family (TCP, UDP, unix, netlink...) */
 };

@@ -85,7 +85,7 @@ struct td_rule {
 	enum td_sev sev;
 	const char *message; /* short verdict: "harmful: lowers TIME_WAIT protection" */
 	const char *reason;  /* one sentence: why */
-	const char *ref;     /* "kernel-facts §4", "DOC ip-sysctl", "commit 4396e46187ca" */
+	const char *ref;     /* "tcp-facts#tw-buckets": a section of doc/tcp-facts.md (facts.h) */
 };
 
 /* One judgement of a value. Strings are static (from the table). */

@@ -16,7 +16,8 @@
 	.rules = (const struct td_rule[]){ __VA_ARGS__ },                                          \
 	.nrules = sizeof((const struct td_rule[]){ __VA_ARGS__ }) / sizeof(struct td_rule)
 
-#define KF(s) "kernel-facts §" s
+/* A reference into doc/tcp-facts.md by its anchor (facts.h). */
+#define KF(anchor) "tcp-facts#" anchor
 
 static void add(struct td_verdict *v, size_t *n, enum td_sev sev, const char *msg, const char *why,
 		const char *ref)
@@ -33,27 +34,27 @@ static void check_port_range(const struct td_param *p, const struct td_kenv *env
 		return;
 	if (x[1] < x[0]) {
 		add(v, n, TD_SEV_ERROR, "high end below low end: the kernel rejects the write",
-		    "ip_local_port_range needs low <= high.", KF("5"));
+		    "ip_local_port_range needs low <= high.", KF("ephemeral-ports"));
 		return;
 	}
 	if (env->unpriv_port_start && x[0] < (int64_t)env->unpriv_port_start) {
 		add(v, n, TD_SEV_ERROR,
 		    "low end below ip_unprivileged_port_start: the kernel rejects the write",
 		    "Writes with low < ip_unprivileged_port_start are refused with EINVAL.",
-		    KF("5"));
+		    KF("ephemeral-ports"));
 		return;
 	}
 	if ((x[0] & 1) == (x[1] & 1))
 		add(v, n, TD_SEV_WARN, "both ends have the same parity: the kernel logs a warning",
 		    "connect() prefers ports with the parity of the low end and bind(0) the other; "
 		    "the kernel logs 'prefer different parity for start/end values'.",
-		    KF("5"));
+		    KF("ephemeral-ports"));
 	if (x[0] < 32768)
 		add(v, n, TD_SEV_NOTE,
 		    "range reaches below 32768: reserve the service ports inside it",
 		    "connect() may take a port a service listens on while the service is down "
 		    "unless that port is listed in ip_local_reserved_ports.",
-		    KF("5"));
+		    KF("ephemeral-ports"));
 }
 
 static void check_tcp_mem(const struct td_param *p, const struct td_kenv *env, const int64_t *x,
@@ -67,12 +68,12 @@ static void check_tcp_mem(const struct td_param *p, const struct td_kenv *env, c
 		    "min > pressure or pressure > max: the kernel takes it as is",
 		    "tcp_mem is min pressure max in pages and the kernel does not check their "
 		    "order, so memory pressure starts in the wrong place.",
-		    KF("9"));
+		    KF("memory"));
 	if (env->phys_pages && (uint64_t)x[2] > env->phys_pages)
 		add(v, n, TD_SEV_HARMFUL, "max exceeds this host's RAM: TCP memory is unbounded",
 		    "tcp_mem counts pages, not bytes; a max above RAM means TCP can take all "
 		    "memory before the kernel pushes back.",
-		    KF("9"));
+		    KF("memory"));
 }
 
 static void check_buf_triple(const struct td_param *p, const struct td_kenv *env, const int64_t *x,
@@ -84,7 +85,7 @@ static void check_buf_triple(const struct td_param *p, const struct td_kenv *env
 		add(v, n, TD_SEV_WARN, "min > default or default > max",
 		    "tcp_rmem/tcp_wmem are min default max in bytes; the kernel does not reorder "
 		    "them.",
-		    KF("9"));
+		    KF("memory"));
 }
 
 static const char recycle_hist[] =
@@ -100,11 +101,11 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "0" } },
 	  .history = recycle_hist,
 	  .meaning = "Cut TIME_WAIT to 3.5xRTO using per-host timestamps (4.11 and older).",
-	  .ref = KF("2"),
+	  .ref = KF("tw-recycle"),
 	  RULES({ TD_ROP_NE, 0, TD_SEV_HARMFUL, "clients behind NAT lose their SYNs",
 		  "Per-host timestamp caching dropped SYNs from clients sharing one NAT address; "
 		  "the key is gone since 4.12.",
-		  KF("2") }) },
+		  KF("tw-recycle") }) },
 	{ .key = "net.ipv4.tcp_tw_reuse",
 	  .shape = TD_SHAPE_CHOICE,
 	  .enforced = true,
@@ -115,14 +116,15 @@ const struct td_param params_table[] = {
 		     "79e9fed46038); a boolean defaulting to 0 before.",
 	  .meaning = "Lets connect() take over a TIME_WAIT socket with timestamps; outgoing "
 		     "connections only.",
-	  .ref = KF("3"),
+	  .ref = KF("tw-reuse"),
 	  RULES({ TD_ROP_EQ, 1, TD_SEV_NOTE,
 		  "right in context: outgoing connect() only, needs timestamps",
 		  "Reuse only helps the side that connects and closes first, only when timestamps "
 		  "were negotiated; the default 2 already covers loopback.",
-		  KF("3") },
+		  KF("tw-reuse") },
 		{ TD_ROP_EQ, 0, TD_SEV_NOTE, "turns reuse off, loopback included",
-		  "0 also disables the loopback-only reuse that the default 2 gives.", KF("3") }) },
+		  "0 also disables the loopback-only reuse that the default 2 gives.",
+		  KF("tw-reuse") }) },
 	{ .key = "net.ipv4.tcp_tw_reuse_delay",
 	  .enforced = true,
 	  .min = 1,
@@ -133,7 +135,7 @@ const struct td_param params_table[] = {
 		     "move on by about 1 s.",
 	  .meaning = "Milliseconds a TIME_WAIT must have existed before connect() may reuse it "
 		     "(counted from its creation).",
-	  .ref = KF("3") },
+	  .ref = KF("tw-reuse") },
 	{ .key = "net.ipv4.tcp_timestamps",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -142,44 +144,44 @@ const struct td_param params_table[] = {
 	  .history = "Value 2 (no random offset) since 4.10; per namespace by 4.18.",
 	  .meaning = "TCP timestamps (RFC 7323): PAWS, RTT measurement, and what tcp_tw_reuse "
 		     "needs.",
-	  .ref = KF("6"),
+	  .ref = KF("timestamps"),
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_HARMFUL,
 		  "no PAWS, disables tcp_tw_reuse, weaker SYN cookies",
 		  "Without timestamps there is no PAWS, tcp_tw_reuse cannot work, SYN-cookie "
 		  "connections lose SACK/wscale/ECN, and RTT measurement is lost; the uptime leak "
 		  "is gone since random offsets.",
-		  KF("6") }) },
+		  KF("timestamps") }) },
 	{ .key = "net.ipv4.tcp_fin_timeout",
 	  .defaults = { { 0, "60" } },
 	  .history = "Unchanged in meaning across 4.11-6.18.",
 	  .meaning = "Bounds only orphaned FIN_WAIT2 sockets; TIME_WAIT is a fixed 60 s.",
-	  .ref = KF("1"),
+	  .ref = KF("fin-wait2"),
 	  RULES({ TD_ROP_GT, 60, TD_SEV_NOTE,
 		  "orphaned FIN_WAIT2 kept longer; TIME_WAIT stays 60 s",
 		  "It bounds how long a connection this host closed waits for the peer's FIN after "
 		  "the application let go of the socket; past 60 s such an orphan stays a full "
 		  "socket (counted against tcp_max_orphans). TIME_WAIT lasts a compiled-in 60 s "
 		  "(TCP_TIMEWAIT_LEN) whatever this is.",
-		  KF("1") },
+		  KF("fin-wait2") },
 		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_NOTE,
 		  "bounds orphaned FIN_WAIT2 only; TIME_WAIT stays 60 s",
 		  "It bounds how long a connection this host closed waits for the peer's FIN after "
 		  "the application let go of the socket (orphaned FIN_WAIT2); TIME_WAIT lasts a "
 		  "compiled-in 60 s (TCP_TIMEWAIT_LEN) whatever this is.",
-		  KF("1") }) },
+		  KF("fin-wait2") }) },
 	{ .key = "net.ipv4.tcp_max_tw_buckets",
 	  .defkind = TD_DEF_EHASH_HALF,
 	  .history =
 		  "Default half the TCP ehash size (at most 262144); overflow silent since 4.11.",
 	  .meaning = "Limit of timewait sockets (TIME_WAIT plus orphaned FIN_WAIT2) per namespace.",
-	  .ref = KF("4"),
+	  .ref = KF("tw-buckets"),
 	  RULES({ TD_ROP_BELOW_DEFAULT, 0, TD_SEV_HARMFUL,
 		  "overflow skips TIME_WAIT and its protection",
 		  "Past the limit a closing socket skips TIME_WAIT (TCPTimeWaitOverflow), so old "
 		  "duplicates are accepted and a lost last ACK is answered by RST; FIN_WAIT2 "
 		  "orphans "
 		  "count too.",
-		  KF("4") }) },
+		  KF("tw-buckets") }) },
 	{ .key = "net.ipv4.ip_local_port_range",
 	  .shape = TD_SHAPE_RANGE,
 	  .enforced = true,
@@ -189,14 +191,14 @@ const struct td_param params_table[] = {
 	  .history = "Default 32768-60999 since 4.2 (32768-61000 before); parity split since 4.2.",
 	  .meaning = "Ephemeral ports for connect() and bind(0); they run out per (source IP, "
 		     "destination IP, destination port).",
-	  .ref = KF("5"),
+	  .ref = KF("ephemeral-ports"),
 	  .check = check_port_range },
 	{ .key = "net.ipv4.ip_local_reserved_ports",
 	  .shape = TD_SHAPE_PORTLIST,
 	  .defaults = { { 0, "" } },
 	  .history = "Unchanged in meaning across 4.11-6.18.",
 	  .meaning = "Ports both ephemeral searches skip.",
-	  .ref = KF("5") },
+	  .ref = KF("ephemeral-ports") },
 	{ .key = "net.ipv4.ip_unprivileged_port_start",
 	  .enforced = true,
 	  .min = 0,
@@ -205,7 +207,7 @@ const struct td_param params_table[] = {
 	  .history = "Added in 4.11.",
 	  .meaning = "Lowest port an unprivileged process may bind; ip_local_port_range must start "
 		     "at or above it.",
-	  .ref = KF("5") },
+	  .ref = KF("ephemeral-ports") },
 	{ .key = "net.core.somaxconn",
 	  .enforced = true,
 	  .min = 0,
@@ -213,25 +215,26 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "128" }, { PARAMS_KV(5, 4), "4096" } },
 	  .history = "Default 4096 since 5.4 (128 before).",
 	  .meaning = "Caps the backlog an application passes to listen().",
-	  .ref = KF("7"),
+	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_ABOVE_DEFAULT, 0, TD_SEV_INFO, "harmless: only a cap",
 		  "somaxconn only caps listen()'s backlog; the application must ask for the larger "
 		  "backlog too.",
-		  KF("7") },
+		  KF("listen-queues") },
 		{ TD_ROP_BELOW_DEFAULT, 0, TD_SEV_WARN,
 		  "lower than the default: caps every listener",
-		  "Every listen() backlog above this value is silently cut to it.", KF("7") }) },
+		  "Every listen() backlog above this value is silently cut to it.",
+		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_max_syn_backlog",
 	  .defkind = TD_DEF_EHASH_128,
 	  .history = "Default max(128, ehash size / 128).",
 	  .meaning = "Only matters with tcp_syncookies=0; the SYN queue is bounded by the listen "
 		     "backlog.",
-	  .ref = KF("7"),
+	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_NOTE,
 		  "mostly ineffective: the listen backlog bounds the SYN queue",
 		  "The SYN queue is bounded by the listener's backlog; tcp_max_syn_backlog only "
 		  "matters when tcp_syncookies=0.",
-		  KF("7") }) },
+		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_syncookies",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -239,17 +242,17 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "1" } },
 	  .history = "0/1/2, default 1, unchanged across 4.11-6.18.",
 	  .meaning = "SYN cookies when the SYN queue is full (1) or always (2).",
-	  .ref = KF("7"),
+	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
 		  "no SYN cookies: SYNs are dropped when the queue fills",
 		  "With cookies off, SYNs from unproven peers are dropped once fewer than a "
 		  "quarter "
 		  "of the queue's slots are free.",
-		  KF("7") },
+		  KF("listen-queues") },
 		{ TD_ROP_EQ, 2, TD_SEV_NOTE, "cookies always, even without a flood",
 		  "2 answers every SYN with a cookie (DOC: for testing): the MSS is rounded to a "
 		  "few values, and without timestamps SACK and window scaling are lost.",
-		  "DOC ip-sysctl" }) },
+		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_abort_on_overflow",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -258,11 +261,11 @@ const struct td_param params_table[] = {
 	  .history = "Unchanged across 4.11-6.18.",
 	  .meaning =
 		  "What a full accept queue does to a completing handshake: retry (0) or RST (1).",
-	  .ref = KF("7"),
+	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_EQ, 1, TD_SEV_WARN, "clients get RST when the accept queue is full",
 		  "With 1 a short burst resets connections that the default would have completed "
 		  "by retrying the SYN-ACK.",
-		  KF("7") }) },
+		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_synack_retries",
 	  .enforced = true,
 	  .min = 0,
@@ -270,7 +273,7 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "5" } },
 	  .history = "Default 5 (about 63 s).",
 	  .meaning = "SYN-ACK retransmissions for a passive open.",
-	  .ref = KF("7") },
+	  .ref = KF("listen-queues") },
 	{ .key = "net.ipv4.tcp_syn_retries",
 	  .enforced = true,
 	  .min = 1,
@@ -279,13 +282,13 @@ const struct td_param params_table[] = {
 	  .history = "Default 6: connect() fails after about 127 s (133.6 s measured on 6.18, "
 		     "where tcp_syn_linear_timeouts makes the first retransmits linear).",
 	  .meaning = "SYN retransmissions before connect() gives up.",
-	  .ref = KF("7"),
+	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_LT, 3, TD_SEV_HARMFUL,
 		  "harmful as a default: connect() gives up within seconds",
 		  "With 2, connect() fails after about 7 s (with 1 about 3 s) for every "
 		  "application; use TCP_SYNCNT or application timeouts where fast failure is "
 		  "wanted.",
-		  KF("7") }) },
+		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_syn_linear_timeouts",
 	  .enforced = true,
 	  .min = 0,
@@ -294,24 +297,24 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "4" } },
 	  .history = "Added in 6.5.",
 	  .meaning = "SYN retransmissions with a linear timeout before exponential backoff.",
-	  .ref = KF("7") },
+	  .ref = KF("listen-queues") },
 	{ .key = "net.ipv4.tcp_max_orphans",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defkind = TD_DEF_EHASH_HALF,
 	  .history = "Global; default half the TCP ehash size.",
 	  .meaning = "Limit of orphaned sockets host-wide; each can hold about 64 KB.",
-	  .ref = KF("8"),
+	  .ref = KF("orphans"),
 	  RULES({ TD_ROP_ABOVE_DEFAULT, 0, TD_SEV_NOTE,
 		  "raises the orphan limit: more orphans may hold memory before the kernel resets "
 		  "them",
 		  "Past the limit the kernel resets orphaned sockets ('too many orphaned "
 		  "sockets'); each can hold about 64 KB, and tcp_mem still bounds TCP memory as a "
 		  "whole.",
-		  KF("8") },
+		  KF("orphans") },
 		{ TD_ROP_BELOW_DEFAULT, 0, TD_SEV_WARN, "do not lower: orphans get reset early",
 		  "Over the limit the kernel resets orphans ('too many orphaned sockets', "
 		  "TCPAbortOnMemory).",
-		  KF("8") }) },
+		  KF("orphans") }) },
 	{ .key = "net.ipv4.tcp_orphan_retries",
 	  .enforced = true,
 	  .min = 0,
@@ -319,7 +322,7 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "0" } },
 	  .history = "Default 0, which means 8 while the peer is alive.",
 	  .meaning = "Retransmissions before an orphaned connection is killed.",
-	  .ref = KF("8") },
+	  .ref = KF("orphans") },
 	{ .key = "net.ipv4.tcp_mem",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .shape = TD_SHAPE_TRIPLE,
@@ -327,7 +330,7 @@ const struct td_param params_table[] = {
 	  .history =
 		  "Global, in pages; defaults about 4.7 % / 6.25 % / 9.4 % of free buffer pages.",
 	  .meaning = "TCP memory thresholds in pages: min pressure max.",
-	  .ref = KF("9"),
+	  .ref = KF("memory"),
 	  .check = check_tcp_mem },
 	{ .key = "net.ipv4.tcp_rmem",
 	  .shape = TD_SHAPE_TRIPLE,
@@ -336,7 +339,7 @@ const struct td_param params_table[] = {
 	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value; "
 		     "the max is sized from memory at boot.",
 	  .meaning = "Receive buffer min default max in bytes for autotuning.",
-	  .ref = KF("9"),
+	  .ref = KF("memory"),
 	  .check = check_buf_triple },
 	{ .key = "net.ipv4.tcp_wmem",
 	  .shape = TD_SHAPE_TRIPLE,
@@ -345,57 +348,57 @@ const struct td_param params_table[] = {
 	  .history = "Per namespace since 4.18; a new namespace copies the initial one's value; "
 		     "the max is sized from memory at boot.",
 	  .meaning = "Send buffer min default max in bytes for autotuning.",
-	  .ref = KF("9"),
+	  .ref = KF("memory"),
 	  .check = check_buf_triple },
 	{ .key = "net.core.rmem_max",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defkind = TD_DEF_MEMORY,
 	  .history = "Global; read-only in child namespaces on 6.18.",
 	  .meaning = "Caps SO_RCVBUF; setting SO_RCVBUF disables receive autotuning.",
-	  .ref = KF("9") },
+	  .ref = KF("memory") },
 	{ .key = "net.core.wmem_max",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defkind = TD_DEF_MEMORY,
 	  .history = "Global; read-only in child namespaces on 6.18.",
 	  .meaning = "Caps SO_SNDBUF; setting SO_SNDBUF disables send autotuning.",
-	  .ref = KF("9") },
+	  .ref = KF("memory") },
 	{ .key = "net.core.rmem_default",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defkind = TD_DEF_MEMORY,
 	  .history = "Global; read-only in child namespaces on 6.18.",
 	  .meaning = "Default receive buffer of non-TCP sockets.",
-	  .ref = KF("9") },
+	  .ref = KF("memory") },
 	{ .key = "net.core.wmem_default",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defkind = TD_DEF_MEMORY,
 	  .history = "Global; read-only in child namespaces on 6.18.",
 	  .meaning = "Default send buffer of non-TCP sockets.",
-	  .ref = KF("9") },
+	  .ref = KF("memory") },
 	{ .key = "net.ipv4.tcp_keepalive_time",
 	  .defaults = { { 0, "7200" } },
 	  .history = "Unchanged across 4.11-6.18.",
 	  .meaning = "Idle seconds before the first keepalive probe, SO_KEEPALIVE sockets only.",
-	  .ref = KF("10"),
+	  .ref = KF("keepalive"),
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "neutral: SO_KEEPALIVE sockets only",
 		  "Only sockets with SO_KEEPALIVE probe, per-socket TCP_KEEPIDLE overrides it, and "
 		  "it has nothing to do with TIME_WAIT.",
-		  KF("10") }) },
+		  KF("keepalive") }) },
 	{ .key = "net.ipv4.tcp_keepalive_intvl",
 	  .defaults = { { 0, "75" } },
 	  .history = "Unchanged across 4.11-6.18.",
 	  .meaning = "Seconds between keepalive probes, SO_KEEPALIVE sockets only.",
-	  .ref = KF("10"),
+	  .ref = KF("keepalive"),
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "neutral: SO_KEEPALIVE sockets only",
 		  "Only sockets with SO_KEEPALIVE probe; TCP_KEEPINTVL overrides it per socket.",
-		  KF("10") }) },
+		  KF("keepalive") }) },
 	{ .key = "net.ipv4.tcp_keepalive_probes",
 	  .defaults = { { 0, "9" } },
 	  .history = "Unchanged across 4.11-6.18.",
 	  .meaning = "Unanswered probes before a keepalive connection is dropped.",
-	  .ref = KF("10"),
+	  .ref = KF("keepalive"),
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "neutral: SO_KEEPALIVE sockets only",
 		  "Only sockets with SO_KEEPALIVE probe; TCP_KEEPCNT overrides it per socket.",
-		  KF("10") }) },
+		  KF("keepalive") }) },
 	{ .key = "net.ipv4.tcp_rfc1337",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -403,24 +406,24 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "0" } },
 	  .history = "Unchanged across 4.11-6.18.",
 	  .meaning = "With 0 an RST ends a TIME_WAIT early; 1 ignores it (RFC 1337).",
-	  .ref = KF("1") },
+	  .ref = KF("time-wait") },
 	{ .key = "net.core.netdev_max_backlog",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .defaults = { { 0, "1000" } },
 	  .history = "Global; absent in child namespaces on 6.18.",
 	  .meaning = "Packets queued per CPU on input before the stack drops them; not a TCP "
 		     "connection-state setting.",
-	  .ref = "DOC admin-guide/sysctl/net.rst",
+	  .ref = KF("other-keys"),
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "unrelated to TCP connection states",
 		  "It sizes the per-CPU input packet queue; it changes nothing about TIME_WAIT, "
 		  "ports or listen queues.",
-		  "DOC admin-guide/sysctl/net.rst" }) },
+		  KF("other-keys") }) },
 	{ .key = "net.ipv4.tcp_congestion_control",
 	  .shape = TD_SHAPE_STRING,
 	  .defkind = TD_DEF_INHERITED,
 	  .history = "A new namespace copies the initial namespace's algorithm.",
 	  .meaning = "Default congestion control; the kernel rejects a name it cannot load.",
-	  .ref = KF("12") },
+	  .ref = KF("other-keys") },
 	/* Keys the pasted snippets set that are not about connection states. Defaults and scope
 	 * read on 6.18 in the initial namespace and in a fresh one (tests/cli/sysctl_lint.sh);
 	 * each reason restates Documentation/networking/ip-sysctl.rst for that key. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,11 +36,19 @@ static uint32_t get_le32(const unsigned char *p)
 
 int record_create(const char *path, struct td_record **out)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: a FIFO nobody reads would block open() forever; it fails with ENXIO
+	 * instead. A pipe with a reader (`--record >(gzip >x)`) then gets blocking writes back. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
 	struct td_record *r;
 
 	if (fd < 0)
 		return -errno;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
 	r = xcalloc(1, sizeof(*r));
 	r->f = fdopen(fd, "w");
 	if (!r->f) {
@@ -69,6 +78,11 @@ int record_write(struct td_record *r, enum td_chunk type, const void *data, size
 	return r->err;
 }
 
+int record_error(const struct td_record *r)
+{
+	return r ? r->err : 0;
+}
+
 int record_close(struct td_record *r)
 {
 	int err;
@@ -85,19 +99,33 @@ int record_close(struct td_record *r)
 int record_open(const char *path, struct td_record_reader *rd)
 {
 	char magic[8];
+	struct stat st;
+	int fd;
 
 	memset(rd, 0, sizeof(*rd));
-	struct stat st;
-
-	rd->f = fopen(path, "re");
-	if (!rd->f)
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer forever. Only a regular
+	 * file is a record; anything else is refused before a byte is read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
 		return -errno;
-	if (fstat(fileno(rd->f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(rd->f);
-		rd->f = NULL;
-		return -EISDIR;
+	if (fstat(fd, &st)) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	rd->mode = st.st_mode;
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	rd->f = fdopen(fd, "r");
+	if (!rd->f) {
+		int e = -errno;
+		close(fd);
+		return e;
 	}
 	rd->path = path;
+	rd->size = (uint64_t)st.st_size;
 	if (fread(magic, 1, 8, rd->f) != 8 || memcmp(magic, TD_RECORD_MAGIC, 8)) {
 		fclose(rd->f);
 		rd->f = NULL;
@@ -105,6 +133,40 @@ int record_open(const char *path, struct td_record_reader *rd)
 	}
 	rd->offset = 8;
 	return 0;
+}
+
+const char *record_file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	}
+	return "not a regular file";
+}
+
+/* True when a chunk of l bytes fits in what is left of the file. The size is taken again when
+ * it seems not to: the file may still be growing (a record being written). */
+static bool chunk_fits(struct td_record_reader *rd, uint32_t l)
+{
+	struct stat st;
+	uint64_t after_hdr = rd->offset + 8;
+
+	if (after_hdr <= rd->size && l <= rd->size - after_hdr)
+		return true;
+	if (fstat(fileno(rd->f), &st))
+		return false;
+	rd->size = (uint64_t)st.st_size;
+	return after_hdr <= rd->size && l <= rd->size - after_hdr;
 }
 
 int record_next(struct td_record_reader *rd, uint32_t *type, const unsigned char **data,
@@ -119,6 +181,10 @@ int record_next(struct td_record_reader *rd, uint32_t *type, const unsigned char
 		return ferror(rd->f) ? -EIO : -EBADMSG;
 	uint32_t t = get_le32(hdr), l = get_le32(hdr + 4);
 	if (t < TD_CHUNK_META || t > TD_CHUNK_PROC_TCP6 || l > TD_RECORD_MAX_CHUNK)
+		return -EBADMSG;
+	/* A lying length in a small file must not allocate up to 256 MiB before the short read
+	 * tells: check it against the bytes actually left first. */
+	if (!chunk_fits(rd, l))
 		return -EBADMSG;
 	if (l + 1 > rd->cap) {
 		rd->cap = l + 1;

@@ -31,10 +31,14 @@ enum td_chunk {
 
 struct td_record; /* writer */
 
-/* Creates path (mode 0600, truncating) and writes the magic. Returns 0 and *out, or -errno. */
+/* Creates path (mode 0600, truncating) and writes the magic. Returns 0 and *out, or -errno:
+ * -ENXIO for a FIFO that no process reads (never blocks waiting for one). */
 int record_create(const char *path, struct td_record **out);
 /* Appends one chunk. Returns 0 or -errno (-EFBIG over TD_RECORD_MAX_CHUNK). */
 int record_write(struct td_record *r, enum td_chunk type, const void *data, size_t len);
+/* The first write error so far (0 or -errno): tells a failed write to the record apart from a
+ * failed dump when record_write's error came back through a source. Accepts NULL. */
+int record_error(const struct td_record *r);
 /* Flushes and closes; returns 0 or -errno of the first failed write. Accepts NULL. */
 int record_close(struct td_record *r);
 
@@ -42,15 +46,21 @@ struct td_record_reader {
 	FILE *f;
 	const char *path;
 	uint64_t offset; /* of the chunk being read, for error messages */
+	uint64_t size;	 /* of the file, as last seen: no chunk may claim more */
+	unsigned mode;	 /* st_mode, also set when record_open refuses the file */
 	unsigned char *buf;
 	size_t cap;
 };
 
-/* Opens a record for reading and checks the magic. Returns 0, -errno, or -EBADMSG (not a
- * tcpdoctor record). */
+/* Opens a record for reading and checks the magic. Returns 0, -errno, -EISDIR, -EINVAL (not a
+ * regular file: a FIFO, a device, a socket; rd->mode says which, record_file_kind names it;
+ * never blocks), or -EBADMSG (not a tcpdoctor record). */
 int record_open(const char *path, struct td_record_reader *rd);
+/* "a FIFO", "a character device"...: what st_mode names, for messages. Static string. */
+const char *record_file_kind(unsigned mode);
 /* Reads the next chunk: returns 1 with *type, *data (valid until the next call), *len;
- * 0 at a clean end of file; -EBADMSG on a truncated or corrupt chunk; -errno on I/O error. */
+ * 0 at a clean end of file; -EBADMSG on a truncated or corrupt chunk (a length beyond the end
+ * of the file is refused before anything is allocated); -errno on I/O error. */
 int record_next(struct td_record_reader *rd, uint32_t *type, const unsigned char **data,
 		size_t *len);
 void record_reader_close(struct td_record_reader *rd);

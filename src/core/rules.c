@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/catalogue.h"
 #include "core/model.h"
 #include "core/sock.h"
 #include "core/util.h"
@@ -83,7 +84,7 @@ struct td_finding *rules_add(struct td_findings *f, const char *id, enum td_fsev
 	x->id = id;
 	x->sev = sev;
 	x->netns = xstrdup(netns ? netns : "");
-	x->ref = ref;
+	x->ref = ref ? ref : catalogue_ref(id);
 	return x;
 }
 

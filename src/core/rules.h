@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Findings: what is wrong, with a stable id, a severity, evidence as numbers, the cause in words
- * that agree with kernel-facts.md, and remedies ordered application-first. rules_evaluate()
+ * that agree with doc/tcp-facts.md, and remedies ordered application-first. rules_evaluate()
  * reads a model (model.h) and thresholds; nothing here touches the kernel or prints.
  */
 #ifndef TD_RULES_H
@@ -39,7 +39,7 @@ struct td_finding {
 	size_t nev;
 	char *remedies[TD_REMEDIES_MAX]; /* application fixes first, then sysctls */
 	size_t nrem;
-	const char *ref; /* static: "kernel-facts §5" */
+	const char *ref; /* static: "tcp-facts#ephemeral-ports" (facts.h) */
 };
 
 struct td_findings {
@@ -89,7 +89,8 @@ enum td_fsev rules_worst(const struct td_findings *f);
 const char *rules_sev_name(enum td_fsev s);
 void rules_findings_free(struct td_findings *f);
 
-/* For the rule files: a new finding in f (zeroed but for id, sev, netns), and builders. */
+/* For the rule files: a new finding in f (zeroed but for id, sev, netns, ref), and builders.
+ * A NULL ref takes the id's reference from the catalogue (catalogue.h). */
 struct td_finding *rules_add(struct td_findings *f, const char *id, enum td_fsev sev,
 			     const char *netns, const char *ref);
 void rules_subject(struct td_finding *x, const char *fmt, ...)

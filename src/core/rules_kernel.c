@@ -37,7 +37,7 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 	if (counter(ns, "TCPTimeWaitOverflow", &v, &abs)) {
 		struct td_finding *x =
 			rules_add(out, "time-wait-overflow", abs ? TD_F_WARNING : TD_F_CRITICAL,
-				  ns->name, "kernel-facts §4");
+				  ns->name, NULL);
 		rules_subject(x, "tcp_max_tw_buckets");
 		rules_title(x,
 			    "TIME_WAIT bucket table overflowed %llu times%s: closing sockets "
@@ -60,8 +60,7 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 		enum td_fsev sev = rules_grade(&lim->l[TD_LIM_TW_BUCKETS], pct);
 		if (sev == TD_F_OK)
 			return;
-		struct td_finding *x =
-			rules_add(out, "time-wait-buckets", sev, ns->name, "kernel-facts §4");
+		struct td_finding *x = rules_add(out, "time-wait-buckets", sev, ns->name, NULL);
 		rules_subject(x, "tcp_max_tw_buckets");
 		rules_title(x, "%llu timewait sockets of tcp_max_tw_buckets %lld (%.0f%%)",
 			    (unsigned long long)tw, (long long)max, pct);
@@ -82,8 +81,8 @@ static void rule_listen_overflow(const struct td_ns_model *ns, struct td_finding
 	if (!counter(ns, "ListenOverflows", &v, &abs))
 		return;
 	model_counter(ns, "TcpExt", "ListenDrops", &d, &abs2);
-	struct td_finding *x = rules_add(out, "listen-overflows", abs ? TD_F_INFO : TD_F_CRITICAL,
-					 ns->name, "kernel-facts §7");
+	struct td_finding *x =
+		rules_add(out, "listen-overflows", abs ? TD_F_INFO : TD_F_CRITICAL, ns->name, NULL);
 	rules_subject(x, "ListenOverflows");
 	rules_title(x, "Accept queues overflowed %llu times%s", (unsigned long long)v,
 		    abs ? " since the namespace started" : " during the interval");
@@ -104,7 +103,7 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 
 	if (counter(ns, "TCPReqQFullDrop", &v, &abs)) {
 		struct td_finding *x = rules_add(out, "syn-drops", abs ? TD_F_INFO : TD_F_CRITICAL,
-						 ns->name, "kernel-facts §7");
+						 ns->name, NULL);
 		rules_subject(x, "TCPReqQFullDrop");
 		rules_title(x, "SYNs dropped because a SYN queue was full: %llu%s",
 			    (unsigned long long)v, abs ? " since the namespace started" : "");
@@ -118,7 +117,7 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 	}
 	if (counter(ns, "TCPReqQFullDoCookies", &v, &abs)) {
 		struct td_finding *x = rules_add(out, "syn-cookies", abs ? TD_F_INFO : TD_F_WARNING,
-						 ns->name, "kernel-facts §7");
+						 ns->name, NULL);
 		rules_subject(x, "TCPReqQFullDoCookies");
 		rules_title(x, "SYN queue full, answered with SYN cookies %llu times%s",
 			    (unsigned long long)v, abs ? " since the namespace started" : "");
@@ -140,8 +139,7 @@ static void rule_orphans(const struct td_model *m, const struct td_ns_model *ns,
 		double pct = 100.0 * (double)m->orphans / (double)m->max_orphans;
 		enum td_fsev sev = rules_grade(&lim->l[TD_LIM_ORPHANS], pct);
 		if (sev != TD_F_OK) {
-			struct td_finding *x =
-				rules_add(out, "orphans", sev, ns->name, "kernel-facts §8");
+			struct td_finding *x = rules_add(out, "orphans", sev, ns->name, NULL);
 			rules_subject(x, "tcp_max_orphans");
 			rules_title(x, "%llu orphaned sockets of tcp_max_orphans %llu (%.0f%%)",
 				    (unsigned long long)m->orphans,
@@ -155,9 +153,8 @@ static void rule_orphans(const struct td_model *m, const struct td_ns_model *ns,
 		}
 	}
 	if (counter(ns, "TCPAbortOnMemory", &v, &abs)) {
-		struct td_finding *x =
-			rules_add(out, "abort-on-memory", abs ? TD_F_WARNING : TD_F_CRITICAL,
-				  ns->name, "kernel-facts §8, §9");
+		struct td_finding *x = rules_add(
+			out, "abort-on-memory", abs ? TD_F_WARNING : TD_F_CRITICAL, ns->name, NULL);
 		rules_subject(x, "TCPAbortOnMemory");
 		rules_title(x, "Connections reset for lack of orphan slots or TCP memory: %llu",
 			    (unsigned long long)v);
@@ -202,8 +199,8 @@ static void rule_sysctls(const struct td_model *m, const struct td_ns_model *ns,
 	int64_t ts, reuse;
 	if (model_sysctl_int(ns, "net.ipv4.tcp_timestamps", &ts) == 0 && ts == 0 &&
 	    model_sysctl_int(ns, "net.ipv4.tcp_tw_reuse", &reuse) == 0 && reuse != 0) {
-		struct td_finding *x = rules_add(out, "tw-reuse-without-timestamps", TD_F_WARNING,
-						 ns->name, "kernel-facts §3, §6");
+		struct td_finding *x =
+			rules_add(out, "tw-reuse-without-timestamps", TD_F_WARNING, ns->name, NULL);
 		rules_subject(x, "net.ipv4.tcp_timestamps");
 		rules_title(x, "tcp_tw_reuse=%lld does nothing: tcp_timestamps is 0",
 			    (long long)reuse);

@@ -115,7 +115,7 @@ static void rule_dest(const struct td_ns_model *ns, const struct td_port_dest *d
 	sock_addr_str(d->family, d->src, src, sizeof(src));
 	endpoint(d->family, d->dst, d->dport, dst, sizeof(dst));
 	if (sev >= TD_F_WARNING) {
-		x = rules_add(out, "port-exhaustion", sev, ns_name(ns), "kernel-facts §5, §3");
+		x = rules_add(out, "port-exhaustion", sev, ns_name(ns), NULL);
 		rules_subject(x, "%s -> %s", src, dst);
 		if (d->exhaust_s == 0)
 			rules_title(x,
@@ -131,8 +131,7 @@ static void rule_dest(const struct td_ns_model *ns, const struct td_port_dest *d
 			rules_title(x, "Ephemeral ports to %s from %s: %u of %u in use (%.0f%%)",
 				    dst, src, d->in_use, d->capacity, usage);
 	} else if (tw >= lim->l[TD_LIM_TW_DEST].warn && lim->l[TD_LIM_TW_DEST].warn > 0) {
-		x = rules_add(out, "time-wait-client", TD_F_WARNING, ns_name(ns),
-			      "kernel-facts §1, §5");
+		x = rules_add(out, "time-wait-client", TD_F_WARNING, ns_name(ns), NULL);
 		rules_subject(x, "%s -> %s", src, dst);
 		rules_title(x, "TIME_WAIT storm to %s: %u client-side TIME_WAIT (%u of %u ports)",
 			    dst, tw, d->in_use, d->capacity);
@@ -171,8 +170,7 @@ static void rule_src_range(const struct td_ns_model *ns, const struct td_limits 
 		if (e->n <= most)
 			continue;
 		sock_addr_str(e->family, e->addr, a, sizeof(a));
-		struct td_finding *x =
-			rules_add(out, "ephemeral-range", sev, ns_name(ns), "kernel-facts §5");
+		struct td_finding *x = rules_add(out, "ephemeral-range", sev, ns_name(ns), NULL);
 		rules_subject(x, "%s", a);
 		rules_title(x,
 			    "%u of %u ephemeral ports in use from %s across all destinations: "
@@ -202,8 +200,7 @@ static void rule_tw_server(const struct td_ns_model *ns, const struct td_limits 
 
 	if (l->warn <= 0 || ns->tw_server < l->warn)
 		return;
-	struct td_finding *x =
-		rules_add(out, "time-wait-server", TD_F_INFO, ns_name(ns), "kernel-facts §1, §5");
+	struct td_finding *x = rules_add(out, "time-wait-server", TD_F_INFO, ns_name(ns), NULL);
 	rules_subject(x, "port %u", ns->tw_top_port);
 	rules_title(x, "%llu server-side TIME_WAIT (most on listening port %u): harmless for ports",
 		    (unsigned long long)ns->tw_server, ns->tw_top_port);
@@ -243,8 +240,7 @@ static void rule_close_wait(const struct td_model *m, const struct td_ns_model *
 		char peers[400];
 		if (sev == TD_F_OK)
 			continue;
-		struct td_finding *x =
-			rules_add(out, "close-wait-leak", sev, ns_name(ns), "kernel-facts §13");
+		struct td_finding *x = rules_add(out, "close-wait-leak", sev, ns_name(ns), NULL);
 		peers_text(w, peers, sizeof(peers));
 		if (w->pid) {
 			rules_subject(x, "pid %d (%s)", (int)w->pid, w->comm);
@@ -288,7 +284,7 @@ static void rule_listeners(const struct td_ns_model *ns, const struct td_limits 
 			snprintf(who, sizeof(who), " (%s, pid %d)", l->comm, (int)l->pid);
 		if (sev != TD_F_OK) {
 			struct td_finding *x =
-				rules_add(out, "accept-queue", sev, ns_name(ns), "kernel-facts §7");
+				rules_add(out, "accept-queue", sev, ns_name(ns), NULL);
 			rules_subject(x, "%s", ep);
 			rules_title(x, "Accept queue of %s%s is %s: %u waiting, backlog %u", ep,
 				    who, l->accept_q > l->backlog ? "full" : "filling", l->accept_q,
@@ -309,8 +305,8 @@ static void rule_listeners(const struct td_ns_model *ns, const struct td_limits 
 				     "caps it (default 4096 since 5.4)");
 		}
 		if (l->syn_recv && l->syn_recv >= l->backlog && l->backlog) {
-			struct td_finding *x = rules_add(out, "syn-queue", TD_F_WARNING,
-							 ns_name(ns), "kernel-facts §7");
+			struct td_finding *x =
+				rules_add(out, "syn-queue", TD_F_WARNING, ns_name(ns), NULL);
 			rules_subject(x, "%s", ep);
 			rules_title(x, "SYN queue of %s%s under pressure: %u half-open, backlog %u",
 				    ep, who, l->syn_recv, l->backlog);
@@ -338,8 +334,7 @@ static void rule_fw2(const struct td_ns_model *ns, const struct td_limits *lim,
 	if (sev == TD_F_OK)
 		return;
 	model_sysctl_int(ns, "net.ipv4.tcp_fin_timeout", &fin);
-	struct td_finding *x =
-		rules_add(out, "fin-wait2-orphans", sev, ns_name(ns), "kernel-facts §1, §4");
+	struct td_finding *x = rules_add(out, "fin-wait2-orphans", sev, ns_name(ns), NULL);
 	rules_subject(x, "FIN_WAIT2");
 	rules_title(x, "%llu orphaned FIN_WAIT2: closed here, the peers never closed their side",
 		    (unsigned long long)ns->fw2_orphans);
@@ -367,8 +362,8 @@ void rules_sockets(const struct td_model *m, const struct td_ns_model *ns,
 	rule_listeners(ns, lim, out);
 	rule_fw2(ns, lim, out);
 	if (ns->interrupted) {
-		struct td_finding *x = rules_add(out, "dump-interrupted", TD_F_INFO, ns_name(ns),
-						 "kernel-facts §14");
+		struct td_finding *x =
+			rules_add(out, "dump-interrupted", TD_F_INFO, ns_name(ns), NULL);
 		rules_title(x, "The kernel flagged the socket dump as interrupted: counts may be "
 			       "off by a few");
 		rules_cause(x, "A dump is not a snapshot; sockets that change during it can be "

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "core/names.h"
 #include "core/netns.h"
 #include "core/params.h"
 #include "core/record.h"
@@ -120,7 +121,8 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 		if (!r)
 			r = record_write(rec, TD_CHUNK_META, meta, strlen(meta));
 		if (r) {
-			source_errf(errbuf, "cannot write record: %s", strerror(-r));
+			source_errf(errbuf, "cannot write record '%s': %s", o->record,
+				    strerror(-r));
 			goto out;
 		}
 	}
@@ -147,12 +149,53 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 		if (r < 0)
 			source_errf(errbuf, "reading /proc/net/tcp failed: %s", strerror(-r));
 	}
+	/* The sources pass record_write's error up as their own: say it was the write. */
+	if (r < 0 && record_error(rec))
+		source_errf(errbuf, "cannot write record '%s': %s", o->record,
+			    strerror(-record_error(rec)));
 	if (r >= 0 && cbs->ns_end)
 		r = cbs->ns_end(ns, &st, arg);
 out:
 	ns->meta = NULL;
 	free(meta);
 	return r < 0 ? r : 0;
+}
+
+/* Appends ", NAME" (or "NAME" first) to a list of skipped names, as far as it fits. */
+static void name_append(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n < len)
+		snprintf(buf + n, len - n, "%s'%s'", n ? ", " : "", name);
+}
+
+/* The note on what -N all skipped: entries of /run/netns that are not (or no longer) network
+ * namespaces, by name, and how many it could not enter without CAP_SYS_ADMIN. */
+static void skip_note(char *errbuf, const struct td_netns_list *l, const char *gone, unsigned ngone,
+		      unsigned eperm, unsigned idx)
+{
+	char names[TD_ERRMSG_LEN / 2] = "";
+	int n = 0;
+
+	if (!errbuf)
+		return;
+	for (size_t i = 0; i < l->nstale; i++)
+		name_append(names, sizeof(names), l->stale[i]);
+	if (*gone) {
+		size_t k = strlen(names);
+		snprintf(names + k, sizeof(names) - k, "%s%s", k ? ", " : "", gone);
+	}
+	if (l->nstale + ngone)
+		n = snprintf(errbuf, TD_ERRMSG_LEN,
+			     "note: skipped %s in /run/netns: not a network namespace (a stale "
+			     "entry whose mount is gone, or one being deleted)",
+			     names);
+	if (eperm && n >= 0 && n < TD_ERRMSG_LEN)
+		snprintf(errbuf + n, (size_t)(TD_ERRMSG_LEN - n),
+			 "%snote: %u of %zu network namespaces were skipped: entering them needs "
+			 "root (CAP_SYS_ADMIN); the figures cover the other %u",
+			 n ? "; " : "", eperm, l->n, idx);
 }
 
 static int run_list(const struct td_source_opts *o, const struct td_source_cbs *cbs, void *arg,
@@ -166,13 +209,22 @@ static int run_list(const struct td_source_opts *o, const struct td_source_cbs *
 		return saved;
 	}
 	bool all = o->netns && !strcmp(o->netns, "all");
-	unsigned idx = 0, skipped = 0;
+	unsigned idx = 0, skipped = 0, ngone = 0;
+	char gone[TD_ERRMSG_LEN / 2] = "";
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		struct td_ns_info ns = { .name = l->v[i].name, .idx = idx };
 		r = netns_enter(&l->v[i]);
 		if (r == -EPERM && all) {
 			/* without CAP_SYS_ADMIN, -N all still shows what it can see */
 			skipped++;
+			r = 0;
+			continue;
+		}
+		if (r == -EINVAL && all) {
+			/* vanished or replaced between the listing and now, like a process that
+			 * exits during the scan: the others still count */
+			name_append(gone, sizeof(gone), ns.name);
+			ngone++;
 			r = 0;
 			continue;
 		}
@@ -187,11 +239,8 @@ static int run_list(const struct td_source_opts *o, const struct td_source_cbs *
 		r = dump_one(o, cbs, arg, rec, &ns, errbuf);
 		idx++;
 	}
-	if (!r && skipped)
-		source_errf(errbuf,
-			    "note: %u of %zu network namespaces were skipped: entering them needs "
-			    "root (CAP_SYS_ADMIN); the figures cover the other %u",
-			    skipped, l->n, idx);
+	if (!r)
+		skip_note(errbuf, l, gone, ngone, skipped, idx);
 	int rr = netns_restore(saved);
 	if (!r && rr) {
 		source_errf(errbuf, "cannot return to the original namespace: %s", strerror(-rr));
@@ -214,16 +263,20 @@ static int open_netns(const char *spec, struct td_netns_list *l, char *errbuf)
 	}
 	r = netns_open(spec, &one);
 	if (r) {
+		bool denied = r == -EACCES || r == -EPERM;
+		char *shown = names_escape_str(spec); /* a name may come from a script's glob */
 		if (r == -ENOENT)
 			source_errf(errbuf,
 				    "no network namespace '%s' (not in /run/netns, not a path; see "
 				    "'ip netns list')",
-				    spec);
+				    shown);
 		else if (r == -EINVAL)
-			source_errf(errbuf, "'%s' is not a network namespace file", spec);
+			source_errf(errbuf, "'%s' is not a network namespace file", shown);
 		else
-			source_errf(errbuf, "cannot open network namespace '%s': %s%s", spec,
-				    strerror(-r), r == -EACCES ? " (needs root)" : "");
+			source_errf(errbuf, "cannot open network namespace '%s': %s%s%s%s", shown,
+				    strerror(-r), denied ? " (" : "",
+				    denied ? netns_denied_hint() : "", denied ? ")" : "");
+		free(shown);
 		return r;
 	}
 	l->v = xmalloc(sizeof(*l->v));
@@ -262,7 +315,9 @@ int source_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 			r = write_header_meta(rec);
 		if (r) {
 			source_errf(errbuf, "cannot write record '%s': %s", o->record,
-				    strerror(-r));
+				    r == -ENXIO ? "a FIFO that no process is reading (start the "
+						  "reader first)"
+						: strerror(-r));
 			goto out;
 		}
 	}

@@ -12,10 +12,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/names.h"
 #include "core/record.h"
 #include "core/source_netlink.h"
 #include "core/source_procfs.h"
 #include "core/util.h"
+
+/* A recorded namespace name is a /run/netns name or the path given to -N: PATH_MAX at most. */
+#define NETNS_NAME_MAX 4096
 
 struct replay {
 	const struct td_source_opts *o;
@@ -65,14 +69,16 @@ static void ns_start(struct replay *rp, const char *name, size_t len)
 {
 	const char *want = rp->o->netns;
 
-	rp->name = xmalloc(len + 1);
-	memcpy(rp->name, name, len);
-	rp->name[len] = '\0';
+	/* The name is data from a file: escaped once here (names.h) so that no output, terminal,
+	 * JSON or Prometheus, meets control characters or invalid UTF-8. -N matches either the
+	 * raw bytes or the escaped form the outputs show. */
+	rp->name = names_escape(name, len);
 	rp->meta = xstrdup("");
 	rp->open = true;
 	rp->begun = false;
 	rp->nl_pending = false;
-	rp->wanted = !want || !strcmp(want, "all") || !strcmp(want, rp->name);
+	rp->wanted = !want || !strcmp(want, "all") || !strcmp(want, rp->name) ||
+		     (strlen(want) == len && !memcmp(want, name, len));
 	rp->matched_any |= rp->wanted;
 	rp->seen_ns = true;
 	memset(&rp->st, 0, sizeof(rp->st));
@@ -134,6 +140,14 @@ static int replay_loop(struct replay *rp, struct td_record_reader *rd)
 	while ((r = record_next(rd, &type, &d, &len)) == 1) {
 		uint64_t off = rd->offset - 8 - len;
 		if (type == TD_CHUNK_NETNS) {
+			if (len > NETNS_NAME_MAX) {
+				/* a name or a path (-N /proc/PID/ns/net): never this long */
+				source_errf(rp->errbuf,
+					    "%s: corrupt record: a namespace name of %zu bytes at "
+					    "offset %llu (at most %d)",
+					    rp->path, len, (unsigned long long)off, NETNS_NAME_MAX);
+				return -EBADMSG;
+			}
 			if ((r = ns_finish(rp, off)) < 0)
 				return r;
 			ns_start(rp, (const char *)d, len);
@@ -160,7 +174,9 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 	       char *errbuf)
 {
 	struct td_record_reader rd;
-	struct replay rp = { .o = o, .cbs = cbs, .arg = arg, .errbuf = errbuf, .path = o->replay };
+	/* the file name goes into messages: escaped like any name from outside */
+	char *shown = names_escape_str(o->replay);
+	struct replay rp = { .o = o, .cbs = cbs, .arg = arg, .errbuf = errbuf, .path = shown };
 	int r = record_open(o->replay, &rd);
 
 	if (r) {
@@ -168,10 +184,16 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 			source_errf(errbuf,
 				    "%s: not a tcpdoctor record (bad magic; expected a file "
 				    "written by 'tcpdoctor sockets --record')",
-				    o->replay);
+				    shown);
+		else if (r == -EINVAL)
+			source_errf(errbuf,
+				    "cannot read replay file '%s': it is %s, not a regular file "
+				    "(a record is a file written by 'tcpdoctor sockets --record')",
+				    shown, record_file_kind(rd.mode));
 		else
-			source_errf(errbuf, "cannot read replay file '%s': %s", o->replay,
+			source_errf(errbuf, "cannot read replay file '%s': %s", shown,
 				    strerror(-r));
+		free(shown);
 		return r;
 	}
 	r = replay_loop(&rp, &rd);
@@ -179,15 +201,18 @@ int replay_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 		source_errf(errbuf,
 			    "%s: the record holds no namespace: truncated right after its "
 			    "header?",
-			    o->replay);
+			    shown);
 		r = -EBADMSG;
 	}
 	free(rp.name);
 	free(rp.meta);
 	record_reader_close(&rd);
 	if (!r && o->netns && strcmp(o->netns, "all") && !rp.matched_any) {
-		source_errf(errbuf, "%s: no namespace '%s' in this record", o->replay, o->netns);
+		char *want = names_escape_str(o->netns);
+		source_errf(errbuf, "%s: no namespace '%s' in this record", shown, want);
+		free(want);
 		r = -ENOENT;
 	}
+	free(shown);
 	return r;
 }

@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * sysctl files: the set that collects entries and findings, the line parser (init/line/finish
- * so the fuzzer can drive it), reading files and directories, the system's files in
- * systemd-sysctl order, and the live kernel's /proc/sys. Lint is in sysctl_lint.c.
+ * so the fuzzer can drive it), and the live kernel's /proc/sys. Reading files and directories
+ * (and the system's files in systemd-sysctl order) is in sysctl_files.c, lint in
+ * sysctl_lint.c.
  *
  * Parsing matches systemd-sysctl and procps `sysctl -p` where they agree; where a line would be
  * skipped silently by one of them (no '='), tcpdoctor reports an error naming file and line.
  */
 #include "core/sysctl.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,155 +278,6 @@ void sysctl_parse_buf(struct td_sysctl_set *s, const char *name, const char *buf
 	sysctl_parser_finish(p);
 }
 
-int sysctl_parse_file(struct td_sysctl_set *s, const char *path)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int r = util_read_file(path, SYSCTL_FILE_MAX, &buf, &len);
-
-	if (r) {
-		struct td_sysctl_parser *p = sysctl_parser_new(s, path);
-		sysctl_finding_add(s, p->file, 0, NULL, NULL, TD_SEV_ERROR, NULL, NULL, "%s",
-				   r == -EFBIG ? "file larger than 16 MiB: not read"
-					       : strerror(-r));
-		sysctl_parser_finish(p);
-		return r;
-	}
-	sysctl_parse_buf(s, path, buf, len);
-	free(buf);
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The "*.conf" names in dir, sorted. Returns 0 (empty when dir is missing) or -errno. */
-static int conf_names(const char *dir, char ***out, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL;
-	size_t cnt = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (l <= 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 5, ".conf"))
-			continue;
-		v = xrealloc(v, (cnt + 1) * sizeof(*v));
-		v[cnt++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_str);
-	*out = v;
-	*n = cnt;
-	return 0;
-}
-
-int sysctl_parse_dir(struct td_sysctl_set *s, const char *dir)
-{
-	char **names;
-	size_t n;
-	int r = conf_names(dir, &names, &n);
-
-	if (r)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		char *p = xasprintf("%s/%s", dir, names[i]);
-		sysctl_parse_file(s, p);
-		free(p);
-		free(names[i]);
-	}
-	free(names);
-	return 0;
-}
-
-void sysctl_paths_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static bool masked(const char *path)
-{
-	char buf[16];
-	ssize_t l = readlink(path, buf, sizeof(buf) - 1);
-
-	if (l < 0)
-		return false;
-	buf[l] = '\0';
-	return !strcmp(buf, "/dev/null");
-}
-
-int sysctl_system_files(const char *root, char ***out)
-{
-	static const char *const dirs[] = { "/etc/sysctl.d", "/run/sysctl.d",
-					    "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d" };
-	char **all = NULL, **v;
-	size_t n = 0, k = 0;
-	char conf[PATH_MAX], real_conf[PATH_MAX];
-	bool have_conf = false;
-
-	if (!root)
-		root = "";
-	for (size_t d = 0; d < TD_ARRAY_SIZE(dirs); d++) {
-		char *dir = xasprintf("%s%s", root, dirs[d]);
-		char **names;
-		size_t m;
-		int r = conf_names(dir, &names, &m);
-		for (size_t i = 0; !r && i < m; i++) {
-			bool seen = false;
-			for (size_t j = 0; j < n && !seen; j++)
-				seen = !strcmp(strrchr(all[j], '/') + 1, names[i]);
-			if (!seen) { /* earlier directories mask later ones by name */
-				all = xrealloc(all, (n + 1) * sizeof(*all));
-				all[n++] = xasprintf("%s/%s", dir, names[i]);
-			}
-			free(names[i]);
-		}
-		free(names);
-		free(dir);
-		if (r) {
-			for (size_t i = 0; i < n; i++)
-				free(all[i]);
-			free(all);
-			return r;
-		}
-	}
-	for (size_t i = 0; i + 1 < n; i++) /* sort by name: insertion sort keeps it simple */
-		for (size_t j = i + 1;
-		     j > 0 && strcmp(strrchr(all[j - 1], '/'), strrchr(all[j], '/')) > 0; j--) {
-			char *t = all[j];
-			all[j] = all[j - 1];
-			all[j - 1] = t;
-		}
-	snprintf(conf, sizeof(conf), "%s/etc/sysctl.conf", root);
-	have_conf = realpath(conf, real_conf) != NULL;
-	v = xcalloc(n + 2, sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		char rp[PATH_MAX];
-		if (masked(all[i])) {
-			free(all[i]);
-			continue;
-		}
-		if (have_conf && realpath(all[i], rp) && !strcmp(rp, real_conf))
-			have_conf = false; /* already read through a link */
-		v[k++] = all[i];
-	}
-	if (have_conf)
-		v[k++] = xstrdup(conf);
-	free(all);
-	*out = v;
-	return 0;
-}
-
 /* --- the live kernel --- */
 
 int sysctl_read(const char *procroot, const char *path, char *buf, size_t len)
@@ -460,23 +310,28 @@ int sysctl_read(const char *procroot, const char *path, char *buf, size_t len)
 int sysctl_write(const char *procroot, const char *path, const char *value)
 {
 	char *p = xasprintf("%s/%s", procroot, path);
-	int fd = open(p, O_WRONLY | O_CLOEXEC | O_TRUNC);
-	size_t l = strlen(value);
+	int fd = open(p, O_WRONLY | O_CLOEXEC | O_TRUNC | O_NONBLOCK | O_NOCTTY);
+	char *line = xasprintf("%s\n", value);
+	size_t l = strlen(line);
 	ssize_t w;
 	int r = 0;
 
 	free(p);
-	if (fd < 0)
+	if (fd < 0) {
+		free(line);
 		return -errno;
-	/* one write: the kernel parses a sysctl write as a whole, a partial write would be
-	 * taken as the complete value */
-	w = write(fd, value, l);
+	}
+	/* One write, ended by a newline as systemd-sysctl does: the kernel parses a write as a
+	 * whole (a partial write would be taken as the complete value), and it ignores a write
+	 * of 0 bytes, so an empty value must be "\n" to clear a list. */
+	w = write(fd, line, l);
 	if (w < 0)
 		r = -errno;
 	else if ((size_t)w != l)
 		r = -EIO;
 	if (close(fd) && !r)
 		r = -errno;
+	free(line);
 	return r;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sysctl files and the live kernel: the sysctl.conf/sysctl.d parser (init/line/finish, so it
- * can be fuzzed), the system's files in systemd-sysctl order, lint (syntax, unknown keys with a
+ * can be fuzzed; files are read by sysctl_files.h), lint (syntax, unknown keys with a
  * did-you-mean, keys this kernel lacks, value shape and range, inline comments, duplicates and
  * which line wins, and every verdict of the knowledge table), and reading values from /proc/sys
  * of the calling thread's network namespace.
@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "core/params.h"
+#include "core/sysctl_files.h" /* the file readers, once declared here */
 
 /* Limits that hostile input hits first. */
 #define SYSCTL_LINE_MAX	       65536	   /* longer lines are an error and skipped */
@@ -100,23 +101,6 @@ void sysctl_parser_finish(struct td_sysctl_parser *p);
 /* Splits buf (len bytes, any content) into lines and feeds them. Can't fail. */
 void sysctl_parse_buf(struct td_sysctl_set *s, const char *name, const char *buf, size_t len);
 
-/* Reads and parses one file. An unreadable or oversized file becomes an error finding.
- * Returns 0, or -errno when the file could not be read (the finding is added too). */
-int sysctl_parse_file(struct td_sysctl_set *s, const char *path);
-
-/* Parses every "*.conf" in dir in name order (one directory overrides by name order). */
-int sysctl_parse_dir(struct td_sysctl_set *s, const char *dir);
-
-/*
- * The system's files in systemd-sysctl order under root ("" or NULL for "/"): *.conf from
- * /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d (a name in an earlier
- * directory masks the same name in later ones; a link to /dev/null masks it), sorted by name,
- * then /etc/sysctl.conf unless one of those already is it (Debian links 99-sysctl.conf to it).
- * Returns 0 and a NULL-terminated vector (free with sysctl_paths_free), or -errno.
- */
-int sysctl_system_files(const char *root, char ***out);
-void sysctl_paths_free(char **v);
-
 /* --- lint --- */
 struct td_lint_opts {
 	const struct td_kenv *env;
@@ -140,7 +124,8 @@ int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o);
  * single spaces. Returns 0, -ENOENT, -EACCES, -ENOSPC (buf too small) or -errno. */
 int sysctl_read(const char *procroot, const char *path, char *buf, size_t len);
 
-/* Writes value to procroot/path in one write(2). Returns 0 or -errno (-EINVAL: rejected). */
+/* Writes value and a newline to procroot/path in one write(2), as systemd-sysctl does (an empty
+ * value is "\n", which clears a list). Returns 0 or -errno (-EINVAL: rejected). */
 int sysctl_write(const char *procroot, const char *path, const char *value);
 
 /* Fills env from uname(2), procroot (tcp_ehash_entries, ip_unprivileged_port_start) and

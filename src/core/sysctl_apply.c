@@ -8,6 +8,7 @@
 #include "core/sysctl_apply.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/hashmap.h"
 #include "core/params.h"
 #include "core/sysctl.h"
 #include "core/util.h"
@@ -41,82 +43,208 @@ void sysctl_apply_plan_free(struct td_sysctl_plan *p)
 	free(p);
 }
 
-/* The next blank-separated token of *s into tok; false at the end. */
-static bool next_tok(const char **s, char *tok, size_t len)
+/* The next blank-separated token of *s: *tok and *len; false at the end. */
+static bool next_tok(const char **s, const char **tok, size_t *len)
 {
-	size_t l;
-
 	*s += strspn(*s, " \t\r\n");
 	if (!**s)
 		return false;
-	l = strcspn(*s, " \t\r\n");
-	snprintf(tok, len, "%.*s", (int)l, *s);
-	*s += l;
+	*tok = *s;
+	*len = strcspn(*s, " \t\r\n");
+	*s += *len;
 	return true;
+}
+
+/* Whether two tokens are equal, as numbers when both are ("01" is "1"). */
+static bool tok_same(const char *a, size_t la, const char *b, size_t lb)
+{
+	char ta[32], tb[32];
+	int64_t x, y;
+
+	if (la == lb && !memcmp(a, b, la))
+		return true;
+	if (la >= sizeof(ta) || lb >= sizeof(tb))
+		return false;
+	memcpy(ta, a, la);
+	ta[la] = '\0';
+	memcpy(tb, b, lb);
+	tb[lb] = '\0';
+	return !util_parse_i64(ta, INT64_MIN, INT64_MAX, &x) &&
+	       !util_parse_i64(tb, INT64_MIN, INT64_MAX, &y) && x == y;
+}
+
+#define PORTS 65536
+
+/* Parses one port (0..65535) at *s, moving *s past it. */
+static bool port_num(const char **s, unsigned *out)
+{
+	unsigned v = 0;
+	const char *b = *s;
+
+	while (**s >= '0' && **s <= '9' && *s - b < 6)
+		v = v * 10 + (unsigned)(*(*s)++ - '0');
+	*out = v;
+	return *s > b && *s - b < 6 && v < PORTS;
+}
+
+/*
+ * Sets in bits (PORTS bits) the ports of a port list, "8080,9000-9010" or empty: the form of
+ * ip_local_reserved_ports. The kernel keeps a bitmap and prints it back merged and sorted
+ * ("8080,8081" reads back "8080-8081"), so two lists mean the same when their bitmaps are equal.
+ * False when s is not a port list.
+ */
+static bool port_bits(const char *s, uint8_t *bits)
+{
+	s += strspn(s, " \t\r\n");
+	while (*s) {
+		unsigned lo, hi;
+		if (!port_num(&s, &lo))
+			return false;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (!port_num(&s, &hi) || hi < lo)
+				return false;
+		}
+		for (unsigned p = lo; p <= hi; p++)
+			bits[p / 8] |= (uint8_t)(1u << (p % 8));
+		s += strspn(s, " \t\r\n");
+		if (*s == ',') {
+			s++;
+			s += strspn(s, " \t\r\n");
+			if (!*s)
+				return false;
+		} else if (*s) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool ports_same(const char *a, const char *b)
+{
+	uint8_t *x = xcalloc(2, PORTS / 8), *y = x + PORTS / 8;
+	bool same = port_bits(a, x) && port_bits(b, y) && !memcmp(x, y, PORTS / 8);
+
+	free(x);
+	return same;
 }
 
 bool sysctl_apply_same(const char *a, const char *b)
 {
-	char ta[64], tb[64];
+	const char *pa = a, *pb = b;
 
 	for (;;) {
-		bool ha = next_tok(&a, ta, sizeof(ta)), hb = next_tok(&b, tb, sizeof(tb));
-		int64_t x, y;
-		if (ha != hb)
-			return false;
-		if (!ha)
+		const char *ta = NULL, *tb = NULL;
+		size_t la = 0, lb = 0;
+		bool ha = next_tok(&pa, &ta, &la), hb = next_tok(&pb, &tb, &lb);
+		if (!ha && !hb)
 			return true;
-		if (!util_parse_i64(ta, INT64_MIN, INT64_MAX, &x) &&
-		    !util_parse_i64(tb, INT64_MIN, INT64_MAX, &y)) {
-			if (x != y)
-				return false;
-		} else if (strcmp(ta, tb)) {
-			return false;
-		}
+		if (ha != hb || !tok_same(ta, la, tb, lb))
+			break;
 	}
+	/* only lists with a ',' or a '-' can differ in text and not in meaning */
+	return (strpbrk(a, ",-") || strpbrk(b, ",-")) && ports_same(a, b);
 }
 
-/* Whether entry i is the line that wins for its key (no later good line sets it). */
-static bool wins(const struct td_sysctl_set *s, size_t i)
+/* The key of entry e for the winners' table: zero-padded to SYSCTL_KEY_MAX bytes. */
+static void win_key(const struct td_sysctl_entry *e, char *k)
 {
-	for (size_t j = i + 1; j < s->nent; j++)
-		if (!s->ent[j].bad && !strcmp(s->ent[j].key, s->ent[i].key))
-			return false;
-	return !s->ent[i].bad;
+	memset(k, 0, SYSCTL_KEY_MAX);
+	snprintf(k, SYSCTL_KEY_MAX, "%s", e->key);
+}
+
+/* For every good entry, whether it is the line that wins for its key (no later good line
+ * sets it): one pass that remembers the last good line of each key, so 40,000 duplicate lines
+ * cost 40,000 steps, not 40,000^2. Returns a vector of s->nent flags (free it). */
+static bool *winners(const struct td_sysctl_set *s)
+{
+	struct td_hashmap *m = hashmap_new(SYSCTL_KEY_MAX, sizeof(size_t));
+	bool *w = xcalloc(s->nent ? s->nent : 1, sizeof(*w));
+	char k[SYSCTL_KEY_MAX];
+
+	for (size_t i = 0; i < s->nent; i++) {
+		if (s->ent[i].bad)
+			continue;
+		win_key(&s->ent[i], k);
+		*(size_t *)hashmap_put(m, k, NULL) = i;
+	}
+	for (size_t i = 0; i < hashmap_count(m); i++)
+		w[*(const size_t *)hashmap_val_at(m, i)] = true;
+	hashmap_free(m);
+	return w;
+}
+
+static void refuse(struct td_sysctl_set *s, const struct td_sysctl_entry *e, const char *reason,
+		   const char *ref, const char *msg)
+{
+	sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR, reason, ref, "%s",
+			   msg);
+}
+
+/* Whether e may be written given the namespace rules (tcp-facts#netns-scope). */
+static bool scope_check(struct td_sysctl_set *s, const struct td_sysctl_entry *e,
+			const struct td_param *p, const struct td_apply_opts *o)
+{
+	if (!o->netns_only && !o->child_ns)
+		return true;
+	if (strncmp(e->key, "net.", 4)) {
+		refuse(s, e,
+		       "Only keys under net. can belong to a network namespace; this one is one "
+		       "value for the whole host, so writing it from a namespace would change the "
+		       "host.",
+		       "tcp-facts#netns-scope",
+		       "refused: not a per-namespace key (host-wide): apply it without -N, on the "
+		       "host");
+		return false;
+	}
+	if (p && p->scope == TD_SCOPE_GLOBAL) {
+		refuse(s, e, "Global keys can only be set from the initial network namespace.",
+		       "tcp-facts#netns-scope",
+		       o->child_ns ? "refused: a global key cannot be set from a child namespace"
+				   : "refused: a global key cannot be set with -N (it is the "
+				     "host's)");
+		return false;
+	}
+	return true;
 }
 
 static bool plan_check(struct td_sysctl_set *s, const struct td_sysctl_entry *e,
-		       const char *procroot, bool child_ns, char *old, size_t oldlen)
+		       const char *procroot, const struct td_apply_opts *o, char *old,
+		       size_t oldlen)
 {
 	const struct td_param *p = params_find(e->key);
+	struct stat st;
 	char *path;
 	int r;
 
 	if (strchr(e->value, '#')) {
-		sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
-				   "apply writes values literally, as systemd-sysctl does at boot; "
-				   "remove the comment so the file means what it says.",
-				   NULL, "refused: inline '#' would be written to the kernel");
+		refuse(s, e,
+		       "apply writes values literally, as systemd-sysctl does at boot; "
+		       "remove the comment so the file means what it says.",
+		       NULL, "refused: inline '#' would be written to the kernel");
 		return false;
 	}
-	if (p && p->scope == TD_SCOPE_GLOBAL && child_ns) {
-		sysctl_finding_add(
-			s, e->file, e->line, e->key, e->value, TD_SEV_ERROR,
-			"Global keys can only be set from the initial network namespace.",
-			"kernel-facts §12",
-			"refused: a global key cannot be set from a child namespace");
+	if (!scope_check(s, e, p, o))
 		return false;
-	}
+	/* Known or not, the key is looked up where it will be written: it must exist there, be
+	 * a regular sysctl file and be writable (a global net. key the table does not know is
+	 * absent or read-only in a child namespace). */
 	path = xasprintf("%s/%s", procroot, e->path);
-	r = access(path, W_OK) ? -errno : 0;
+	r = stat(path, &st) ? -errno : !S_ISREG(st.st_mode) ? -EISDIR : 0;
+	if (!r && !(st.st_mode & 0222)) /* read-only whoever asks (root passes access()) */
+		r = -EACCES;
+	if (!r && access(path, W_OK))
+		r = -errno;
 	free(path);
 	if (r == -ENOENT && e->ignore_errors)
 		return false;
 	if (r) {
 		sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_ERROR, NULL, NULL,
 				   "refused: the key is not writable here (%s)%s", strerror(-r),
-				   child_ns && r == -EACCES ? "; read-only in a child namespace"
-							    : "");
+				   o->child_ns && r == -EACCES
+					   ? "; read-only in a child namespace: the host's value"
+					   : "");
 		return false;
 	}
 	r = sysctl_read(procroot, e->path, old, oldlen);
@@ -129,16 +257,17 @@ static bool plan_check(struct td_sysctl_set *s, const struct td_sysctl_entry *e,
 	return true;
 }
 
-int sysctl_apply_plan(struct td_sysctl_set *s, const char *procroot, bool child_ns,
+int sysctl_apply_plan(struct td_sysctl_set *s, const char *procroot, const struct td_apply_opts *o,
 		      struct td_sysctl_plan **out)
 {
 	struct td_sysctl_plan *p = xcalloc(1, sizeof(*p));
 	char *old = xmalloc(VALUE_MAX);
+	bool *win = winners(s);
 
 	p->v = xcalloc(s->nent ? s->nent : 1, sizeof(*p->v));
 	for (size_t i = 0; i < s->nent; i++) {
 		const struct td_sysctl_entry *e = &s->ent[i];
-		if (!wins(s, i) || !plan_check(s, e, procroot, child_ns, old, VALUE_MAX))
+		if (!win[i] || !plan_check(s, e, procroot, o, old, VALUE_MAX))
 			continue;
 		p->v[p->n++] = (struct td_apply_item){
 			.key = e->key,
@@ -152,6 +281,7 @@ int sysctl_apply_plan(struct td_sysctl_set *s, const char *procroot, bool child_
 	}
 	p->failed = p->n;
 	free(old);
+	free(win);
 	sysctl_findings_sort(s);
 	*out = p;
 	return 0;

@@ -46,18 +46,29 @@ struct td_sysctl_plan {
 	size_t failed; /* index of the item that failed, n when none */
 };
 
+/* Where the values go. */
+struct td_apply_opts {
+	bool child_ns;	 /* procroot is a child namespace's: global keys are absent or read-only */
+	bool netns_only; /* -N: only keys of the network namespace may be written */
+};
+
 /*
- * Builds the plan for s (already linted). Refusals become error findings in s: a global key in
- * a child namespace (kernel-facts §12), a key that is read-only here, an inline '#' in a value
- * (the kernel would get the comment), a key whose current value cannot be read. Lines already
- * judged bad are left out. Returns 0 and *out (free with sysctl_apply_plan_free), or -errno.
+ * Builds the plan for s (already linted). Refusals become error findings in s naming file and
+ * line: with o->netns_only or o->child_ns, every key that is not per network namespace (all
+ * outside net., and the global net. keys of the table: tcp-facts#netns-scope); a key that is
+ * missing, not a file or read-only in procroot (unknown keys are looked up there, not assumed);
+ * an inline '#' in a value (the kernel would get the comment); a key whose current value cannot
+ * be read. Lines already judged bad, and lines a later good line overrides, are left out
+ * (linear in the number of lines). Returns 0 and *out (free with sysctl_apply_plan_free), or
+ * -errno.
  */
-int sysctl_apply_plan(struct td_sysctl_set *s, const char *procroot, bool child_ns,
+int sysctl_apply_plan(struct td_sysctl_set *s, const char *procroot, const struct td_apply_opts *o,
 		      struct td_sysctl_plan **out);
 void sysctl_apply_plan_free(struct td_sysctl_plan *p);
 
-/* True when two sysctl values are the same once blanks are collapsed and numbers compared as
- * numbers ("01  2" equals "1 2"). */
+/* True when two sysctl values mean the same to the kernel: blanks collapsed and numbers compared
+ * as numbers ("01  2" equals "1\t2"), port lists compared as sets of ports ("8080,8081" equals
+ * "8080-8081", the form the kernel reads back). */
 bool sysctl_apply_same(const char *a, const char *b);
 
 /*

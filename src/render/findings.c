@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "core/facts.h"
 #include "core/model.h"
 #include "core/ports.h"
 #include "render/census.h"
@@ -89,6 +90,21 @@ static void evidence_line(FILE *f, const struct td_finding *x, int width)
 	wrap(f, line, 11, 11, width);
 }
 
+/* "ref: tcp-facts.md#ANCHOR (primary source); tcpdoctor explain ID": the section of
+ * doc/tcp-facts.md (installed in /usr/share/doc/tcpdoctor, built into the binary) and how to read
+ * it here and now. */
+static void ref_line(FILE *f, const struct td_finding *x, int width)
+{
+	char ref[300], line[400];
+
+	if (!x->ref)
+		return;
+	snprintf(line, sizeof(line), "%s; tcpdoctor explain %s",
+		 facts_ref_text(x->ref, ref, sizeof(ref)), x->id);
+	fputs("  ref: ", f);
+	wrap(f, line, 7, 7, width);
+}
+
 static void print_finding(FILE *f, const struct td_finding *x, bool color, int width, bool multi_ns)
 {
 	char head[64];
@@ -121,8 +137,7 @@ static void print_finding(FILE *f, const struct td_finding *x, bool color, int w
 		fputs(pre, f);
 		wrap(f, x->remedies[i], k, k, width);
 	}
-	if (x->ref)
-		fprintf(f, "  ref: %s, id %s\n", x->ref, x->id);
+	ref_line(f, x, width);
 }
 
 static void header(FILE *f, const struct td_model *m, bool color)
@@ -201,6 +216,8 @@ static json_t *finding_json(const struct td_finding *x)
 		json_array_append_new(rem, json_string(x->remedies[i]));
 	json_object_set_new(o, "remedies", rem);
 	json_object_set_new(o, "ref", x->ref ? json_string(x->ref) : json_null());
+	const struct td_section *sec = facts_section(x->ref);
+	json_object_set_new(o, "ref_source", sec ? json_string(sec->source) : json_null());
 	return o;
 }
 

@@ -22,7 +22,7 @@ void render_findings_text(FILE *f, const struct td_model *m, const struct td_fin
 
 /* {"status", "exit", "netns": [{"name", "source", "states", "total"}], "findings": [{"id",
  * "severity", "netns", "subject", "title", "cause", "evidence": {k: v}, "units": {k: u},
- * "remedies": [...], "ref"}]}. New reference. */
+ * "remedies": [...], "ref" ("tcp-facts#ANCHOR"), "ref_source"}]}. New reference. */
 json_t *render_findings_json(const struct td_model *m, const struct td_findings *fs, int exit_code);
 
 /* One plugin line: "TCPDOCTOR CRITICAL - title; +N more | 'time_wait'=N;W;C;0; ..." plus, for

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/exporter.h"
+#include "core/names.h"
 #include "core/util.h"
 
 struct buf {
@@ -37,18 +38,33 @@ static void puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-/* HELP text escapes backslash and newline; label values also the double quote. */
+/* HELP text escapes backslash and newline; label values also the double quote. The page must
+ * be valid UTF-8 (one bad label value and Prometheus drops the whole scrape): bytes that are
+ * not well-formed UTF-8 become U+FFFD. Names are escaped where they enter (names.h); this is
+ * the last line of defence for anything else. */
 static void escaped(struct buf *b, const char *s, int quote)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t len = names_utf8_char(u + i, n - i);
+		if (!len) {
+			puts_(b, "\xEF\xBF\xBD");
+			i++;
+		} else if (s[i] == '\\') {
 			puts_(b, "\\\\");
-		else if (*s == '\n')
+			i++;
+		} else if (s[i] == '\n') {
 			puts_(b, "\\n");
-		else if (quote && *s == '"')
+			i++;
+		} else if (quote && s[i] == '"') {
 			puts_(b, "\\\"");
-		else
-			put(b, s, 1);
+			i++;
+		} else {
+			put(b, s + i, len);
+			i += len;
+		}
 	}
 }
 

@@ -69,6 +69,21 @@ is "$rc" 2 "sockets --dport 12x exits 2"
 run --source bogus states
 is "$rc" 2 "--source bogus exits 2"
 like "$err" "expected auto, netlink or procfs" "--source bogus lists the choices"
+# Nagios plugins (check, and doctor which shares its exit codes): anything wrong before or
+# during the check is UNKNOWN (3), never 2, which a monitoring system reads as CRITICAL.
+for args in "--source bogus check" "--bogus check" "--replay= check" "-N nonexistent-$$ check" \
+	"--json --source x check" "check --source bogus" "check -N" "--source bogus" \
+	"--source bogus doctor" "-N nonexistent-$$ doctor"; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	run $args
+	is "$rc" 3 "tcpdoctor $args: exits 3 (UNKNOWN)"
+done
+run --source bogus -N x check
+is "$rc" 3 "a bad option before -N NAME check still finds check: exits 3"
+run -N check --source bogus states
+is "$rc" 2 "-N check (a namespace named 'check') --source bogus states: states' usage error, 2"
+run -N "nonexistent-$$" check
+like "$out" "^TCPDOCTOR UNKNOWN - " "-N nonexistent check: the status line says UNKNOWN"
 run no-such-command
 is "$rc" 2 "an unknown command exits 2"
 like "$err" "unknown command 'no-such-command'" "and names it"
@@ -143,6 +158,72 @@ for f in hugelen overlen nlhuge nltiny; do
 	bad_replay "damaged record ($f)" "$tmp/$f.bin"
 done
 
+# A chunk header claiming 256 MiB in an 18-byte file: refused before anything is allocated. Under
+# ASan an allocation above 16 MiB aborts with a report, so the old reader (which grew its buffer
+# to the claimed length first) fails here; the unit test checks the buffer too.
+printf 'TDREC001\002\0\0\0\0\0\0\020td' >"$tmp/hugehdr.bin"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=16" \
+	run --replay "$tmp/hugehdr.bin" states
+is "$rc" 1 "a 256 MiB chunk header in an 18-byte file exits 1"
+like "$err" "hugehdr\.bin: truncated or corrupt record at offset 8" "and names the file and offset"
+no_sanitizer "a 256 MiB chunk header"
+
+# --- files that are not regular files: refused at once, never waited on ---
+mkfifo "$tmp/fifo"
+# trun SECONDS ARGS...: run with a time limit (124 when it hung).
+trun() {
+	local t=$1
+	shift
+	timeout "$t" "$TD_BIN" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+trun 20 --replay "$tmp/fifo" states
+is "$rc" 1 "--replay FIFO exits 1 at once (124: it hung)"
+like "$err" "replay file '.*/fifo': it is a FIFO, not a regular file" "--replay FIFO says it is a FIFO"
+trun 20 --replay /dev/null states
+is "$rc" 1 "--replay /dev/null exits 1"
+like "$err" "'/dev/null': it is a character device, not a regular file" \
+	"--replay /dev/null says it is a character device"
+trun 20 -N "$tmp/fifo" states
+is "$rc" 1 "-N FIFO exits 1 at once (124: it hung)"
+like "$err" "'.*/fifo' is not a network namespace file" "-N FIFO says it is not a namespace"
+trun 20 -N /dev/null states
+is "$rc" 1 "-N /dev/null exits 1"
+like "$err" "'/dev/null' is not a network namespace file" "-N /dev/null says it is not a namespace"
+trun 20 -N /proc/self/ns/mnt states
+is "$rc" 1 "-N of a mount namespace exits 1"
+trun 20 sockets --record "$tmp/fifo"
+is "$rc" 1 "sockets --record FIFO without a reader exits 1 at once (124: it hung)"
+like "$err" "cannot write record '.*/fifo': a FIFO that no process is reading" \
+	"and says nobody reads the FIFO"
+# With a reader, a FIFO is a fine place for a record (`--record >(gzip >f)`).
+timeout 20 cat "$tmp/fifo" >"$tmp/viafifo.tdrec" &
+catpid=$!
+td_bg_pid "$catpid"
+for ((i = 0; i < 50; i++)); do
+	trun 20 sockets --record "$tmp/fifo"
+	[ "$rc" -eq 0 ] && break
+	sleep 0.1 # the reader has not opened the FIFO yet
+done
+is "$rc" 0 "sockets --record FIFO with a reader exits 0"
+wait "$catpid"
+run --replay "$tmp/viafifo.tdrec" states --json
+is "$rc" 0 "the record that went through the FIFO replays"
+
+# A failed write is the record's fault, not the dump's. /dev/full fails at the first flush; with
+# the namespace list's sysctls of -N all that is inside the dump.
+if [ -w /dev/full ]; then
+	trun 60 sockets --record /dev/full
+	is "$rc" 1 "sockets --record /dev/full exits 1"
+	like "$err" "cannot write record '/dev/full': No space left on device" \
+		"--record /dev/full blames the write"
+	no_sanitizer "--record /dev/full"
+else
+	skip "--record /dev/full" "no writable /dev/full"
+fi
+
 # --- as an unprivileged user ---
 if [ "$(id -u)" -eq 0 ]; then
 	cp "$TD_BIN" "$tmp/tcpdoctor"
@@ -156,7 +237,7 @@ is "$?" 0 "states as uid $( [ "$(id -u)" -eq 0 ] && echo 65534 || id -u) on the 
 like "$(head -n1 "$tmp/out")" '^State +IPv4 +IPv6 +Total' "and prints the census table"
 asuser states --json >"$tmp/out" 2>"$tmp/err"
 is "$?" 0 "states --json unprivileged exits 0"
-if command -v python3 >/dev/null; then
+if td_require python3 python3; then
 	is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(d["states"].values()) == d["total"])' <"$tmp/out" 2>&1)" \
 		True "unprivileged states --json parses and adds up"
 fi
@@ -164,7 +245,19 @@ asuser -N /proc/1/ns/net states >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ "$(id -u)" -eq 0 ] || [ ! -r /proc/1/ns/net ]; then
 	is "$rc" 1 "-N /proc/1/ns/net unprivileged exits 1"
-	like "$(cat "$tmp/err")" "needs root" "-N /proc/1/ns/net unprivileged says it needs root"
+	like "$(cat "$tmp/err")" "Permission denied \\(not running as root" \
+		"-N /proc/1/ns/net unprivileged says it is not root"
+fi
+# Root that still cannot open pid 1's namespace (hidepid, an LSM, a container without
+# CAP_SYS_PTRACE) must hear that, not "needs root".
+if [ "$(id -u)" -eq 0 ]; then
+	run -N /proc/1/ns/net states
+	if [ "$rc" -ne 0 ] && grep -q 'Permission denied' "$tmp/err"; then
+		ok "$(grep -cE "needs root|not root" <<<"$err")" "root denied pid 1's namespace: no 'needs root'"
+		like "$err" "although running as root" "root denied pid 1's namespace: says so"
+	else
+		skip "root denied /proc/1/ns/net" "root can read it here"
+	fi
 fi
 if need_root && td_netns_add NS errors; then
 	asuser -N "$NS" states >"$tmp/out" 2>"$tmp/err"
@@ -183,7 +276,7 @@ if need_root && [ -n "${NS:-}" ]; then
 	is "$?" 0 "-N all unprivileged exits 0"
 	like "$(cat "$tmp/err")" "note: [0-9]+ of [0-9]+ network namespaces were skipped: entering them needs root \\(CAP_SYS_ADMIN\\)" \
 		"-N all unprivileged says how many namespaces it skipped and why"
-	if command -v python3 >/dev/null; then
+	if td_require python3 python3; then
 		is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["netns"]) >= 1 and d["total"] == sum(n["total"] for n in d["netns"]))' <"$tmp/out")" \
 			True "-N all unprivileged: the namespaces it could see add up"
 	fi

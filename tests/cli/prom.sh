@@ -16,11 +16,9 @@ NS='netns="td-golden-1164"'
 
 "$TD_BIN" --replay "$NL" serve --textfile "$dir/td.prom"
 is "$?" 0 "textfile: exit 0"
-if command -v promtool >/dev/null; then
+if td_require promtool prometheus; then
 	lint=$(promtool check metrics <"$dir/td.prom" 2>&1)
 	is "$?:$lint" "0:" "promtool check metrics: valid, no lint remark"
-else
-	skip "promtool check metrics" "promtool (Debian package prometheus) missing"
 fi
 for st in ESTABLISHED:17 SYN_RECV:3 FIN_WAIT2:2 TIME_WAIT:4 CLOSE_WAIT:2 LISTEN:3 SYN_SENT:0; do
 	for fam in ipv4 ipv6; do
@@ -71,20 +69,32 @@ for bad in 1.2.3.4 ::1:80 '[::1]80' '[::1]:' localhost:80 1.2.3.4:65536 1.2.3.4:
 done
 like "$(cat "$dir/err")" "expected ADDR:PORT" "--listen error says what is expected"
 for args in "--top 1001" "--top -1" "--min-interval abc" "--min-interval 3601" "--interval 5" \
-	"--textfile $dir/x.prom --listen 127.0.0.1:1" "--textfile $dir/x.prom --interval 0.0001x" "extra"; do
+	"--textfile $dir/x.prom --listen 127.0.0.1:1" "--textfile $dir/x.prom --interval 0.0001x" "extra" \
+	"--max-connections 0" "--max-connections 65537" "--max-connections 5x" \
+	"--textfile $dir/x.prom --max-connections 5"; do
 	"$TD_BIN" serve $args >/dev/null 2>&1
 	is "$?" 2 "serve $args: exit 2"
 done
 like "$("$TD_BIN" serve --help)" "--listen ADDR:PORT .*default 127.0.0.1:10073" "--help names the default address"
+if command -v prlimit >/dev/null; then
+	# checked before listening: every connection is a descriptor, 256 + 66 are kept back
+	prlimit --nofile=1000:1000 "$TD_BIN" serve --max-connections 1000 >/dev/null 2>"$dir/err"
+	is "$?:$(cat "$dir/err")" \
+		"1:tcpdoctor: serve: --max-connections 1000: the open-file limit (1000) allows at most 678" \
+		"--max-connections beyond the open-file limit: exit 1, says how many fit"
+	prlimit --nofile=300:300 "$TD_BIN" serve >/dev/null 2>"$dir/err"
+	like "$?:$(cat "$dir/err")" "^1:.*the open-file limit \(300\) leaves room for 0 connections" \
+		"an open-file limit too low for any connections: exit 1"
+else
+	skip "--max-connections and the open-file limit" "prlimit missing"
+fi
 
 # contrib/: the rules load, the dashboard is JSON, and every metric they name is one the
 # exporter publishes (a live page of this namespace has the kernel counters a replay lacks)
-if command -v promtool >/dev/null; then
+if td_require promtool prometheus; then
 	out=$(promtool check rules contrib/prometheus/tcpdoctor.rules.yml 2>&1)
 	is "$?" 0 "promtool check rules contrib/prometheus/tcpdoctor.rules.yml"
 	like "$out" "SUCCESS: 12 rules found" "rules: 12 rules"
-else
-	skip "promtool check rules" "promtool missing"
 fi
 python3 -m json.tool contrib/grafana/tcpdoctor.json >/dev/null
 is "$?" 0 "contrib/grafana/tcpdoctor.json is JSON"

@@ -10,10 +10,7 @@ if ! need_root; then
 	skip "lab integration tests" "needs root and ip netns"
 	exit 0
 fi
-command -v jq >/dev/null || {
-	skip "lab integration tests" "needs jq"
-	exit 0
-}
+td_require jq jq || exit 1
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; td_cleanup' EXIT

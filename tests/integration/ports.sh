@@ -20,10 +20,7 @@ if ! need_root; then
 	skip "ports in private namespaces" "needs root and ip netns"
 	exit 0
 fi
-if ! command -v python3 >/dev/null; then
-	skip "ports in private namespaces" "needs python3"
-	exit 0
-fi
+td_require python3 python3 || exit 1
 tmp=$(mktemp -d)
 CONN=("python3" "$TD_ROOT/tests/helpers/tdconn.py")
 

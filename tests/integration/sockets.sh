@@ -19,10 +19,7 @@ if ! need_root; then
 	skip "sockets filters in a private namespace" "needs root and ip netns"
 	exit 0
 fi
-if ! command -v python3 >/dev/null; then
-	skip "sockets filters in a private namespace" "needs python3 to read JSON"
-	exit 0
-fi
+td_require python3 python3 || exit 1
 if ! td_netns_add NS sockets; then
 	skip "sockets filters in a private namespace" "cannot create a network namespace"
 	exit 0

@@ -136,4 +136,87 @@ is "$(nsval net/ipv4/tcp_keepalive_time) $(nsval net/ipv4/tcp_fin_timeout)" "720
 "$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$W/none" >/dev/null 2>&1
 is $? 1 "rollback without a backup: exit 1"
 
+# The backup says exactly how to restore it, --backup-dir included.
+like "$(cat "$BK/backup-$NS.conf")" "
+# Restore with: tcpdoctor -N $NS sysctl rollback --backup-dir $BK
+" \
+	"backup: the 'Restore with:' line names -N and --backup-dir"
+
+# -N writes only the namespace's keys. Keys outside net. are the host's: refused, also in
+# --dry-run. The file holds the host's current values, so even a bug could not change them.
+fmax=$(cat /proc/sys/fs/file-max) swap=$(cat /proc/sys/vm/swappiness)
+printf 'net.ipv4.tcp_keepalive_time = 650\nfs.file-max = %s\nvm.swappiness = %s\n' "$fmax" "$swap" >"$W/host.conf"
+ns_before=$(vals "$NS")
+out=$("$TD_BIN" -N "$NS" sysctl apply --dry-run --backup-dir "$BK" "$W/host.conf" 2>&1)
+is $? 1 "-N dry-run with fs.file-max, vm.swappiness: exit 1"
+like "$out" "host\.conf:2: error: fs\.file-max = $fmax: refused: not a per-namespace key \(host-wide\)" \
+	"-N dry-run: fs.file-max would be refused (file and line)"
+like "$out" "host\.conf:3: error: vm\.swappiness = $swap: refused: not a per-namespace key" \
+	"-N dry-run: vm.swappiness would be refused (file and line)"
+like "$out" "would be refused, nothing would be applied" "-N dry-run: says it would be refused"
+out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/host.conf" 2>&1)
+is $? 1 "-N apply with fs.file-max, vm.swappiness: refused, exit 1"
+like "$out" "host\.conf:2: error: fs\.file-max = $fmax: refused" "-N apply: fs.file-max refused"
+like "$out" "nothing applied" "-N apply: nothing applied"
+is "$(cat /proc/sys/fs/file-max) $(cat /proc/sys/vm/swappiness)" "$fmax $swap" "-N apply: the host's fs.file-max and vm.swappiness unchanged"
+is "$(vals "$NS")" "$ns_before" "-N apply: the namespace's keys unchanged too (all or nothing)"
+# A net. key the table does not know is looked up in the namespace: nf_conntrack_max is the
+# host's, read-only there.
+if ip netns exec "$NS" test -e /proc/sys/net/netfilter/nf_conntrack_max; then
+	printf 'net.netfilter.nf_conntrack_max = %s\n' "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" >"$W/ct.conf"
+	out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/ct.conf" 2>&1)
+	is $? 1 "-N apply of nf_conntrack_max (unknown to the table): exit 1"
+	like "$out" "ct\.conf:1: error: net\.netfilter\.nf_conntrack_max = [0-9]+: refused: the key is not writable here \(Permission denied\); read-only in a child namespace" \
+		"-N apply of nf_conntrack_max: refused as read-only in the namespace"
+else
+	skip "unknown global net. key" "nf_conntrack is not loaded"
+fi
+# A global net. key that is absent from a child namespace (not in the table either).
+printf 'net.core.netdev_budget = %s\n' "$(cat /proc/sys/net/core/netdev_budget)" >"$W/budget.conf"
+out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/budget.conf" 2>&1)
+is $? 1 "-N apply of net.core.netdev_budget (absent in a child): exit 1"
+like "$out" "budget\.conf:1: error: net\.core\.netdev_budget = [0-9]+: unknown key: it does not exist on this kernel" \
+	"-N apply of net.core.netdev_budget: looked up in the namespace, where it is missing"
+
+# Empty values round trip. ip_local_reserved_ports is empty in a fresh namespace; the kernel
+# reads "8080,8081" back as "8080-8081", which means the same.
+is "$(nsval net/ipv4/ip_local_reserved_ports)" "" "fresh namespace: ip_local_reserved_ports is empty"
+rm -f "$BK/backup-$NS.conf"
+printf 'net.ipv4.ip_local_reserved_ports = 8080,8081,9000-9002\nnet.ipv4.tcp_rmem = 4096   131072\t6291456\n' >"$W/ports.conf"
+out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/ports.conf" 2>&1)
+is $? 0 "apply 8080,8081,9000-9002: exit 0 (the kernel's 8080-8081,9000-9002 means the same)"
+like "$out" "ip_local_reserved_ports +\"\" -> 8080,8081,9000-9002  \[changed\]" "apply port list: reported changed, not FAILED"
+is "$(nsval net/ipv4/ip_local_reserved_ports)" "8080-8081,9000-9002" "apply port list: the kernel holds it"
+like "$(cat "$BK/backup-$NS.conf")" "
+net\.ipv4\.ip_local_reserved_ports = 
+" "apply port list: the backup holds the empty old value"
+out=$("$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$BK" 2>&1)
+is $? 0 "rollback to an empty ip_local_reserved_ports: exit 0"
+is "$(nsval net/ipv4/ip_local_reserved_ports)" "" "rollback: ip_local_reserved_ports is empty again"
+# The automatic restore after a failed apply writes the empty value back too.
+ip netns exec "$NS" sh -c 'echo > /proc/sys/net/ipv4/ip_local_reserved_ports'
+printf 'net.ipv4.ip_local_reserved_ports = 9100\nnet.ipv4.tcp_congestion_control = td_nosuch\n' >"$W/pfail.conf"
+out=$("$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/pfail.conf" 2>&1)
+is $? 1 "apply that fails after setting ip_local_reserved_ports: exit 1"
+like "$out" "ip_local_reserved_ports +\"\" -> 9100  \[restored\]" "failed apply: reported restored"
+is "$(nsval net/ipv4/ip_local_reserved_ports)" "" "failed apply: ip_local_reserved_ports empty again"
+
+# Non-regular files: a FIFO as the file to apply or as the backup fails at once.
+mkfifo "$W/fifo.conf"
+out=$(timeout 5 "$TD_BIN" -N "$NS" sysctl apply --backup-dir "$BK" "$W/fifo.conf" 2>&1)
+is $? 1 "-N apply FIFO: exit 1 at once"
+like "$out" "fifo\.conf:0: error: not a regular file" "-N apply FIFO: says why"
+mkdir -p "$W/fifobk" && mkfifo "$W/fifobk/backup-$NS.conf"
+out=$(timeout 5 "$TD_BIN" -N "$NS" sysctl rollback --backup-dir "$W/fifobk" 2>&1)
+is $? 1 "-N rollback from a FIFO backup: exit 1 at once"
+like "$out" "backup-$NS\.conf:0: error: not a regular file" "-N rollback FIFO: says why"
+
+# 4,000 lines setting the same key: the last one wins (the plan is one pass over the lines).
+awk 'BEGIN { for (i = 0; i < 4000; i++) printf "net.ipv4.tcp_keepalive_time = %d\n", 1000 + i % 7; print "net.ipv4.tcp_keepalive_time = 777" }' >"$W/dup.conf"
+out=$("$TD_BIN" -N "$NS" sysctl apply --dry-run --backup-dir "$BK" "$W/dup.conf" 2>&1)
+is $? 0 "4,001 duplicate lines: dry-run exit 0"
+is "$(grep -c '\[' <<<"$out")" 1 "4,001 duplicate lines: one key in the plan"
+like "$out" "tcp_keepalive_time +[0-9]+ -> 777  \[would change\]  \(.*dup\.conf:4001\)" \
+	"4,001 duplicate lines: the last line wins"
+
 is "$(vals)" "$host_before" "the host's values are unchanged"

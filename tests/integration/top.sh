@@ -21,8 +21,9 @@ if ! need_root; then
 	skip "top in a private namespace" "needs root and ip netns"
 	exit 0
 fi
-if ! command -v python3 >/dev/null || ! td_netns_add NS top; then
-	skip "top in a private namespace" "needs python3 and a network namespace"
+td_require python3 python3 || exit 1
+if ! td_netns_add NS top; then
+	skip "top in a private namespace" "cannot create a network namespace"
 	exit 0
 fi
 tmp=$(mktemp -d)

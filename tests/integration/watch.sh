@@ -102,10 +102,7 @@ is "$?" 2 "--interval 0 is refused"
 is "$?" 2 "--count 1x is refused"
 
 # The curses view in tmux. Each session runs watch, then prints its exit status and lingers.
-if ! command -v tmux >/dev/null; then
-	skip "watch in tmux" "tmux is not installed (scripts/install-deps)"
-	exit 0
-fi
+td_require tmux tmux || exit 1
 start() { # session, watch arguments...
 	local s=$1
 	shift

@@ -66,8 +66,9 @@ static void test_fake_proc(void **state)
 	lnk("100/fd/1", "pipe:[5]");
 	lnk("100/fd/2", "socket:[2222]");
 	lnk("100/fd/3", "socket:[2222]"); /* dup(): one holder */
-	mk("200", 1), mk("200/fd", 1), put("200/comm", "beta");
-	lnk("200/fd/5", "socket:[1111]"); /* shared after fork */
+	mk("200", 1), mk("200/fd", 1);
+	put("200/comm", "\x1b[31mbe\xfft\n"); /* prctl(PR_SET_NAME) takes any bytes */
+	lnk("200/fd/5", "socket:[1111]");     /* shared after fork */
 	lnk("200/fd/6", "socket:[3333]");
 	mk("300", 1); /* exited: no fd dir any more */
 	mk("400", 1), mk("400/fd", 1), put("400/comm", "nosock\n");
@@ -110,7 +111,7 @@ static void test_fake_proc(void **state)
 	p = owners_lookup(o, 3333, &nh);
 	assert_non_null(p);
 	assert_int_equal(p->pid, 200);
-	assert_string_equal(p->comm, "beta");
+	assert_string_equal(p->comm, "?[31mbe?t"); /* as ps shows it: no ESC, valid UTF-8 */
 	assert_int_equal(p->nfds, 2);
 	assert_int_equal(nh, 1);
 	/* the shared one: first process scanned, two holders */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -114,6 +115,110 @@ static void test_damaged(void **state)
 	}
 	struct td_record_reader rd;
 	assert_int_equal(record_open("/nonexistent/rec", &rd), -ENOENT);
+}
+
+/* A chunk header claiming 256 MiB in an 18-byte file: refused before anything is allocated
+ * (the old reader grew its buffer to the claimed length first, 267 MB, then found the file
+ * short). */
+static void test_length_past_end(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *bytes;
+		size_t len;
+	} cases[] = {
+		{ "256 MiB claimed", "TDREC001\x02\0\0\0\0\0\0\x10td", 18 },
+		{ "one byte past the end", "TDREC001\x02\0\0\0\x05\0\0\0abcd", 20 },
+		{ "a second chunk past the end",
+		  "TDREC001\x01\0\0\0\x01\0\0\0x\x02\0\0\0\x40\0\0\0", 25 },
+	};
+	(void)state;
+	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
+		char *p = tmp_path();
+		struct td_record_reader rd;
+		uint32_t type;
+		const unsigned char *d;
+		size_t len, cap_before;
+		int r;
+		write_raw(p, cases[i].bytes, cases[i].len);
+		assert_int_equal(record_open(p, &rd), 0);
+		assert_int_equal(rd.size, cases[i].len);
+		while ((r = record_next(&rd, &type, &d, &len)) == 1)
+			;
+		cap_before = rd.cap;
+		if (r != -EBADMSG)
+			fail_msg("%s: next returned %d", cases[i].what, r);
+		if (cap_before > 64)
+			fail_msg("%s: the reader allocated %zu bytes for a lie", cases[i].what,
+				 cap_before);
+		record_reader_close(&rd);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* A chunk that fits only once the file has grown (a record still being written) is read. */
+static void test_file_grows(void **state)
+{
+	char *p = tmp_path();
+	struct td_record_reader rd;
+	uint32_t type;
+	const unsigned char *d;
+	size_t len;
+	(void)state;
+
+	write_raw(p, "TDREC001", 8);
+	assert_int_equal(record_open(p, &rd), 0);
+	write_raw(p, "TDREC001\x02\0\0\0\x03\0\0\0abc", 19);
+	assert_int_equal(record_next(&rd, &type, &d, &len), 1);
+	assert_int_equal(len, 3);
+	assert_int_equal(record_next(&rd, &type, &d, &len), 0);
+	record_reader_close(&rd);
+	unlink(p);
+	free(p);
+}
+
+/* Only a regular file is a record: a FIFO (whose open would wait for a writer forever), a
+ * character device and a directory are refused at once, and the reader says which it was. */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/td-test-record-dir-XXXXXX", fifo[64];
+	struct td_record_reader rd;
+	struct td_record *w = NULL;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(record_open(fifo, &rd), -EINVAL);
+	assert_string_equal(record_file_kind(rd.mode), "a FIFO");
+	assert_int_equal(record_open("/dev/null", &rd), -EINVAL);
+	assert_string_equal(record_file_kind(rd.mode), "a character device");
+	assert_int_equal(record_open(dir, &rd), -EISDIR);
+	/* writing: a FIFO nobody reads fails with ENXIO instead of blocking */
+	assert_int_equal(record_create(fifo, &w), -ENXIO);
+	assert_null(w);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* A full device: the failure is the record's, and record_error says so. */
+static void test_write_error(void **state)
+{
+	static char big[65536];
+	struct td_record *w = NULL;
+	int r;
+	(void)state;
+
+	if (access("/dev/full", W_OK))
+		skip();
+	assert_int_equal(record_create("/dev/full", &w), 0);
+	assert_int_equal(record_error(w), 0);
+	r = record_write(w, TD_CHUNK_NETLINK, big, sizeof(big));
+	assert_int_equal(r, -ENOSPC);
+	assert_int_equal(record_error(w), -ENOSPC);
+	assert_int_equal(record_close(w), -ENOSPC);
+	assert_int_equal(record_error(NULL), 0);
 }
 
 /* One inet_diag reply message, as the kernel sends it. */
@@ -257,13 +362,36 @@ static void test_replay_truncated(void **state)
 	assert_non_null(strstr(err, "/nonexistent/replay"));
 }
 
+/* A namespace name of 5000 bytes is no name: a corrupt record, said so, not a 20 kB escape. */
+static void test_replay_long_name(void **state)
+{
+	char *p = tmp_path();
+	struct td_record *w;
+	struct td_source_cbs cbs = { c_begin, c_sock, NULL };
+	struct td_source_opts o = { .replay = p };
+	struct counts c = { 0 };
+	char err[TD_ERRMSG_LEN], *name = xmalloc(5000);
+	(void)state;
+
+	memset(name, 'n', 5000);
+	assert_int_equal(record_create(p, &w), 0);
+	assert_int_equal(record_write(w, TD_CHUNK_NETNS, name, 5000), 0);
+	assert_int_equal(record_close(w), 0);
+	assert_int_equal(source_run(&o, &cbs, &c, err), -EBADMSG);
+	assert_non_null(strstr(err, "a namespace name of 5000 bytes"));
+	unlink(p);
+	free(p);
+	free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_damaged),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_replay_truncated),
+		cmocka_unit_test(test_roundtrip),	 cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_length_past_end),	 cmocka_unit_test(test_file_grows),
+		cmocka_unit_test(test_not_regular),	 cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_replay),		 cmocka_unit_test(test_replay_truncated),
+		cmocka_unit_test(test_replay_long_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -247,7 +247,7 @@ static void test_apply(void **state)
 	sysctl_parse_buf(s, "t.conf", conf, sizeof(conf) - 1);
 	sysctl_lint(s, &o);
 	/* the congestion-control "file" is a directory: its value cannot be read -> refused */
-	assert_int_equal(sysctl_apply_plan(s, root, false, &p), 0);
+	assert_int_equal(sysctl_apply_plan(s, root, &(struct td_apply_opts){ 0 }, &p), 0);
 	assert_int_equal(sysctl_worst(s), TD_SEV_ERROR);
 	assert_int_equal(p->n, 3);
 	/* run the plan anyway with a failing item: make fin_timeout's successor fail */
@@ -284,7 +284,8 @@ static void test_apply(void **state)
 	s = td_sysctl_set_new();
 	sysctl_parse_buf(s, "g.conf", "net.ipv4.tcp_mem = 4 5 6\n", 25);
 	sysctl_lint(s, &o);
-	assert_int_equal(sysctl_apply_plan(s, root, true, &p), 0);
+	assert_int_equal(
+		sysctl_apply_plan(s, root, &(struct td_apply_opts){ .child_ns = true }, &p), 0);
 	assert_int_equal(p->n, 0);
 	assert_non_null(strstr(s->fnd[s->nfnd - 1].message, "global key"));
 	sysctl_apply_plan_free(p);

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `conntrack` against namespaces whose tables the test fills itself: one where an nftables rule
+# uses conntrack and a python actor makes 20 held TCP connections, 15 closed by the client first
+# (conntrack TIME_WAIT: 120 s), 7 IPv4 and 3 IPv6 UDP flows nobody answers (UNREPLIED); and one
+# with no ruleset (nothing tracked). Counts must be exact per protocol, TCP conntrack state and
+# group, and agree with conntrack-tools (`conntrack -C`, `-L`, `-S`) read back to back with no
+# traffic in between. UDP timeouts are raised inside the namespace so no entry expires mid-test.
+. "$(dirname "$0")/../lib.sh"
+
+if ! need_root; then
+	skip "conntrack in a private namespace" "needs root and ip netns"
+	exit 0
+fi
+td_require nft nftables || exit 1
+td_require conntrack conntrack || exit 1
+td_require python3 python3 || exit 1
+td_netns_add NS ct || exit 1
+td_netns_add BARE ctbare || exit 1
+tmp=$(mktemp -d)
+trap 'td_cleanup; rm -rf "$tmp"' EXIT
+
+ip netns exec "$NS" nft -f - <<'EOF'
+table inet tdtest {
+	chain out { type filter hook output priority 0; ct state new counter; }
+}
+EOF
+ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
+ip -n "$NS" addr add ::1/128 dev lo 2>/dev/null
+
+cat >"$tmp/actor.py" <<'EOF'
+import signal, socket, sys, time
+def more(*_):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for p in range(4):
+        u.sendto(b"q", ("127.0.0.1", 8000 + p))
+    print("sent", flush=True)
+signal.signal(signal.SIGUSR1, more)
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 5000)); srv.listen(64)
+held = []
+for i in range(20):
+    c = socket.create_connection(("127.0.0.1", 5000)); a, _ = srv.accept(); held += [c, a]
+for i in range(15):
+    c = socket.create_connection(("127.0.0.1", 5000)); a, _ = srv.accept()
+    c.close(); a.recv(1); a.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(7):
+    u.sendto(b"q", ("127.0.0.1", 6000 + p))
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for p in range(3):
+    u6.sendto(b"q", ("::1", 7000 + p))
+print("ready", flush=True)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    time.sleep(0.2)
+EOF
+ip netns exec "$NS" python3 "$tmp/actor.py" 600 >"$tmp/actor.out" 2>&1 &
+actor=$!
+td_bg_pid $actor
+td_wait_for "$tmp/actor.out" '^ready' 30 || {
+	ok 1 "actor ready"
+	cat "$tmp/actor.out"
+	exit 1
+}
+# the last FIN/ACK of a closed connection may still be in flight: wait until conntrack-tools
+# shows all 15 in TIME_WAIT, then nothing moves until the actor exits
+for _ in $(seq 50); do
+	[ "$(ip netns exec "$NS" conntrack -L 2>/dev/null | grep -c TIME_WAIT)" = 15 ] && break
+	sleep 0.1
+done
+
+json=$("$TD_BIN" -N "$NS" conntrack --json --by dport --limit 100)
+ok $? "conntrack --json exits 0"
+ct_c=$(ip netns exec "$NS" conntrack -C)
+ct_l=$(ip netns exec "$NS" conntrack -L 2>/dev/null)
+ct_s=$(ip netns exec "$NS" conntrack -S)
+jq_() { python3 -c "import json,sys; d=json.load(sys.stdin)['netns'][0]; print($1)" <<<"$json"; }
+is "$(jq_ 'd["count"]')" 45 "count: 20 + 15 TCP, 10 UDP"
+is "$(jq_ 'd["count"]')" "$ct_c" "count equals conntrack -C"
+is "$(jq_ 'd["dumped"]')" "$(grep -c . <<<"$ct_l")" "entries dumped equal conntrack -L's lines"
+is "$(jq_ 'd["protocols"]')" "{'tcp': 35, 'udp': 10}" "by protocol"
+is "$(jq_ 'd["tcp_states"]')" "{'ESTABLISHED': 20, 'TIME_WAIT': 15}" "TCP conntrack states"
+is "$(jq_ 'd["tcp_states"]["TIME_WAIT"]')" "$(grep -c ' TIME_WAIT ' <<<"$ct_l")" \
+	"TIME_WAIT agrees with conntrack -L"
+is "$(jq_ 'd["unreplied"]')" 10 "10 UDP flows unreplied"
+is "$(jq_ 'd["unreplied"]')" "$(grep -c UNREPLIED <<<"$ct_l")" "unreplied agrees with conntrack -L"
+is "$(jq_ 'd["assured"]')" "$(grep -c ASSURED <<<"$ct_l")" "assured agrees with conntrack -L"
+is "$(jq_ 'd["max"]')" "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" "max is the host's limit"
+is "$(jq_ 'd["timeouts"]["tcp_time_wait"]')" \
+	"$(ip netns exec "$NS" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait)" \
+	"TIME_WAIT timeout read in the namespace"
+is "$(jq_ 'd["timeouts"]["udp"]')" 600 "UDP timeout as set in the namespace"
+is "$(jq_ '[(g["key"], g["entries"], g["time_wait"]) for g in d["groups"]][0]')" \
+	"('tcp/5000', 35, 15)" "largest group: tcp/5000 with its 15 TIME_WAIT"
+is "$(jq_ 'len(d["groups"])')" 11 "one group per destination port (1 TCP, 10 UDP)"
+# stats: summed per CPU like conntrack -S, read with no traffic in between
+sum_s() { awk -v k="$1" '{for(i=1;i<=NF;i++){split($i,a,"="); if(a[1]==k) s+=a[2]}} END{print s+0}' <<<"$ct_s"; }
+for k in found invalid insert insert_failed drop early_drop error search_restart; do
+	is "$(jq_ "d['stats']['$k']")" "$(sum_s "$k")" "stats.$k equals conntrack -S summed"
+done
+
+txt=$("$TD_BIN" -N "$NS" conntrack --by state)
+like "$txt" "entries 45 of nf_conntrack_max" "text: entries against the limit"
+like "$txt" "TIME_WAIT +15 +timeout [0-9]+ s" "text: TIME_WAIT with its timeout"
+like "$txt" "tcp ESTABLISHED +20" "text: --by state groups"
+like "$("$TD_BIN" -N "$NS" conntrack --by src)" "127\.0\.0\.1 +42" "--by src: 42 IPv4 entries"
+like "$("$TD_BIN" -N "$NS" conntrack --by dst)" "::1 +3" "--by dst: 3 IPv6 entries"
+like "$("$TD_BIN" -N "$NS" conntrack --by proto)" "tcp +35" "--by proto"
+like "$("$TD_BIN" -N "$NS" conntrack --by zone)" "zone 0 +45" "--by zone"
+is "$("$TD_BIN" -N "$NS" conntrack --limit 0 | grep -c 'largest groups')" 0 "--limit 0 shows no groups"
+
+# from inside the namespace, without -N: the same numbers at top level
+in=$(ip netns exec "$NS" "$TD_BIN" conntrack --json)
+is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["count"], d["tcp_states"])' <<<"$in")" \
+	"45 {'ESTABLISHED': 20, 'TIME_WAIT': 15}" "inside the namespace: same census"
+
+# a namespace where nothing uses conntrack: a clear state, exit 0
+bare=$("$TD_BIN" -N "$BARE" conntrack)
+ok $? "no ruleset: exit 0"
+like "$bare" "no entries, and no conntrack activity" "no ruleset: said plainly"
+is "$("$TD_BIN" -N "$BARE" conntrack --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["netns"][0]; print(d["count"], d["present"], d["groups"])')" \
+	"0 True []" "no ruleset: JSON count 0"
+
+# -N all: both namespaces, each with its own count
+all=$("$TD_BIN" -N all conntrack --json)
+cnt() { python3 -c "import json,sys; print([n['count'] for n in json.load(sys.stdin)['netns'] if n['name']=='$1'])" <<<"$all"; }
+is "$(cnt "$NS")" "[45]" "-N all: the tracked namespace"
+is "$(cnt "$BARE")" "[0]" "-N all: the bare namespace"
+
+# --interval: the statistics' change. The actor (already running) adds 4 UDP flows 2 s into a
+# 4 s interval: after the first look, before the second.
+"$TD_BIN" -N "$NS" conntrack --json --interval 4 >"$tmp/iv" &
+tool=$!
+sleep 2
+kill -USR1 "$actor"
+wait "$tool"
+td_wait_for "$tmp/actor.out" '^sent' 10
+is "$(python3 -c 'import json,sys; d=json.load(sys.stdin)["netns"][0]; print(d["count"], d["protocols"]["udp"], "stats_delta" in d)' <"$tmp/iv")" \
+	"49 14 True" "--interval: 4 more UDP entries, and a stats_delta"
+
+# errors
+"$TD_BIN" conntrack --by nope >/dev/null 2>"$tmp/err"
+is "$?" 2 "--by nope: usage error"
+like "$(cat "$tmp/err")" "--by 'nope': expected src, dst, dport" "--by nope: names the value"
+"$TD_BIN" conntrack --limit -1 >/dev/null 2>&1
+is "$?" 2 "--limit -1: usage error"
+"$TD_BIN" --replay "$TD_ROOT/tests/data/replay/mixed-netlink.tdrec" conntrack >/dev/null 2>"$tmp/err"
+is "$?" 2 "--replay: refused"
+like "$(cat "$tmp/err")" "holds no conntrack table" "--replay: says why"
+if command -v setpriv >/dev/null; then
+	ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$TD_BIN" conntrack >"$tmp/out" 2>&1
+	is "$?" 1 "unprivileged: exit 1"
+	like "$(cat "$tmp/out")" "needs root: CAP_NET_ADMIN" "unprivileged: says what is missing"
+	like "$(cat "$tmp/out")" "entries 4[59] of" "unprivileged: the count still shows"
+fi
+echo "1..$_tap_n"
