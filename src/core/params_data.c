@@ -426,7 +426,8 @@ const struct td_param params_table[] = {
 	  .ref = KF("other-keys") },
 	/* Keys the pasted snippets set that are not about connection states. Defaults and scope
 	 * read on 6.18 in the initial namespace and in a fresh one (tests/cli/sysctl_lint.sh);
-	 * each reason restates Documentation/networking/ip-sysctl.rst for that key. */
+	 * each reason restates Documentation/networking/ip-sysctl.rst for that key, and
+	 * tcp-facts#other-keys cites it. */
 	{ .key = "net.ipv4.tcp_fack",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -436,11 +437,11 @@ const struct td_param params_table[] = {
 		     "recovery is gone and the value is read by nothing.",
 	  .meaning = "Forward acknowledgement loss recovery, retired: the key is kept only so that "
 		     "old files do not fail.",
-	  .ref = "ip-sysctl.rst: tcp_fack",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NE, -1, TD_SEV_INFO, "no effect on current kernels: a legacy option",
 		  "ip-sysctl.rst: 'This is a legacy option, it has no effect anymore.'; the line "
 		  "can go.",
-		  "ip-sysctl.rst: tcp_fack" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_low_latency",
 	  .scope = TD_SCOPE_GLOBAL,
 	  .shape = TD_SHAPE_CHOICE,
@@ -451,11 +452,11 @@ const struct td_param params_table[] = {
 		     "controlled); on 6.18 the file exists only in the initial network namespace.",
 	  .meaning = "Used to bypass the TCP prequeue; read by nothing since the prequeue was "
 		     "removed.",
-	  .ref = "ip-sysctl.rst: tcp_low_latency",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NE, -1, TD_SEV_INFO, "no effect on current kernels: a legacy option",
 		  "ip-sysctl.rst: 'This is a legacy option, it has no effect anymore.' (the "
 		  "prequeue went in 4.14); the line can go.",
-		  "ip-sysctl.rst: tcp_low_latency" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_sack",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -464,12 +465,12 @@ const struct td_param params_table[] = {
 	  .history = "Default 1; per network namespace.",
 	  .meaning = "Selective acknowledgements (RFC 2018): the receiver reports which segments "
 		     "arrived, so the sender resends only the lost ones.",
-	  .ref = "ip-sysctl.rst: tcp_sack",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN, "turns SACK off: each loss costs more round trips",
 		  "Without SACK the sender learns of one lost segment per round trip and may "
 		  "resend data that arrived; the 2019 SACK CVEs that made people turn it off are "
 		  "fixed in the kernel.",
-		  "ip-sysctl.rst: tcp_sack" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_window_scaling",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -477,11 +478,11 @@ const struct td_param params_table[] = {
 	  .defaults = { { 0, "1" } },
 	  .history = "Default 1; per network namespace.",
 	  .meaning = "Window scaling (RFC 7323): receive windows larger than 64 KB.",
-	  .ref = "ip-sysctl.rst: tcp_window_scaling",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN, "turns window scaling off: windows cap at 64 KB",
 		  "New connections cannot advertise a window above 64 KB, which caps throughput "
 		  "at 64 KB per round trip.",
-		  "ip-sysctl.rst: tcp_window_scaling" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_slow_start_after_idle",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -490,12 +491,12 @@ const struct td_param params_table[] = {
 	  .history = "Default 1; per network namespace.",
 	  .meaning = "With 1 the congestion window shrinks after an idle period (RFC 2861); with 0 "
 		     "it is kept.",
-	  .ref = "ip-sysctl.rst: tcp_slow_start_after_idle",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "throughput after idle periods; unrelated to connection states",
 		  "0 keeps the congestion window of long-lived connections across idle periods; "
 		  "it changes nothing about TIME_WAIT, ports or listen queues.",
-		  "ip-sysctl.rst: tcp_slow_start_after_idle" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_no_metrics_save",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -504,13 +505,13 @@ const struct td_param params_table[] = {
 	  .history = "Default 0; per network namespace.",
 	  .meaning = "With 1 TCP does not cache a closing connection's metrics (RTT, cwnd) for the "
 		     "next connection to the same host.",
-	  .ref = "ip-sysctl.rst: tcp_no_metrics_save",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "initial conditions of new connections; unrelated to connection states",
 		  "It decides whether new connections start from the cached metrics of earlier "
 		  "ones to the same host; it changes nothing about TIME_WAIT, ports or listen "
 		  "queues.",
-		  "ip-sysctl.rst: tcp_no_metrics_save" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.ip_forward",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -519,22 +520,22 @@ const struct td_param params_table[] = {
 	  .history = "Default 0; per network namespace (net.core.devconf_inherit_init_net decides "
 		     "whether a new namespace copies the host's value).",
 	  .meaning = "Forwards IPv4 packets between interfaces (a router, a container host).",
-	  .ref = "ip-sysctl.rst: ip_forward",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "routing; unrelated to TCP connection states",
 		  "It makes the host route packets between interfaces; changing it also resets "
 		  "per-interface settings to host or router defaults (ip-sysctl.rst).",
-		  "ip-sysctl.rst: ip_forward" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_fastopen",
 	  .defaults = { { 0, "1" } },
 	  .history = "A bitmask, default 1 (client side on); per network namespace.",
 	  .meaning = "TCP Fast Open (RFC 7413): data in the SYN. 1 client, 2 server; a server "
 		     "listener must also set TCP_FASTOPEN.",
-	  .ref = "ip-sysctl.rst: tcp_fastopen",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "data in the SYN; unrelated to connection states",
 		  "Fast Open saves a round trip on repeat connections; the server side works only "
 		  "for listeners that set TCP_FASTOPEN, and no bit changes TIME_WAIT or ports.",
-		  "ip-sysctl.rst: tcp_fastopen" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_notsent_lowat",
 	  .enforced = true,
 	  .min = 0,
@@ -543,12 +544,12 @@ const struct td_param params_table[] = {
 	  .history = "Default 4294967295 (no limit); per network namespace.",
 	  .meaning = "Unsent bytes a socket may queue before poll() stops reporting it writable "
 		     "(TCP_NOTSENT_LOWAT per socket).",
-	  .ref = "ip-sysctl.rst: tcp_notsent_lowat",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "memory and latency of send queues; unrelated to connection states",
 		  "A lower value keeps less unsent data in the kernel per socket; it changes "
 		  "nothing about TIME_WAIT, ports or listen queues.",
-		  "ip-sysctl.rst: tcp_notsent_lowat" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_mtu_probing",
 	  .shape = TD_SHAPE_CHOICE,
 	  .min = 0,
@@ -557,12 +558,12 @@ const struct td_param params_table[] = {
 	  .history = "0/1/2, default 0; per network namespace.",
 	  .meaning = "Packetization-layer path MTU discovery: 1 after an ICMP black hole is "
 		     "detected, 2 always.",
-	  .ref = "ip-sysctl.rst: tcp_mtu_probing",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "path MTU discovery; unrelated to connection states",
 		  "It helps connections whose path drops large packets without ICMP (a PMTU black "
 		  "hole); it changes nothing about TIME_WAIT, ports or listen queues.",
-		  "ip-sysctl.rst: tcp_mtu_probing" }) },
+		  "tcp-facts#other-keys" }) },
 	{ .key = "net.ipv4.tcp_retries2",
 	  .enforced = true,
 	  .min = 0,
@@ -571,18 +572,18 @@ const struct td_param params_table[] = {
 	  .history = "Default 15 (about 924 s with the minimal RTO); per network namespace.",
 	  .meaning = "Retransmissions before an established connection with unacknowledged data "
 		     "is given up (ETIMEDOUT).",
-	  .ref = "ip-sysctl.rst: tcp_retries2",
+	  .ref = "tcp-facts#other-keys",
 	  RULES({ TD_ROP_LT, 8, TD_SEV_WARN,
 		  "below RFC 1122's 100 s: short outages kill established connections",
 		  "ip-sysctl.rst: RFC 1122 recommends at least 100 s, a value of at least 8; "
 		  "lower values abort connections during a brief network outage. Per socket, "
 		  "TCP_USER_TIMEOUT does this where fast failure is wanted.",
-		  "ip-sysctl.rst: tcp_retries2" },
+		  "tcp-facts#other-keys" },
 		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
 		  "how long a stalled connection lives; unrelated to TIME_WAIT",
 		  "It bounds retransmissions of data on an established connection; it changes "
 		  "nothing about TIME_WAIT or ports.",
-		  "ip-sysctl.rst: tcp_retries2" }) },
+		  "tcp-facts#other-keys" }) },
 };
 
 const size_t params_count = TD_ARRAY_SIZE(params_table);

@@ -226,13 +226,15 @@ static void lint_unknown(struct lint_ctx *c, size_t i, struct key_group *g)
 		e->ignore_errors ? IGNORED_SUFFIX : "");
 }
 
-/* A key whose file has no write permission: no line can set it here. */
+/* A key whose file has no write permission: no line can set it here. A warning, not an error:
+ * apply refuses the line with its own error, and lint must not mark it bad (apply would then
+ * leave it out silently). */
 static void lint_readonly(struct lint_ctx *c, size_t i, const struct td_param *p)
 {
 	struct td_sysctl_entry *e = &c->s->ent[i];
 
 	c->noeff[i] = true;
-	if (p && p->scope == TD_SCOPE_GLOBAL && c->o->child_ns) {
+	if (p && p->scope == TD_SCOPE_GLOBAL) {
 		sysctl_finding_add(c->s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
 				   "A global key is one value for the whole host; a child network "
 				   "namespace shows the host's value read-only.",
@@ -241,8 +243,7 @@ static void lint_readonly(struct lint_ctx *c, size_t i, const struct td_param *p
 				   "host");
 		return;
 	}
-	sysctl_finding_add(c->s, e->file, e->line, e->key, e->value,
-			   e->ignore_errors ? TD_SEV_WARN : TD_SEV_ERROR,
+	sysctl_finding_add(c->s, e->file, e->line, e->key, e->value, TD_SEV_WARN,
 			   "The file has no write permission here: every write fails.", NULL,
 			   "read-only key: the kernel refuses the write%s",
 			   e->ignore_errors ? IGNORED_SUFFIX : "");

@@ -163,7 +163,7 @@ static void test_readonly(void **state)
 	td_sysctl_set_free(s);
 	/* any other key without write permission */
 	got = lint(root, "kernel.tainted = 0\n-kernel.tainted = 1\n", false, false, NULL);
-	assert_string_equal(got, "1 error read-only key: the kernel refuses the write|2 warn "
+	assert_string_equal(got, "1 warn read-only key: the kernel refuses the write|2 warn "
 				 "read-only key: the kernel refuses the write (ignored: the line "
 				 "starts with '-')|");
 	free(got);
