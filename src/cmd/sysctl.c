@@ -25,7 +25,7 @@
 static void usage(void)
 {
 	puts("Usage: tcpdoctor [-N NS] sysctl [--json]                      audit the live kernel\n"
-	     "       tcpdoctor sysctl lint [--root DIR] [FILE|DIR]...        check sysctl files\n"
+	     "       tcpdoctor sysctl lint [-v] [--root DIR] [FILE|DIR]...   check sysctl files\n"
 	     "       tcpdoctor [-N NS] sysctl recommend [--profile client|server|auto]\n"
 	     "       tcpdoctor [-N NS] sysctl apply FILE [--dry-run] [--backup-dir DIR]\n"
 	     "       tcpdoctor [-N NS] sysctl rollback [--backup-dir DIR]\n\n"
@@ -38,6 +38,8 @@ static void usage(void)
 	     "  --json             {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
 	     "                     \"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
 	     "  --root DIR         lint: the system's files inside DIR (links resolve inside it)\n"
+	     "  -v, --verbose      lint: one line per key tcpdoctor does not judge (default: one\n"
+	     "                     line per file)\n"
 	     "  --profile P        recommend: client, server or auto (default: auto)\n"
 	     "  --dry-run          apply: show what would change, change nothing\n"
 	     "  --backup-dir DIR   apply/rollback: where backups live (default "
@@ -65,6 +67,9 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	case OPT_DRY_RUN:
 		a->dry_run = true;
 		return 0;
+	case 'v':
+		a->verbose = true;
+		return 0;
 	case OPT_BACKUP_DIR:
 		if (!*arg)
 			return cmd_usage_err(g, "--backup-dir needs a directory");
@@ -82,6 +87,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
 	int first, r;
@@ -89,7 +95,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_
 	memset(a, 0, sizeof(*a));
 	a->profile = "auto";
 	a->backup_dir = SYSCTL_BACKUP_DIR;
-	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS, opts, on_opt, a, usage,
+	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS "v", opts, on_opt, a, usage,
 				TD_EXIT_USAGE, &first);
 	if (r)
 		return r;
@@ -299,7 +305,9 @@ static int cmd_lint(const struct td_global *g, const struct sysctl_args *a)
 {
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_kenv env;
-	struct td_lint_opts lo = { .env = &env, .procroot = SYSCTL_PROCROOT };
+	struct td_lint_opts lo = { .env = &env,
+				   .procroot = SYSCTL_PROCROOT,
+				   .verbose = a->verbose };
 	int saved, r;
 
 	if (lint_load(g, a, s)) {

@@ -24,6 +24,7 @@ struct sysctl_args {
 	const char *profile;
 	const char *backup_dir;
 	bool dry_run;
+	bool verbose; /* lint: one line per key not in the table */
 };
 
 /* Enters g->netns when set, printing why it could not. *saved is for sysctl_leave.

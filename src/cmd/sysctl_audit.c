@@ -45,6 +45,7 @@ struct evidence {
 	uint64_t sock_tw, listen_overflows, tw_overflow;
 	bool have_tw, have_lo, have_two;
 	bool socks_ok;
+	bool child; /* a child network namespace: some defaults are the host's */
 };
 
 static int on_sock(const struct td_sock *sk, void *arg)
@@ -101,6 +102,7 @@ static int gather(const struct td_global *g, struct evidence *e)
 	if (sysctl_enter(g, &saved))
 		return TD_EXIT_FAIL;
 	sysctl_kenv_read(SYSCTL_PROCROOT, &e->env);
+	e->child = sysctl_in_child_netns(SYSCTL_PROCROOT);
 	for (size_t i = 0; i < params_count; i++) {
 		char path[SYSCTL_KEY_MAX];
 		if (params_key_normalize(params_table[i].key, NULL, path, sizeof(path)))
@@ -142,6 +144,22 @@ static void cross(struct td_sysctl_set *s, const struct evidence *e)
 	sysctl_cross_check(s, &f);
 }
 
+/* What the DEFAULT column says when the table has no number for this kernel. */
+static const char *default_words(const struct td_param *p, bool child)
+{
+	switch (p->defkind) {
+	case TD_DEF_INHERITED:
+		/* a new namespace copies the initial namespace's value when it is created */
+		if (child)
+			return "(as the host)";
+		return p->shape == TD_SHAPE_STRING ? "(kernel build)" : "(sized at boot)";
+	case TD_DEF_MEMORY:
+		return "(sized at boot)";
+	default:
+		return "(varies)";
+	}
+}
+
 static void print_row_text(const struct td_param *p, const char *v, const char *def,
 			   const struct td_verdict *vd, size_t n)
 {
@@ -177,8 +195,7 @@ int sysctl_cmd_audit(const struct td_global *g, const struct sysctl_args *a)
 		if (!e.present[i])
 			continue; /* removed keys, and global ones in a child namespace */
 		if (params_default(p, &e.env, def, sizeof(def)))
-			snprintf(def, sizeof(def), "%s",
-				 p->defkind == TD_DEF_INHERITED ? "(from host)" : "(varies)");
+			snprintf(def, sizeof(def), "%s", default_words(p, e.child));
 		struct td_kenv env = e.env;
 		env.kver = 0; /* present: judge the value, not the key's existence */
 		enum td_sev w = params_judge(p, &env, e.val[i], vd, &n);
@@ -241,7 +258,7 @@ static int cmp_dest(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct tw_dest));
 }
 
-/* The destination with the most TIME_WAIT sockets (client side: kernel-facts §5). */
+/* The destination with the most TIME_WAIT sockets (client side: tcp-facts#ephemeral-ports). */
 static size_t top_dest(struct evidence *e, struct tw_dest *top)
 {
 	size_t best = 0;
@@ -267,8 +284,8 @@ struct rec {
 	unsigned n;
 };
 
-/* Emits "key = value" with its reason, unless the knowledge table judges it harmful or an error
- * here (the tool never recommends what kernel-facts calls harmful). */
+/* Emits "key = value" with its reason, unless the knowledge table warns about it here (the tool
+ * never recommends a value its own lint would warn about). */
 static void emit(struct rec *r, const char *key, const char *value, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void emit(struct rec *r, const char *key, const char *value, const char *fmt, ...)
@@ -280,7 +297,7 @@ static void emit(struct rec *r, const char *key, const char *value, const char *
 	va_list ap;
 
 	env.kver = 0;
-	if (!p || params_judge(p, &env, value, vd, &n) >= TD_SEV_HARMFUL)
+	if (!p || params_judge(p, &env, value, vd, &n) >= TD_SEV_WARN)
 		return;
 	fputs("\n# ", r->f);
 	va_start(ap, fmt);

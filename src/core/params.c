@@ -194,6 +194,7 @@ int params_parse_value(const struct td_param *p, const char *value, int64_t *val
 		[TD_SHAPE_TRIPLE] = "expects three integers: min pressure/default max",
 		[TD_SHAPE_RANGE] = "expects two port numbers: low high",
 	};
+	int64_t hi;
 	int n;
 
 	*nvals = 0;
@@ -205,8 +206,12 @@ int params_parse_value(const struct td_param *p, const char *value, int64_t *val
 			return -EINVAL;
 		return 0;
 	}
-	n = split_ints(value, vals, want[p->shape], INT32_MIN,
-		       p->shape == TD_SHAPE_TRIPLE ? INT64_MAX : INT32_MAX, why);
+	/* most keys are C ints; triples are longs (tcp_mem), and an enforced maximum above
+	 * INT32_MAX marks an unsigned key (tcp_notsent_lowat) */
+	hi = p->shape == TD_SHAPE_TRIPLE	 ? INT64_MAX
+	     : p->enforced && p->max > INT32_MAX ? p->max
+						 : INT32_MAX;
+	n = split_ints(value, vals, want[p->shape], INT32_MIN, hi, why);
 	if (n < 0)
 		return -EINVAL;
 	if ((size_t)n != want[p->shape]) {

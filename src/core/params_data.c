@@ -50,10 +50,10 @@ static void check_port_range(const struct td_param *p, const struct td_kenv *env
 		    "the kernel logs 'prefer different parity for start/end values'.",
 		    KF("ephemeral-ports"));
 	if (x[0] < 32768)
-		add(v, n, TD_SEV_WARN,
-		    "range reaches below 32768: it overlaps ports services listen on",
-		    "connect() may take a port a service needs unless that port is listed in "
-		    "ip_local_reserved_ports.",
+		add(v, n, TD_SEV_NOTE,
+		    "range reaches below 32768: reserve the service ports inside it",
+		    "connect() may take a port a service listens on while the service is down "
+		    "unless that port is listed in ip_local_reserved_ports.",
 		    KF("ephemeral-ports"));
 }
 
@@ -131,8 +131,10 @@ const struct td_param params_table[] = {
 	  .max = 60000,
 	  .added = PARAMS_KV(6, 14),
 	  .defaults = { { 0, "1000" } },
-	  .history = "Added in 6.14 [version inferred]; before, the delay was fixed at about 1 s.",
-	  .meaning = "Milliseconds after a TIME_WAIT was created before connect() may reuse it.",
+	  .history = "Added in 6.14; before, connect() waited for the peer's timestamp clock to "
+		     "move on by about 1 s.",
+	  .meaning = "Milliseconds a TIME_WAIT must have existed before connect() may reuse it "
+		     "(counted from its creation).",
 	  .ref = KF("tw-reuse") },
 	{ .key = "net.ipv4.tcp_timestamps",
 	  .shape = TD_SHAPE_CHOICE,
@@ -154,9 +156,18 @@ const struct td_param params_table[] = {
 	  .history = "Unchanged in meaning across 4.11-6.18.",
 	  .meaning = "Bounds only orphaned FIN_WAIT2 sockets; TIME_WAIT is a fixed 60 s.",
 	  .ref = KF("fin-wait2"),
-	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_NOTE, "wrong reason: does not shorten TIME_WAIT",
-		  "TIME_WAIT lasts a compiled-in 60 s (TCP_TIMEWAIT_LEN); tcp_fin_timeout only "
-		  "bounds orphaned FIN_WAIT2.",
+	  RULES({ TD_ROP_GT, 60, TD_SEV_NOTE,
+		  "orphaned FIN_WAIT2 kept longer; TIME_WAIT stays 60 s",
+		  "It bounds how long a connection this host closed waits for the peer's FIN after "
+		  "the application let go of the socket; past 60 s such an orphan stays a full "
+		  "socket (counted against tcp_max_orphans). TIME_WAIT lasts a compiled-in 60 s "
+		  "(TCP_TIMEWAIT_LEN) whatever this is.",
+		  KF("fin-wait2") },
+		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_NOTE,
+		  "bounds orphaned FIN_WAIT2 only; TIME_WAIT stays 60 s",
+		  "It bounds how long a connection this host closed waits for the peer's FIN after "
+		  "the application let go of the socket (orphaned FIN_WAIT2); TIME_WAIT lasts a "
+		  "compiled-in 60 s (TCP_TIMEWAIT_LEN) whatever this is.",
 		  KF("fin-wait2") }) },
 	{ .key = "net.ipv4.tcp_max_tw_buckets",
 	  .defkind = TD_DEF_EHASH_HALF,
@@ -239,8 +250,8 @@ const struct td_param params_table[] = {
 		  "of the queue's slots are free.",
 		  KF("listen-queues") },
 		{ TD_ROP_EQ, 2, TD_SEV_NOTE, "cookies always, even without a flood",
-		  "2 answers every SYN with a cookie, so connections lose options cookies cannot "
-		  "carry.",
+		  "2 answers every SYN with a cookie (DOC: for testing): the MSS is rounded to a "
+		  "few values, and without timestamps SACK and window scaling are lost.",
 		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_abort_on_overflow",
 	  .shape = TD_SHAPE_CHOICE,
@@ -268,15 +279,15 @@ const struct td_param params_table[] = {
 	  .min = 1,
 	  .max = 127,
 	  .defaults = { { 0, "6" } },
-	  .history = "Default 6 (connect() fails after about 127 s; 133.6 s measured on 6.18, "
+	  .history = "Default 6: connect() fails after about 127 s (133.6 s measured on 6.18, "
 		     "where tcp_syn_linear_timeouts makes the first retransmits linear).",
 	  .meaning = "SYN retransmissions before connect() gives up.",
 	  .ref = KF("listen-queues"),
 	  RULES({ TD_ROP_LT, 3, TD_SEV_HARMFUL,
 		  "harmful as a default: connect() gives up within seconds",
-		  "With 2, connect() fails after about 7 s for every application; use TCP_SYNCNT "
-		  "or "
-		  "application timeouts where fast failure is wanted.",
+		  "With 2, connect() fails after about 7 s (with 1 about 3 s) for every "
+		  "application; use TCP_SYNCNT or application timeouts where fast failure is "
+		  "wanted.",
 		  KF("listen-queues") }) },
 	{ .key = "net.ipv4.tcp_syn_linear_timeouts",
 	  .enforced = true,
@@ -293,10 +304,12 @@ const struct td_param params_table[] = {
 	  .history = "Global; default half the TCP ehash size.",
 	  .meaning = "Limit of orphaned sockets host-wide; each can hold about 64 KB.",
 	  .ref = KF("orphans"),
-	  RULES({ TD_ROP_ABOVE_DEFAULT, 0, TD_SEV_WARN, "unneeded: removes orphan-flood protection",
-		  "Orphans past the default limit are almost always a flood or a leak, and each "
-		  "can "
-		  "hold about 64 KB.",
+	  RULES({ TD_ROP_ABOVE_DEFAULT, 0, TD_SEV_NOTE,
+		  "raises the orphan limit: more orphans may hold memory before the kernel resets "
+		  "them",
+		  "Past the limit the kernel resets orphaned sockets ('too many orphaned "
+		  "sockets'); each can hold about 64 KB, and tcp_mem still bounds TCP memory as a "
+		  "whole.",
 		  KF("orphans") },
 		{ TD_ROP_BELOW_DEFAULT, 0, TD_SEV_WARN, "do not lower: orphans get reset early",
 		  "Over the limit the kernel resets orphans ('too many orphaned sockets', "
@@ -411,6 +424,166 @@ const struct td_param params_table[] = {
 	  .history = "A new namespace copies the initial namespace's algorithm.",
 	  .meaning = "Default congestion control; the kernel rejects a name it cannot load.",
 	  .ref = KF("other-keys") },
+	/* Keys the pasted snippets set that are not about connection states. Defaults and scope
+	 * read on 6.18 in the initial namespace and in a fresh one (tests/cli/sysctl_lint.sh);
+	 * each reason restates Documentation/networking/ip-sysctl.rst for that key, and
+	 * tcp-facts#other-keys cites it. */
+	{ .key = "net.ipv4.tcp_fack",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "0" } },
+	  .history = "Still a file on 6.18 (per network namespace) but a legacy option: FACK loss "
+		     "recovery is gone and the value is read by nothing.",
+	  .meaning = "Forward acknowledgement loss recovery, retired: the key is kept only so that "
+		     "old files do not fail.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NE, -1, TD_SEV_INFO, "no effect on current kernels: a legacy option",
+		  "ip-sysctl.rst: 'This is a legacy option, it has no effect anymore.'; the line "
+		  "can go.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_low_latency",
+	  .scope = TD_SCOPE_GLOBAL,
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "0" } },
+	  .history = "No effect since 4.14 (commit e7942d0633c4 removed the prequeue it "
+		     "controlled); on 6.18 the file exists only in the initial network namespace.",
+	  .meaning = "Used to bypass the TCP prequeue; read by nothing since the prequeue was "
+		     "removed.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NE, -1, TD_SEV_INFO, "no effect on current kernels: a legacy option",
+		  "ip-sysctl.rst: 'This is a legacy option, it has no effect anymore.' (the "
+		  "prequeue went in 4.14); the line can go.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_sack",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "1" } },
+	  .history = "Default 1; per network namespace.",
+	  .meaning = "Selective acknowledgements (RFC 2018): the receiver reports which segments "
+		     "arrived, so the sender resends only the lost ones.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN, "turns SACK off: each loss costs more round trips",
+		  "Without SACK the sender learns of one lost segment per round trip and may "
+		  "resend data that arrived; the 2019 SACK CVEs that made people turn it off are "
+		  "fixed in the kernel.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_window_scaling",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "1" } },
+	  .history = "Default 1; per network namespace.",
+	  .meaning = "Window scaling (RFC 7323): receive windows larger than 64 KB.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN, "turns window scaling off: windows cap at 64 KB",
+		  "New connections cannot advertise a window above 64 KB, which caps throughput "
+		  "at 64 KB per round trip.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_slow_start_after_idle",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "1" } },
+	  .history = "Default 1; per network namespace.",
+	  .meaning = "With 1 the congestion window shrinks after an idle period (RFC 2861); with 0 "
+		     "it is kept.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "throughput after idle periods; unrelated to connection states",
+		  "0 keeps the congestion window of long-lived connections across idle periods; "
+		  "it changes nothing about TIME_WAIT, ports or listen queues.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_no_metrics_save",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "0" } },
+	  .history = "Default 0; per network namespace.",
+	  .meaning = "With 1 TCP does not cache a closing connection's metrics (RTT, cwnd) for the "
+		     "next connection to the same host.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "initial conditions of new connections; unrelated to connection states",
+		  "It decides whether new connections start from the cached metrics of earlier "
+		  "ones to the same host; it changes nothing about TIME_WAIT, ports or listen "
+		  "queues.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.ip_forward",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 1,
+	  .defaults = { { 0, "0" } },
+	  .history = "Default 0; per network namespace (net.core.devconf_inherit_init_net decides "
+		     "whether a new namespace copies the host's value).",
+	  .meaning = "Forwards IPv4 packets between interfaces (a router, a container host).",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "routing; unrelated to TCP connection states",
+		  "It makes the host route packets between interfaces; changing it also resets "
+		  "per-interface settings to host or router defaults (ip-sysctl.rst).",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_fastopen",
+	  .defaults = { { 0, "1" } },
+	  .history = "A bitmask, default 1 (client side on); per network namespace.",
+	  .meaning = "TCP Fast Open (RFC 7413): data in the SYN. 1 client, 2 server; a server "
+		     "listener must also set TCP_FASTOPEN.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "data in the SYN; unrelated to connection states",
+		  "Fast Open saves a round trip on repeat connections; the server side works only "
+		  "for listeners that set TCP_FASTOPEN, and no bit changes TIME_WAIT or ports.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_notsent_lowat",
+	  .enforced = true,
+	  .min = 0,
+	  .max = UINT32_MAX,
+	  .defaults = { { 0, "4294967295" } },
+	  .history = "Default 4294967295 (no limit); per network namespace.",
+	  .meaning = "Unsent bytes a socket may queue before poll() stops reporting it writable "
+		     "(TCP_NOTSENT_LOWAT per socket).",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "memory and latency of send queues; unrelated to connection states",
+		  "A lower value keeps less unsent data in the kernel per socket; it changes "
+		  "nothing about TIME_WAIT, ports or listen queues.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_mtu_probing",
+	  .shape = TD_SHAPE_CHOICE,
+	  .min = 0,
+	  .max = 2,
+	  .defaults = { { 0, "0" } },
+	  .history = "0/1/2, default 0; per network namespace.",
+	  .meaning = "Packetization-layer path MTU discovery: 1 after an ICMP black hole is "
+		     "detected, 2 always.",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "path MTU discovery; unrelated to connection states",
+		  "It helps connections whose path drops large packets without ICMP (a PMTU black "
+		  "hole); it changes nothing about TIME_WAIT, ports or listen queues.",
+		  "tcp-facts#other-keys" }) },
+	{ .key = "net.ipv4.tcp_retries2",
+	  .enforced = true,
+	  .min = 0,
+	  .max = 255,
+	  .defaults = { { 0, "15" } },
+	  .history = "Default 15 (about 924 s with the minimal RTO); per network namespace.",
+	  .meaning = "Retransmissions before an established connection with unacknowledged data "
+		     "is given up (ETIMEDOUT).",
+	  .ref = "tcp-facts#other-keys",
+	  RULES({ TD_ROP_LT, 8, TD_SEV_WARN,
+		  "below RFC 1122's 100 s: short outages kill established connections",
+		  "ip-sysctl.rst: RFC 1122 recommends at least 100 s, a value of at least 8; "
+		  "lower values abort connections during a brief network outage. Per socket, "
+		  "TCP_USER_TIMEOUT does this where fast failure is wanted.",
+		  "tcp-facts#other-keys" },
+		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO,
+		  "how long a stalled connection lives; unrelated to TIME_WAIT",
+		  "It bounds retransmissions of data on an established connection; it changes "
+		  "nothing about TIME_WAIT or ports.",
+		  "tcp-facts#other-keys" }) },
 };
 
 const size_t params_count = TD_ARRAY_SIZE(params_table);

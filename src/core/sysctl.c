@@ -175,9 +175,11 @@ static void add_entry(struct td_sysctl_parser *p, const char *k, size_t kl, cons
 	raw[kl] = '\0';
 	r = params_key_normalize(raw, dotted, path, sizeof(dotted));
 	if (r) {
+		char *msg = xasprintf("invalid key '%s'", raw);
 		perr(p, NULL,
 		     "A key is names separated by '.' or '/', without blanks or control bytes.",
-		     "invalid key");
+		     msg);
+		free(msg);
 		free(value);
 		return;
 	}

@@ -106,12 +106,15 @@ struct td_lint_opts {
 	const struct td_kenv *env;
 	const char *procroot; /* "/proc/sys" to check that keys exist; NULL skips those checks */
 	bool child_ns;	      /* the namespace is not the initial one: global keys are absent */
+	bool verbose;	      /* one finding per line for keys not in the table (else per file) */
 };
 
 /*
  * Judges every entry: unknown keys (with a did-you-mean over the table and procroot/net),
- * keys this kernel lacks, shape and range, inline '#' in a value, the table's verdicts, and
- * duplicates (which line wins). Fills s->eff and sorts the findings. Returns 0 (can't fail).
+ * keys this kernel lacks or that are read-only here, shape and range, inline '#' in a value (as
+ * the kernel takes it for that key), the table's verdicts, duplicates (which line wins) and
+ * keys that cancel each other (sysctl_cross_lint). Fills s->eff and sorts the findings.
+ * Linear in the number of lines. Returns 0 (can't fail).
  */
 int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o);
 

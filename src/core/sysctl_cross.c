@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Cross-key checks of the live audit (see sysctl_cross.h). Each finding restates
- * kernel-facts.md with the numbers found on this host.
+ * Cross-key checks of the live audit and of lint (see sysctl_cross.h). Each finding restates
+ * doc/tcp-facts.md with the numbers found on this host or the lines found in the files.
  */
 #include "core/sysctl_cross.h"
 
@@ -44,9 +44,52 @@ bool sysctl_cross_port_listed(const char *list, unsigned port)
 	return false;
 }
 
+#define REUSE_DEAD_WHY                                                                             \
+	"tcp_tw_reuse needs the peer's timestamp in the TIME_WAIT socket; with "                   \
+	"tcp_timestamps=0 no connection has one, so no TIME_WAIT is ever reused."
+#define REF_TW_REUSE "tcp-facts#tw-reuse"
+
 static bool num(const char *v, int64_t *out)
 {
 	return v && !util_parse_i64(v, INT64_MIN, INT64_MAX, out);
+}
+
+/* The leading integer of a value as written in a file ("1 # comment" gives 1). */
+static bool lead_num(const char *v, int64_t *out)
+{
+	char tok[24];
+	size_t l;
+
+	if (!v)
+		return false;
+	v += strspn(v, " \t");
+	l = strcspn(v, " \t#");
+	if (!l || l >= sizeof(tok))
+		return false;
+	memcpy(tok, v, l);
+	tok[l] = '\0';
+	return num(tok, out);
+}
+
+static const struct td_sysctl_effective *eff_find(const struct td_sysctl_set *s, const char *key)
+{
+	for (size_t i = 0; i < s->neff; i++)
+		if (!strcmp(s->eff[i].key, key))
+			return &s->eff[i];
+	return NULL;
+}
+
+void sysctl_cross_lint(struct td_sysctl_set *s)
+{
+	const struct td_sysctl_effective *ts = eff_find(s, "net.ipv4.tcp_timestamps");
+	const struct td_sysctl_effective *ru = eff_find(s, "net.ipv4.tcp_tw_reuse");
+	int64_t t, r;
+
+	if (ts && ru && lead_num(ts->value, &t) && lead_num(ru->value, &r) && t == 0 && r != 0)
+		sysctl_finding_add(s, ru->file, ru->line, ru->key, ru->value, TD_SEV_WARN,
+				   REUSE_DEAD_WHY, REF_TW_REUSE,
+				   "dead: tcp_timestamps = 0 at %s:%u disables tcp_tw_reuse",
+				   ts->file < s->nfiles ? s->files[ts->file] : "-", ts->line);
 }
 
 static void check_ports(struct td_sysctl_set *s, const struct td_cross_facts *f)
@@ -107,12 +150,11 @@ void sysctl_cross_check(struct td_sysctl_set *s, const struct td_cross_facts *f)
 	int64_t ts, reuse, max;
 
 	if (num(f->timestamps, &ts) && num(f->tw_reuse, &reuse) && ts == 0 && reuse != 0)
-		sysctl_finding_add(
-			s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_tw_reuse", f->tw_reuse, TD_SEV_HARMFUL,
-			"tcp_tw_reuse needs the peer's timestamp in the TIME_WAIT socket; "
-			"with tcp_timestamps=0 there is none.",
-			"tcp-facts#tw-reuse",
-			"tcp_tw_reuse=%" PRId64 " has no effect: tcp_timestamps=0", reuse);
+		sysctl_finding_add(s, SYSCTL_NO_FILE, 0, "net.ipv4.tcp_tw_reuse", f->tw_reuse,
+				   TD_SEV_WARN, REUSE_DEAD_WHY, REF_TW_REUSE,
+				   "dead: tcp_tw_reuse=%" PRId64 " has no effect while "
+				   "tcp_timestamps=0",
+				   reuse);
 	check_ports(s, f);
 	check_backlog(s, f);
 	if (f->have_tw && num(f->max_tw, &max) && max >= 0) {

@@ -32,7 +32,7 @@ run explain net/ipv4/tcp_fin_timeout
 is "$rc" 0 "explain a key written as a /proc/sys path: exit 0"
 like "$out" "^net.ipv4.tcp_fin_timeout" "key: normalised name"
 like "$out" "orphaned FIN_WAIT2" "key: what it really bounds"
-like "$out" "not the default: note: wrong reason: does not shorten TIME_WAIT" "key: its verdict rule"
+like "$out" "not the default: note: bounds orphaned FIN_WAIT2 only; TIME_WAIT stays 60 s" "key: its verdict rule (the effect, no motive)"
 
 run explain tcp-facts.md#tw-buckets
 is "$rc" 0 "explain a section by its reference form: exit 0"

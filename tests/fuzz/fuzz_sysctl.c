@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness for the sysctl file parser and lint: the input is one file fed line by line
  * through sysctl_parser_new/line/finish, then linted without /proc/sys (so the run is
- * deterministic and touches nothing) and every parsed value judged against the knowledge table
- * by params_judge. A second pass splits the same bytes with sysctl_parse_buf.
+ * deterministic and touches nothing; inline '#', duplicates grouped by key in a hash table and
+ * the cross-key check all run) and every parsed value judged against the knowledge table by
+ * params_judge. A second pass splits the same bytes with sysctl_parse_buf.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct td_kenv env = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };
-	struct td_lint_opts o = { .env = &env, .procroot = NULL };
+	/* the low bit of the size picks per-line or per-file reports of keys outside the table */
+	struct td_lint_opts o = { .env = &env, .procroot = NULL, .verbose = size & 1 };
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_sysctl_parser *p = sysctl_parser_new(s, "fuzz.conf");
 	const char *b = (const char *)data;

@@ -31,13 +31,17 @@ is "$(py 'p={x["key"]: x["severity"] for x in d["params"]}; print(p["net.ipv4.tc
 is "$(py 'p={x["key"]: x["default"] for x in d["params"]}; print(p["net.ipv4.tcp_timestamps"], p["net.ipv4.tcp_tw_reuse"], p["net.core.somaxconn"])' <<<"$j")" \
 	"1 2 4096" "audit shows this kernel's defaults"
 is "$(py 'print(sorted((f["key"], f["severity"]) for f in d["findings"]))' <<<"$j")" \
-	"[('net.core.somaxconn', 'note'), ('net.ipv4.ip_local_port_range', 'warn'), ('net.ipv4.tcp_tw_reuse', 'harmful')]" \
-	"cross-key findings: reuse without timestamps, listening port in the range, capped listener"
+	"[('net.core.somaxconn', 'note'), ('net.ipv4.ip_local_port_range', 'warn'), ('net.ipv4.tcp_tw_reuse', 'warn')]" \
+	"cross-key findings: reuse without timestamps (dead, not harmful), listening port in the range, capped listener"
 like "$(py 'print([f["message"] for f in d["findings"] if f["key"]=="net.ipv4.ip_local_port_range"][0])' <<<"$j")" \
 	"$lport" "the port-range finding names the listening port"
 txt=$("$TD_BIN" -N "$A" sysctl --no-color)
-like "$txt" $'\n''harmful: net.ipv4.tcp_tw_reuse = 1: tcp_tw_reuse=1 has no effect: tcp_timestamps=0' \
-	"text: cross-key finding without a file:line prefix"
+like "$txt" $'\n''warn: net.ipv4.tcp_tw_reuse = 1: dead: tcp_tw_reuse=1 has no effect while tcp_timestamps=0' \
+	"text: cross-key finding without a file:line prefix, called dead"
+[[ $txt != *"kernel-facts"* && $txt != *"(from host)"* && $txt != *inferred* ]]
+ok $? "audit text: no internal words (kernel-facts, (from host), inferred)"
+is "$(py 'p={x["key"]: x["default"] for x in d["params"]}; print(p["net.ipv4.tcp_rmem"], "|", p["net.ipv4.tcp_congestion_control"])' <<<"$j")" \
+	"(as the host) | (as the host)" "child namespace: tcp_rmem and congestion control default to the host's value"
 
 "$TD_BIN" -N "$A" sysctl recommend >"$tmp/rec.conf"
 is "$?" 0 "recommend exits 0"
@@ -47,6 +51,8 @@ is "$(grep -v '^#' "$tmp/rec.conf" | grep -v '^$' | sort | tr '\n' ';')" \
 is "$(grep -c '^# ' "$tmp/rec.conf")" "$(($(grep -c '^[a-z]' "$tmp/rec.conf") + 3))" "every recommended line has a comment (plus a 3-line header)"
 "$TD_BIN" sysctl lint "$tmp/rec.conf" >/dev/null
 is "$?" 0 "the recommended drop-in lints clean"
+is "$("$TD_BIN" sysctl lint --json "$tmp/rec.conf" | jq -r '[.findings[] | select(.severity == "warn" or .severity == "harmful" or .severity == "error")] | length')" 0 \
+	"recommend proposes nothing its own lint warns about"
 "$TD_BIN" -N "$A" sysctl apply --backup-dir "$tmp" "$tmp/rec.conf" >/dev/null
 is "$?" 0 "applying it in the namespace works"
 j=$("$TD_BIN" -N "$A" sysctl --json)
@@ -60,3 +66,25 @@ td_netns_add F fresh
 "$TD_BIN" -N "$F" sysctl >/dev/null
 is "$?" 0 "a fresh namespace audits clean (exit 0)"
 is "$("$TD_BIN" -N "$F" sysctl recommend | grep -cv '^#\|^$')" 0 "recommend on a fresh namespace sets nothing"
+
+# Verdicts state effects, not motives, and know the keys blogs paste (values set inside a
+# namespace of ours only).
+td_netns_add B blog
+ip netns exec "$B" sysctl -qw net.ipv4.tcp_fin_timeout=30 net.ipv4.tcp_sack=0 net.ipv4.tcp_retries2=5 \
+	net.ipv4.tcp_fack=1 net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1
+j=$("$TD_BIN" -N "$B" sysctl --json)
+v() { py "p={x['key']: x for x in d['params']}; x=p['net.ipv4.$1']; print(x['severity'] + ': ' + x['verdicts'][0]['message'])" <<<"$j"; }
+is "$(v tcp_fin_timeout)" "note: bounds orphaned FIN_WAIT2 only; TIME_WAIT stays 60 s" "fin_timeout=30: what it bounds, TIME_WAIT stays 60 s"
+is "$(v tcp_sack)" "warn: turns SACK off: each loss costs more round trips" "tcp_sack=0 is known and judged"
+is "$(v tcp_retries2)" "warn: below RFC 1122's 100 s: short outages kill established connections" "tcp_retries2=5 is known and judged"
+is "$(v tcp_fack)" "info: no effect on current kernels: a legacy option" "tcp_fack=1: no effect"
+is "$(py 'print([(f["severity"], f["message"]) for f in d["findings"] if f["key"] == "net.ipv4.tcp_tw_reuse"])' <<<"$j")" \
+	"[('warn', 'dead: tcp_tw_reuse=1 has no effect while tcp_timestamps=0')]" "audit: reuse with timestamps=0 is dead, a warning"
+[[ $("$TD_BIN" -N "$B" sysctl) != *"wrong reason"* ]]
+ok $? "no verdict presumes a motive"
+
+# The initial namespace (read only, nothing is set): no internal words in the defaults.
+txt=$("$TD_BIN" sysctl --no-color)
+[[ $txt != *"(from host)"* && $txt != *inferred* && $txt != *"kernel-facts"* ]]
+ok $? "initial namespace: no '(from host)', 'inferred' or 'kernel-facts'"
+like "$txt" $'\n''net.ipv4.tcp_rmem +[0-9 ]+ +\(sized at boot\)' "initial namespace: tcp_rmem's default is sized at boot"

@@ -174,9 +174,9 @@ static void test_lint(void **state)
 	} want[] = {
 		{ 1, TD_SEV_ERROR, "did you mean net.ipv4.tcp_timestamps?" },
 		{ 2, TD_SEV_INFO, "not in tcpdoctor's knowledge table; the key exists" },
-		{ 3, TD_SEV_NOTE, "wrong reason" },
+		{ 3, TD_SEV_NOTE, "bounds orphaned FIN_WAIT2" },
 		{ 3, TD_SEV_NOTE, "overridden by t.conf:4, which sets '45'" },
-		{ 4, TD_SEV_NOTE, "wrong reason" },
+		{ 4, TD_SEV_NOTE, "bounds orphaned FIN_WAIT2" },
 		{ 5, TD_SEV_WARN, "ignored: the line starts with '-'" },
 		{ 6, TD_SEV_ERROR, "removed from the kernel in 4.12" },
 		{ 7, TD_SEV_HARMFUL, "disables tcp_tw_reuse" },
@@ -304,7 +304,7 @@ static void test_cross(void **state)
 		struct td_cross_facts f;
 		const char *want; /* "key:severity" per finding */
 	} cases[] = {
-		{ { .timestamps = "0", .tw_reuse = "1" }, "net.ipv4.tcp_tw_reuse:harmful " },
+		{ { .timestamps = "0", .tw_reuse = "1" }, "net.ipv4.tcp_tw_reuse:warn " },
 		{ { .timestamps = "0", .tw_reuse = "0" }, "" },
 		{ { .timestamps = "1", .tw_reuse = "1" }, "" },
 		{ { .port_range = "32768 60999", .listeners = ls, .nlisteners = 3 },
