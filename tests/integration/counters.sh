@@ -9,10 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 H=$TD_HELPERS/tcpevents
-if ! need_root; then
-	skip "counters integration" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "counters integration"
 if [ ! -x "$H" ]; then
 	ok 1 "tcpevents helper built ($H)"
 	exit 1

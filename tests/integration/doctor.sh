@@ -6,10 +6,7 @@
 # sysctls, and a healthy namespace. Asserts exit codes, finding ids, subjects and exact numbers,
 # cross-checked with ss where it sees the same thing.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "doctor scenarios" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "doctor scenarios"
 STORM=$TD_HELPERS/storm
 FARM=$TD_HELPERS/sockfarm
 jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }

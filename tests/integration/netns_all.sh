@@ -9,10 +9,7 @@
 . "$TD_ROOT/tests/helpers/farm.sh"
 trap 'td_cleanup; farm_cleanup' EXIT
 
-if ! need_root; then
-	skip "-N all over two private namespaces" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "-N all over two private namespaces"
 if ! command -v python3 >/dev/null; then
 	skip "-N all over two private namespaces" "needs python3 to read JSON"
 	exit 0

@@ -16,10 +16,7 @@
 tmp=
 trap 'td_cleanup; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
 
-if ! need_root; then
-	skip "ports in private namespaces" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "ports in private namespaces"
 if ! command -v python3 >/dev/null; then
 	skip "ports in private namespaces" "needs python3"
 	exit 0

@@ -9,10 +9,7 @@
 # in a second namespace of the test's (on its 127.0.0.1 / ::1): nothing touches the host's loopback;
 # the sources 127.0.0.2-4 tell the clients apart (the per-address connection limit).
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "serve scenarios" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "serve scenarios"
 for c in curl python3; do
 	command -v $c >/dev/null || { skip "serve scenarios" "$c missing"; exit 0; }
 done

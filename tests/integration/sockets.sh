@@ -15,10 +15,7 @@
 tmp=
 trap 'td_cleanup; farm_cleanup; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
 
-if ! need_root; then
-	skip "sockets filters in a private namespace" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "sockets filters in a private namespace"
 if ! command -v python3 >/dev/null; then
 	skip "sockets filters in a private namespace" "needs python3 to read JSON"
 	exit 0

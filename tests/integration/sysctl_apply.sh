@@ -9,10 +9,7 @@
 # before and after: tests never change them.
 . "$(dirname "$0")/../lib.sh"
 
-if ! need_root; then
-	skip "sysctl apply integration" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "sysctl apply integration"
 td_netns_add NS sysctl || exit 1
 W=$(mktemp -d) || exit 1
 trap 'rm -rf "$W"; td_cleanup' EXIT

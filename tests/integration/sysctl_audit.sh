@@ -6,10 +6,7 @@
 # drop-in that sets back exactly the harmful values, parses as sysctl.conf, lints clean and,
 # applied in the namespace, makes the audit clean again.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "sysctl audit" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "sysctl audit"
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 tmp=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$tmp"' EXIT

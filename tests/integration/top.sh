@@ -17,10 +17,7 @@
 tmp=
 trap 'td_cleanup; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
 
-if ! need_root; then
-	skip "top in a private namespace" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "top in a private namespace"
 if ! command -v python3 >/dev/null || ! td_netns_add NS top; then
 	skip "top in a private namespace" "needs python3 and a network namespace"
 	exit 0

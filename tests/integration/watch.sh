@@ -23,10 +23,7 @@ is "$(state_row TIME_WAIT "$second")" "TIME_WAIT             8      +0.0" "repla
 like "$second" $'\nTIME_WAIT created -/s  expired -/s  \\(no kernel counters\\)\n' "replay: no counters, said so"
 like "$second" $'\nCRITICAL Accept queue of 127\\.0\\.0\\.1:20048 is full: 4 waiting, backlog 3\n' "replay: findings, one line each"
 
-if ! need_root; then
-	skip "watch scenarios" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "watch scenarios"
 FARM=$TD_HELPERS/sockfarm
 STORM=$TD_HELPERS/storm
 T=(tmux -L "td-watch-$$" -f /dev/null)
