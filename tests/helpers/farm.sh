@@ -22,9 +22,9 @@ farm_start() {
 	if [ "$ns" = - ]; then
 		# sh execs sockfarm, so $! is sockfarm's pid and the namespace's only holder
 		unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "${as[@]}" "$TD_HELPERS/sockfarm" \
-			--hold 120 "$@" >"$out" 2>"$out.err" &
+			--hold 600 "$@" >"$out" 2>"$out.err" &
 	else
-		ip netns exec "$ns" "${as[@]}" "$TD_HELPERS/sockfarm" --hold 120 "$@" >"$out" \
+		ip netns exec "$ns" "${as[@]}" "$TD_HELPERS/sockfarm" --hold 600 "$@" >"$out" \
 			2>"$out.err" &
 	fi
 	pid=$!

@@ -17,7 +17,7 @@ py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
 td_netns_add N fallback
 ip netns exec "$N" "$TD_HELPERS/sockfarm" --listen 2 --estab 3 --timewait 4 --closewait 2 \
-	--family both --hold 60 >"$d/farm" 2>/dev/null &
+	--family both --hold 600 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$d/farm" ready
 

@@ -27,7 +27,7 @@ td_netns_add F serve
 td_netns_add E exporter
 INNS=(nsenter --net="/run/netns/$E") # an array, not a function: `... &` then gives the real pid
 ip netns exec "$F" "$FARM" --listen 2 --estab 5 --timewait 7 --closewait 3 --synrecv 2 --family 4 \
-	--hold 120 >"$d/farm" 2>/dev/null &
+	--hold 600 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$d/farm" ready
 ok $? "sockfarm ready"

@@ -15,7 +15,7 @@ td_netns_add A audit
 ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1 \
 	net.ipv4.tcp_max_tw_buckets=5000
 # sockfarm's listeners sit on 40000 + 64 (inside 32768-60999) with listen(4096) = somaxconn
-ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 60 >"$tmp/farm" 2>/dev/null &
+ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 600 >"$tmp/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$tmp/farm" ready
 lport=$(ip netns exec "$A" ss -ltnH | awk '{split($4, a, ":"); print a[2]}')

@@ -33,7 +33,7 @@ trap '"${T[@]}" kill-server 2>/dev/null; td_cleanup' EXIT
 # A: the farm
 td_netns_add A farm
 farm_out=$(mktemp)
-ip netns exec "$A" "$FARM" --listen 2 --estab 3 --timewait 5 --closewait 4 --family 4 --hold 90 \
+ip netns exec "$A" "$FARM" --listen 2 --estab 3 --timewait 5 --closewait 4 --family 4 --hold 600 \
 	>"$farm_out" 2>/dev/null &
 td_bg_pid $!
 # B: a client that runs out of its 100 ports, talking to S over a veth pair
