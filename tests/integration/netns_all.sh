@@ -20,12 +20,16 @@ if ! td_netns_add A nsa || ! td_netns_add B nsb; then
 fi
 
 # A: IPv4 only, 2 pairs and 3 listeners. B: both families, the other states.
-farm_start "$A" PA JA --family 4 --estab 2 --listen 3
-ok $? "sockfarm in $A ready"
-farm_start "$B" PB JB --family both --timewait 3 --closewait 1 --synrecv 2 --listen 1
-ok $? "sockfarm in $B ready"
-farm_start - PC JC --family 6 --closewait 2 --listen 1
-ok $? "sockfarm in an anonymous namespace ready"
+# TIME_WAIT and FIN_WAIT2 last 60 s: fresh rebuilds all three (same names; the anonymous one
+# anew, PC is then its new holder) once they are 30 s old, as a loaded machine may need longer.
+build() {
+	farm_start "$A" PA JA --family 4 --estab 2 --listen 3 &&
+		farm_start "$B" PB JB --family both --timewait 3 --closewait 1 --synrecv 2 --listen 1 &&
+		farm_start - PC JC --family 6 --closewait 2 --listen 1
+}
+fresh() { farm_fresh 30 build "$A" "$B" || ok 1 "fixtures rebuilt"; }
+farm_fresh 30 build "$A" "$B"
+ok $? "sockfarms in $A, $B and an anonymous namespace ready"
 EA=$(census_line 4 0 0 0 0 0 0 0 0 3 0)
 EC=$(census_line 0 0 0 0 2 0 0 2 0 1 0)
 EA4=$EA
@@ -35,6 +39,7 @@ EB4=$(census_line 8 0 2 0 1 3 0 1 0 2 0)
 EB=$(census_line 16 0 4 0 2 6 0 2 0 4 0)
 is "$(census_of "" <<<"${JA:-{\}}")" "$EA" "sockfarm built what this test expects in $A"
 is "$(census_of "" <<<"${JB:-{\}}")" "$EB" "sockfarm built what this test expects in $B"
+fresh
 is "$(ss_census "$A")" "$EA" "ss agrees in $A"
 is "$(ss_census "$B")" "$EB" "ss agrees in $B"
 
@@ -60,6 +65,7 @@ print("%d namespaces; mismatches: %s; duplicates: %s" % (len(ns), bad or "none",
 }
 
 for src in auto procfs; do
+	fresh
 	out=$("$TD_BIN" -N all --source "$src" states --json 2>/dev/null)
 	is "$?" 0 "-N all --source $src states exits 0"
 	out=${out:-{\}}
@@ -83,12 +89,18 @@ one_ns() { # label, spec, expected
 	is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["netns"]))' <<<"$out" \
 		2>&1)" 1 "$1: one netns entry"
 }
+fresh
 one_ns "-N $A" "$A" "$EA"
+fresh
 one_ns "-N $B" "$B" "$EB"
+fresh
 one_ns "-N /proc/$PB/ns/net (sockfarm in $B)" "/proc/$PB/ns/net" "$EB"
+fresh
 one_ns "-N /proc/$PA/ns/net (sockfarm in $A)" "/proc/$PA/ns/net" "$EA"
+fresh
 one_ns "-N /proc/$PC/ns/net (anonymous)" "/proc/$PC/ns/net" "$EC"
 
+fresh
 out=$(ip netns exec "$A" "$TD_BIN" states --json 2>&1)
 is "$(census_of "" <<<"${out:-{\}}")" "$EA" "inside $A without -N: only $A"
 echo "1..$_tap_n"
