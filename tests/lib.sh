@@ -60,8 +60,45 @@ td_wait_for() {
 	return 1
 }
 
-# (timeout: `ip netns list` opens every /run/netns entry and blocks on a FIFO left there)
-need_root() { [ "$(id -u)" -eq 0 ] && timeout 5 ip netns list >/dev/null 2>&1; }
+# td_wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds (0) or SECONDS pass (1).
+# For a state the test caused but the kernel completes on its own time (a FIN still in flight
+# when a helper exits): wait for it, then assert it exactly.
+td_wait_until() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# td_wait_asleep PID [SECONDS]: waits until PID sleeps in nanosleep (a sampling command between
+# its first and its second sample, e.g. counters --interval), so that events the test makes
+# next fall inside the interval. Returns 1 if PID exits first or SECONDS (10) pass.
+td_wait_asleep() {
+	local i nr
+	for ((i = 0; i < ${2:-10} * 100; i++)); do
+		read -r nr _ <"/proc/$1/syscall" 2>/dev/null || return 1
+		case "$(uname -m):$nr" in
+		x86_64:35 | x86_64:230 | aarch64:101 | aarch64:115) return 0 ;;
+		esac
+		grep -q nanosleep "/proc/$1/wchan" 2>/dev/null && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# (not `ip netns list`: it hangs when /run/netns holds a FIFO, as a hostile-input test may leave)
+need_root() { [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && unshare -n true 2>/dev/null; }
+
+# td_require_netns DESC: the preamble of every suite that builds network namespaces. Without
+# root or `ip netns`, reports DESC as one skipped test and ends the suite (exit 0).
+td_require_netns() {
+	need_root && return 0
+	skip "$1" "needs root and network namespaces (ip netns)"
+	exit 0
+}
 
 # td_netns_add VAR NAME: creates namespace td-NAME-PID with lo up, stores its name in VAR.
 # (Not via $(...): the list of namespaces to delete must live in this shell.)

@@ -22,13 +22,14 @@ farm_start() {
 	if [ "$ns" = - ]; then
 		# sh execs sockfarm, so $! is sockfarm's pid and the namespace's only holder
 		unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "${as[@]}" "$TD_HELPERS/sockfarm" \
-			--hold 120 "$@" >"$out" 2>"$out.err" &
+			--hold 600 "$@" >"$out" 2>"$out.err" &
 	else
-		ip netns exec "$ns" "${as[@]}" "$TD_HELPERS/sockfarm" --hold 120 "$@" >"$out" \
+		ip netns exec "$ns" "${as[@]}" "$TD_HELPERS/sockfarm" --hold 600 "$@" >"$out" \
 			2>"$out.err" &
 	fi
 	pid=$!
 	td_bg_pid "$pid"
+	_farm_pids+=("$pid")
 	for ((i = 0; i < 600; i++)); do
 		if [ "$(sed -n 1p "$out")" = ready ] && [ -n "$(sed -n 2p "$out")" ]; then
 			printf -v "$pidvar" '%s' "$pid"
@@ -42,7 +43,32 @@ farm_start() {
 	return 1
 }
 _farm_files=()
+_farm_pids=()
 farm_cleanup() { rm -f "${_farm_files[@]}"; }
+
+# farm_fresh MAXAGE BUILD NS...: timewait sockets (TIME_WAIT, orphaned FIN_WAIT2) last 60 s
+# (tcp-facts#time-wait) and SYN_SENT ones give up after ~127 s; a loaded machine can take longer
+# than that over a suite. The first call runs BUILD (a function that starts the farms with
+# farm_start); later calls, once the fixture is MAXAGE seconds old, stop every farm, make each
+# namespace NS anew under the same name and run BUILD again, so the counts it promises hold.
+# Call it before each group of assertions that depends on those sockets. Returns BUILD's status.
+_farm_t0=
+farm_fresh() {
+	local max=$1 build=$2 ns p
+	shift 2
+	if [ -n "$_farm_t0" ]; then
+		[ $((SECONDS - _farm_t0)) -lt "$max" ] && return 0
+		for p in "${_farm_pids[@]}"; do kill "$p" 2>/dev/null; done
+		for p in "${_farm_pids[@]}"; do wait "$p" 2>/dev/null; done
+		for ns in "$@"; do
+			ip netns del "$ns" && ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+		done
+		diag "fixture older than $max s: rebuilt"
+	fi
+	_farm_pids=()
+	_farm_t0=$SECONDS
+	"$build"
+}
 
 # census_of SCOPE: reads a census JSON object on stdin and prints its canonical line. SCOPE is
 # "" (top level), "ipv4", "ipv6", "netns:NAME" or "netns:NAME/ipv4". Prints "MISSING ..." when

@@ -10,14 +10,21 @@
  *   tcpevents linger0 N         N connections closed by the client with SO_LINGER {1, 0}
  *   tcpevents unread N          N connections the server closes with unread data
  *   tcpevents timewait N        N orderly closes, client first: N TIME_WAIT on the client
- *   tcpevents overflow N        a listen(fd, 0) listener never accepting, N connects to it
+ *   tcpevents overflow N        a listen(fd, 0) listener never accepting, N connects to it:
+ *                               the first fills the accept queue, the N-1 SYNs after it are
+ *                               dropped (ListenOverflows)
  *   tcpevents closewait N SECS  N connections the client closes and the server keeps open
  *                               (CLOSE_WAIT; orphaned FIN_WAIT2 on the client); prints "ready"
  *                               and holds until stdin closes or SECS pass
+ *
+ * Every event is complete when the helper exits (or says "ready"): it waits for the kernel to
+ * have made the state change it counts (the client's TIME_WAIT, its FIN_WAIT2, the dropped
+ * SYNs), bounded by 2 s, instead of leaving a packet in flight for the test to race with.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +98,52 @@ static int wait_for(int fd, short ev)
 	return poll(&p, 1, 2000) == 1 ? 0 : -1;
 }
 
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Waits (at most 2 s) until fd's TCP state is want; 0 once it is, -1 if not. */
+static int wait_state(int fd, unsigned want)
+{
+	for (int i = 0; i < 2000; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			die("TCP_INFO");
+		if (ti.tcpi_state == want)
+			return 0;
+		pause_ms(1);
+	}
+	return -1;
+}
+
+/* This namespace's TcpExt ListenOverflows (/proc/net/netstat), or -1. */
+static long listen_overflows(void)
+{
+	FILE *f = fopen("/proc/net/netstat", "r");
+	char hdr[8192], val[8192];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(hdr, sizeof(hdr), f) && fgets(val, sizeof(val), f)) {
+		if (strncmp(hdr, "TcpExt:", 7))
+			continue;
+		char *hs, *vs, *h = strtok_r(hdr, " \n", &hs), *x = strtok_r(val, " \n", &vs);
+		while (h && x && strcmp(h, "ListenOverflows")) {
+			h = strtok_r(NULL, " \n", &hs);
+			x = strtok_r(NULL, " \n", &vs);
+		}
+		if (h && x)
+			v = strtol(x, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
 static int do_refused(unsigned port, int n)
 {
 	int k = 0;
@@ -159,13 +212,16 @@ static int do_timewait(int n)
 	int lfd = listener(16, &port), k = 0;
 
 	for (int i = 0; i < n; i++) {
-		int c, s = pair(lfd, port, &c);
+		int c, s = pair(lfd, port, &c), ok;
 		char b;
-		close(c);
-		/* EOF on the server, then its FIN moves the client to TIME_WAIT */
-		if (!wait_for(s, POLLIN) && recv(s, &b, 1, 0) == 0)
-			k++;
+		shutdown(c, SHUT_WR);
+		/* EOF on the server, then its FIN moves the client to TIME_WAIT: the client reads
+		 * EOF only once the kernel has done so (the TIME_WAIT is armed and counted) */
+		ok = !wait_for(s, POLLIN) && recv(s, &b, 1, 0) == 0;
 		close(s);
+		if (ok && !wait_for(c, POLLIN) && recv(c, &b, 1, 0) == 0)
+			k++;
+		close(c);
 	}
 	close(lfd);
 	printf("timewait %d\n", k);
@@ -177,12 +233,20 @@ static int do_overflow(int n)
 	unsigned port;
 	int lfd = listener(0, &port), fds[MAX_N], k = 0;
 
-	for (int i = 0; i < n; i++)
+	/* the first connection fills the accept queue (backlog 0 holds one child) */
+	fds[0] = client(port, 0);
+	if (fds[0] < 0 || wait_for(lfd, POLLIN))
+		die("first connection to the listener");
+	long base = listen_overflows();
+	for (int i = 1; i < n; i++)
 		fds[i] = client(port, SOCK_NONBLOCK);
-	/* give the handshakes (and the ACKs the full queue drops) time to happen; a bounded wait,
-	 * the test asserts only that overflows happened, not how many */
-	struct timespec ts = { 0, 300 * 1000000L };
-	nanosleep(&ts, NULL);
+	/* each later SYN finds the queue full and is dropped: wait until the kernel counted them
+	 * all (bounded), then close before a SYN is resent (1 s) and counted again */
+	for (int i = 0; i < 2000 && listen_overflows() - base < n - 1; i++)
+		pause_ms(1);
+	if (base < 0 || listen_overflows() - base < n - 1)
+		fprintf(stderr, "tcpevents: ListenOverflows rose by %ld, not %d\n",
+			listen_overflows() - base, n - 1);
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0) {
 			k++;
@@ -202,9 +266,13 @@ static int do_closewait(int n, int secs)
 	for (int i = 0; i < n; i++) {
 		int c;
 		srv[i] = pair(lfd, port, &c);
-		close(c);
-		if (!wait_for(srv[i], POLLIN) && recv(srv[i], &b, 1, MSG_PEEK) == 0)
+		/* FIN first, close once the server's ACK made it FIN_WAIT2: close() then turns it
+		 * into the orphaned FIN_WAIT2 timewait socket at once, nothing left in flight */
+		shutdown(c, SHUT_WR);
+		if (!wait_for(srv[i], POLLIN) && recv(srv[i], &b, 1, MSG_PEEK) == 0 &&
+		    !wait_state(c, TCP_FIN_WAIT2))
 			k++;
+		close(c);
 	}
 	printf("closewait %d\nready\n", k);
 	fflush(stdout);

@@ -6,6 +6,8 @@
         listen (backlog 4096) as process "td-srv"; drain: close each connection once the
         client has closed it (TIME_WAIT is the client's); hold: keep every connection. With
         CLOSE_FIRST=N the first N held connections are closed by the server after SIGUSR1.
+        Prints "accepted K" after each accept() and "closed N" once those N are closed, so
+        a test waits for the state it needs instead of sleeping.
   burst ADDR PORT RATE SECONDS
         RATE short connections per second for SECONDS, client closing first after the server
         accepted; prints "COUNT ELAPSED" when done.
@@ -16,7 +18,7 @@
         "ready". On SIGUSR1 close the first 2 of them (client closes first: TIME_WAIT here);
         on SIGUSR2 close every connection whose peer has closed (server closed first).
 
-Every actor prints "ready" once set up and stops by itself after 120 s at most.
+Every actor prints "ready" once set up and stops by itself after 600 s at most (the test kills it sooner).
 """
 import ctypes
 import errno
@@ -26,7 +28,7 @@ import socket
 import sys
 import time
 
-LIMIT_S = 120
+LIMIT_S = 600
 
 
 def set_comm(name):
@@ -55,16 +57,21 @@ def serve(addr, port, mode, close_first=0):
     set_comm("td-srv")
     say("ready")
     draining = []
+    accepted = 0
     end = time.time() + LIMIT_S
     while time.time() < end:
-        for c in closing:
-            c.close()
-        closing.clear()
+        if closing:
+            for c in closing:
+                c.close()
+            say("closed", len(closing))
+            closing.clear()
         r, _, _ = select.select([ls] + draining, [], [], 0.2)
         for c in r:
             if c is ls:
                 conn, _ = ls.accept()
                 (draining if mode == "drain" else held).append(conn)
+                accepted += 1
+                say("accepted", accepted)
             elif c.recv(1) == b"":  # the client closed: close too
                 draining.remove(c)
                 c.close()

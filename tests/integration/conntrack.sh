@@ -8,10 +8,7 @@
 # traffic in between. UDP timeouts are raised inside the namespace so no entry expires mid-test.
 . "$(dirname "$0")/../lib.sh"
 
-if ! need_root; then
-	skip "conntrack in a private namespace" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "conntrack in a private namespace"
 td_require nft nftables || exit 1
 td_require conntrack conntrack || exit 1
 td_require python3 python3 || exit 1

@@ -5,10 +5,7 @@
 # to /proc/net/tcp{,6} by themselves and give the same exact numbers; --source netlink then
 # fails clearly instead of falling back.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "inet_diag fallback" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "inet_diag fallback"
 d=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$d"' EXIT
 cc -shared -fPIC -O2 -Wall -Werror -o "$d/nodiag.so" "$TD_ROOT/tests/preload/nodiag.c" -ldl
@@ -20,7 +17,7 @@ py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
 td_netns_add N fallback
 ip netns exec "$N" "$TD_HELPERS/sockfarm" --listen 2 --estab 3 --timewait 4 --closewait 2 \
-	--family both --hold 60 >"$d/farm" 2>/dev/null &
+	--family both --hold 600 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$d/farm" ready
 

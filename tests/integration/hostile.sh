@@ -10,11 +10,7 @@
 tmp=$(mktemp -d)
 trap 'td_cleanup; farm_cleanup; rm -rf "$tmp"' EXIT
 
-if ! need_root; then
-	skip "hostile surroundings" "needs root and ip netns"
-	echo "1..$_tap_n"
-	exit 0
-fi
+td_require_netns "hostile surroundings"
 if ! td_netns_add NS hostile; then
 	skip "hostile surroundings" "cannot create a network namespace"
 	echo "1..$_tap_n"

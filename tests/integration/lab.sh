@@ -6,10 +6,7 @@
 # link survives a run, also one interrupted with SIGINT or SIGTERM. Needs root; skipped without.
 . "$(dirname "$0")/../lib.sh"
 
-if ! need_root; then
-	skip "lab integration tests" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "lab integration tests"
 td_require jq jq || exit 1
 
 tmp=$(mktemp -d)

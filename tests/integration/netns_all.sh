@@ -14,10 +14,7 @@
 STALE=/run/netns/td-stale-$$
 trap 'td_cleanup; farm_cleanup; rm -f "$STALE" "$STALE-fifo"' EXIT
 
-if ! need_root; then
-	skip "-N all over two private namespaces" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "-N all over two private namespaces"
 td_require python3 python3 || exit 1
 TD_TMP=$(mktemp -d)
 trap 'td_cleanup; farm_cleanup; rm -f "$STALE" "$STALE-fifo"; rm -rf "$TD_TMP"' EXIT

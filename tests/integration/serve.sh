@@ -9,10 +9,7 @@
 # the test's (on its 127.0.0.1 / ::1): nothing touches the host's loopback. Crowds of idle and
 # slow clients, the deadline and the connection limit are serve_hostile.sh's.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "serve scenarios" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "serve scenarios"
 td_require curl curl && td_require python3 python3 || exit 1
 FARM=$TD_HELPERS/sockfarm
 d=$(mktemp -d)
@@ -27,7 +24,7 @@ td_netns_add F serve
 td_netns_add E exporter
 INNS=(nsenter --net="/run/netns/$E") # an array, not a function: `... &` then gives the real pid
 ip netns exec "$F" "$FARM" --listen 2 --estab 5 --timewait 7 --closewait 3 --synrecv 2 --family 4 \
-	--hold 120 >"$d/farm" 2>/dev/null &
+	--hold 600 >"$d/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$d/farm" ready
 ok $? "sockfarm ready"

@@ -10,11 +10,8 @@
 # is a newcomer refused, with a 503 and a reason; those non-readers are cut at the deadline too.
 # Scrape times, connections held and RSS are printed as diag lines, never asserted.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "serve under hostile clients" "needs root and network namespaces"
-	exit 0
-fi
-command -v curl >/dev/null || { skip "serve under hostile clients" "curl missing"; exit 0; }
+td_require_netns "serve under hostile clients"
+td_require curl curl || exit 1
 FARM=$TD_HELPERS/sockfarm
 CROWD=$TD_HELPERS/crowd
 d=$(mktemp -d)

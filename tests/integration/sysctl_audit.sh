@@ -6,10 +6,7 @@
 # drop-in that sets back exactly the harmful values, parses as sysctl.conf, lints clean and,
 # applied in the namespace, makes the audit clean again.
 . "$(dirname "$0")/../lib.sh"
-if ! need_root; then
-	skip "sysctl audit" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "sysctl audit"
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 tmp=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$tmp"' EXIT
@@ -18,7 +15,7 @@ td_netns_add A audit
 ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1 \
 	net.ipv4.tcp_max_tw_buckets=5000
 # sockfarm's listeners sit on 40000 + 64 (inside 32768-60999) with listen(4096) = somaxconn
-ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 60 >"$tmp/farm" 2>/dev/null &
+ip netns exec "$A" "$TD_HELPERS/sockfarm" --listen 1 --port 40000 --family 4 --hold 600 >"$tmp/farm" 2>/dev/null &
 td_bg_pid $!
 td_wait_for "$tmp/farm" ready
 lport=$(ip netns exec "$A" ss -ltnH | awk '{split($4, a, ":"); print a[2]}')

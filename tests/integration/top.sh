@@ -17,10 +17,7 @@
 tmp=
 trap 'td_cleanup; [ -n "$tmp" ] && rm -rf "$tmp"' EXIT
 
-if ! need_root; then
-	skip "top in a private namespace" "needs root and ip netns"
-	exit 0
-fi
+td_require_netns "top in a private namespace"
 td_require python3 python3 || exit 1
 if ! td_netns_add NS top; then
 	skip "top in a private namespace" "cannot create a network namespace"
@@ -39,18 +36,27 @@ start() { # NAME ARGS...: background actor in the namespace, waits for "ready"
 }
 # The actors run under `ip netns exec`, which execs: $! is the actor's own pid.
 
+ss_n() { ip netns exec "$NS" ss -tanH "$@" | wc -l; }
+# Every step waits for the marker or the kernel state it needs (no sleeps): the servers have
+# accepted everything, S1's 2 FINs reached c1 (CLOSE_WAIT) before c1 answers them, and at the
+# end every close has completed (4 TIME_WAIT, nothing half-closed) and S1 accepted c3.
 start s1 serve 127.0.0.1 7000 hold 2
 start s2 serve 127.0.0.1 7001 drain
 start c1 hold 127.0.0.1 7000 5 td-cli1
 start c2 hold 127.0.0.1 7001 4 td-cli2 127.0.0.2
+td_wait_for "$tmp/s1" '^accepted 5$' && td_wait_for "$tmp/s2" '^accepted 4$'
+ok $? "the servers accepted the 9 connections"
 kill -USR1 "$pid_s1"
-sleep 0.5
+td_wait_for "$tmp/s1" '^closed 2$' && td_wait_until 10 eval '[ "$(ss_n state close-wait)" = 2 ]'
+ok $? "S1 closed 2 first: 2 CLOSE_WAIT in c1"
 kill -USR2 "$pid_c1"
 kill -USR1 "$pid_c2"
-td_wait_for "$tmp/c1" '^done' 5 && td_wait_for "$tmp/c2" '^done' 5
-ok $? "actors ready and closed what they should"
+td_wait_for "$tmp/c1" '^done' && td_wait_for "$tmp/c2" '^done'
+ok $? "c1 and c2 closed what they should"
 start c3 hold 127.0.0.1 7000 1 td-cli3 127.0.0.3:5000
-sleep 0.3
+td_wait_for "$tmp/s1" '^accepted 6$' && td_wait_until 10 eval '[ "$(ss_n state time-wait)" = 4 ] &&
+	[ "$(ss_n state fin-wait-1 state fin-wait-2 state close-wait state last-ack state closing)" = 0 ]'
+ok $? "settled: S1 accepted c3, 4 TIME_WAIT, nothing half-closed"
 
 td() { ip netns exec "$NS" "$TD_BIN" top "$@"; }
 

@@ -23,10 +23,7 @@ is "$(state_row TIME_WAIT "$second")" "TIME_WAIT             8      +0.0" "repla
 like "$second" $'\nTIME_WAIT created -/s  expired -/s  \\(no kernel counters\\)\n' "replay: no counters, said so"
 like "$second" $'\nCRITICAL Accept queue of 127\\.0\\.0\\.1:20048 is full: 4 waiting, backlog 3\n' "replay: findings, one line each"
 
-if ! need_root; then
-	skip "watch scenarios" "needs root and network namespaces"
-	exit 0
-fi
+td_require_netns "watch scenarios"
 FARM=$TD_HELPERS/sockfarm
 STORM=$TD_HELPERS/storm
 T=(tmux -L "td-watch-$$" -f /dev/null)
@@ -36,7 +33,7 @@ trap '"${T[@]}" kill-server 2>/dev/null; td_cleanup' EXIT
 # A: the farm
 td_netns_add A farm
 farm_out=$(mktemp)
-ip netns exec "$A" "$FARM" --listen 2 --estab 3 --timewait 5 --closewait 4 --family 4 --hold 90 \
+ip netns exec "$A" "$FARM" --listen 2 --estab 3 --timewait 5 --closewait 4 --family 4 --hold 600 \
 	>"$farm_out" 2>/dev/null &
 td_bg_pid $!
 # B: a client that runs out of its 100 ports, talking to S over a veth pair
