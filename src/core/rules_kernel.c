@@ -44,11 +44,14 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 			    "skipped TIME_WAIT",
 			    (unsigned long long)v,
 			    abs ? " since the namespace started" : " just now");
+		char at[48] = "";
+		if (have_max)
+			snprintf(at, sizeof(at), " (%lld here)", (long long)max);
 		rules_cause(x,
-			    "At tcp_max_tw_buckets (%lld) a closing socket gets no TIME_WAIT: old "
+			    "At tcp_max_tw_buckets%s a closing socket gets no TIME_WAIT: old "
 			    "duplicates can be accepted and a lost last ACK is answered with RST. "
 			    "Kernels since 4.11 log nothing about it.",
-			    (long long)max);
+			    at);
 		counter_ev(x, ns, "TCPTimeWaitOverflow", v, abs);
 		rules_remedy(x, "Make fewer TIME_WAIT: keep-alive and pooling on the side that "
 				"closes first");
@@ -65,8 +68,8 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 		rules_subject(x, "tcp_max_tw_buckets");
 		rules_title(x, "%llu timewait sockets of tcp_max_tw_buckets %lld (%.0f%%)",
 			    (unsigned long long)tw, (long long)max, pct);
-		rules_cause(x, "sockstat tw counts TIME_WAIT and orphaned FIN_WAIT2; at the limit "
-			       "closing sockets skip TIME_WAIT.");
+		rules_cause(x, "sockstat tw counts TIME_WAIT and the orphaned FIN_WAIT2 kept as "
+			       "timewait sockets; at the limit closing sockets skip TIME_WAIT.");
 		rules_ev(x, "tw", (double)tw, "sockets");
 		rules_ev(x, "tcp_max_tw_buckets", (double)max, "");
 		rules_remedy(x, "Reduce TIME_WAIT at its source (connection reuse) or raise the "
@@ -196,7 +199,8 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 		rules_title(x, "SYN queue full, answered with SYN cookies %llu times%s",
 			    (unsigned long long)v, abs ? " since the namespace started" : "");
 		rules_cause(x, "A SYN flood or a burst larger than the listener's backlog; cookie "
-			       "connections lose options the SYN queue would have kept.");
+			       "connections get a coarse MSS and, without timestamps, lose SACK, "
+			       "window scaling and ECN.");
 		counter_ev(x, ns, "TCPReqQFullDoCookies", v, abs);
 		rules_remedy(x, "If this is legitimate load, ask listen() for a larger backlog");
 	}
@@ -222,9 +226,10 @@ static void rule_orphans(const struct td_model *m, const struct td_ns_model *ns,
 			rules_cause(x, "Past tcp_max_orphans the kernel resets orphans ('too many "
 				       "orphaned sockets'); each can hold ~64 KB.");
 			rules_ev(x, "orphans", (double)m->orphans, "sockets");
-			rules_remedy(x,
-				     "Find who closes with unsent data to slow peers; do not lower "
-				     "tcp_max_orphans");
+			rules_remedy(x, "Find what leaves orphans: closes with unsent data to slow "
+					"peers (FIN_WAIT1), or peers that never close while "
+					"tcp_fin_timeout is above 60 s (FIN_WAIT2); do not lower "
+					"tcp_max_orphans");
 		}
 	}
 	if (counter(ns, "TCPAbortOnMemory", &v, &abs)) {

@@ -155,9 +155,9 @@ static void rule_listeners(const struct td_ns_model *ns, const struct td_limits 
 				    l->backlog);
 			rules_cause(
 				x, "The program does not accept() as fast as connections complete. "
-				   "When the queue is full (backlog + 1), new handshakes are "
-				   "dropped (ListenOverflows, ListenDrops) and clients wait for "
-				   "retransmissions.");
+				   "When the queue is full (backlog + 1), completing handshakes "
+				   "and new SYNs are dropped (ListenOverflows, ListenDrops) and "
+				   "clients wait for retransmissions.");
 			rules_ev(x, "accept_queue", l->accept_q, "connections");
 			rules_ev(x, "backlog", l->backlog, "");
 			rules_ev(x, "usage", pct, "%");
