@@ -144,7 +144,6 @@ static void syn_clients(const struct td_ns_model *ns, char *b, size_t len)
 static void rule_listen_overflow(const struct td_ns_model *ns, struct td_findings *out)
 {
 	char clients[400];
-
 	uint64_t v, d = 0;
 	bool abs, abs2;
 
