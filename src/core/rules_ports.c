@@ -308,6 +308,8 @@ static void dest_evidence(struct td_finding *x, const struct port_ctx *c)
 	rules_ev(x, "close_rate", d->rate, "/s");
 	if (d->exhaust_s >= 0)
 		rules_ev(x, "exhaust_in", d->exhaust_s, "s");
+	if (d->reuse == TD_REUSE_ACTIVE && d->n[TD_SS_TIME_WAIT])
+		rules_ev(x, "reusable", d->reusable, "sockets");
 	if (holds(c, TD_SS_FIN_WAIT2))
 		rules_ev(x, "tcp_fin_timeout", (double)c->fin_timeout, "s");
 }
@@ -316,9 +318,12 @@ static void rule_dest(const struct td_ns_model *ns, const struct td_port_dest *d
 		      const struct td_limits *lim, struct td_findings *out)
 {
 	struct port_ctx c;
-	char held[256], cause[2048];
+	char held[320], cause[2048];
+	/* TIME_WAIT that connect() may take over already do not block it: grade the rest */
+	uint32_t reusable = d->reuse == TD_REUSE_ACTIVE ? d->reusable : 0;
 	double usage = d->capacity ? 100.0 * d->in_use / d->capacity : 100;
-	enum td_fsev sev = rules_grade(&lim->l[TD_LIM_PORT_USAGE], usage);
+	double blocked = d->capacity ? 100.0 * (d->in_use - reusable) / d->capacity : 100;
+	enum td_fsev sev = rules_grade(&lim->l[TD_LIM_PORT_USAGE], blocked);
 	enum td_fsev sev2 = exhaust_grade(&lim->l[TD_LIM_EXHAUST_S], d->exhaust_s);
 	uint32_t tw = d->n[TD_SS_TIME_WAIT];
 	struct td_finding *x;
@@ -327,6 +332,11 @@ static void rule_dest(const struct td_ns_model *ns, const struct td_port_dest *d
 		sev = sev2;
 	ctx_init(&c, ns, d);
 	holders_text(&c, held, sizeof(held));
+	if (reusable) {
+		size_t o = strlen(held);
+		snprintf(held + o, sizeof(held) - o, "; %u TIME_WAIT past the reuse delay",
+			 reusable);
+	}
 	if (sev >= TD_F_WARNING) {
 		x = rules_add(out, "port-exhaustion", sev, ns->name, "tcp-facts#ephemeral-ports");
 		rules_subject(x, "%s -> %s", c.src, c.dst);

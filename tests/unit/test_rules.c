@@ -350,6 +350,43 @@ static void test_ports_time_wait_reuse_delay(void **state)
 	}
 }
 
+/* With reuse active, TIME_WAIT past the reuse delay do not block connect(): the grade counts the
+ * ports connect() cannot take (95 in use, 40 reusable: 55 %, a warning; all reusable: none). */
+static void test_ports_reusable_not_blocking(void **state)
+{
+	static const struct {
+		uint32_t reusable;
+		enum td_fsev sev;
+	} cases[] = { { 40, TD_F_WARNING }, { 95, TD_F_OK }, { 0, TD_F_CRITICAL } };
+	(void)state;
+	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
+		struct td_model *m = model1();
+		struct td_limits lim;
+		struct td_findings f;
+		set_meta(m, "net.ipv4.tcp_tw_reuse=1\nnet.ipv4.tcp_tw_reuse_delay=1000\n");
+		struct td_port_dest *d = dest("198.18.0.1", 80, 95, 100, -1);
+		d->reuse = TD_REUSE_ACTIVE;
+		d->reusable = cases[i].reusable;
+		m->ns[0].dests = d;
+		m->ns[0].ndests = 1;
+		rules_limits_default(&lim);
+		eval(m, &lim, &f);
+		const struct td_finding *x = find(&f, "port-exhaustion");
+		if (cases[i].sev == TD_F_OK) {
+			assert_null(x);
+		} else {
+			assert_non_null(x);
+			assert_int_equal(x->sev, cases[i].sev);
+			assert_true(ev(x, "reusable") == cases[i].reusable);
+			assert_true(has(x->title, "(95%: 95 TIME_WAIT") &&
+				    has(x->title, "40 TIME_WAIT past the reuse delay") ==
+					    (cases[i].reusable == 40));
+		}
+		rules_findings_free(&f);
+		model_free(m);
+	}
+}
+
 /* Several holders: each named with its count, most first; remedies for each. */
 static void test_ports_mixed_holders(void **state)
 {
@@ -601,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_ports_held_by_fin_wait2),
 		cmocka_unit_test(test_ports_time_wait_reuse_delay),
 		cmocka_unit_test(test_ports_mixed_holders),
+		cmocka_unit_test(test_ports_reusable_not_blocking),
 		cmocka_unit_test(test_range_bind_evidence),
 		cmocka_unit_test(test_close_wait_eof),
 		cmocka_unit_test(test_fin_wait2_timeout),
