@@ -56,7 +56,7 @@ struct td_limit {
 
 /* Every threshold the rules use, by name (state names count sockets in that state). */
 enum td_limit_id {
-	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use */
+	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use, less reusable TW */
 	TD_LIM_EXHAUST_S,      /* seconds to exhaustion: smaller is worse */
 	TD_LIM_RANGE_USAGE,    /* % of the range in use from one source address, any destination */
 	TD_LIM_TW_DEST,	       /* client TIME_WAIT to one destination */
