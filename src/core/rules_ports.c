@@ -104,80 +104,70 @@ static void delay_text(const struct port_ctx *c, char *b, size_t l)
 			 "no tcp_tw_reuse_delay)");
 }
 
-/* One sentence per state holding ports, most first. */
-static void cause_text(const struct port_ctx *c, char *b, size_t l)
+/* The sentence on one state holding ports: who did what, and how long the port stays held. */
+static int state_sentence(const struct port_ctx *c, unsigned s, char *b, size_t l)
 {
 	const struct td_port_dest *d = c->d;
-	char held[256], delay[128];
+	char delay[128];
+
+	switch (s) {
+	case TD_SS_TIME_WAIT:
+		if (d->reuse != TD_REUSE_ACTIVE)
+			return snprintf(
+				b, l,
+				" TIME_WAIT: this host closed first, and each keeps its port for "
+				"60 s, a kernel constant no sysctl changes (tcp_fin_timeout "
+				"does not). At %.0f closes/s that is %.0f ports held.",
+				d->rate, d->rate * TD_TIMEWAIT_LEN_S);
+		delay_text(c, delay, sizeof(delay));
+		return snprintf(
+			b, l,
+			" TIME_WAIT: this host closed first; a TIME_WAIT lasts 60 s, but "
+			"tcp_tw_reuse lets connect() take one over %s. At %.0f closes/s that "
+			"is about %.0f ports held.",
+			delay, d->rate, d->rate * (double)c->delay_ms / 1000.0);
+	case TD_SS_FIN_WAIT2:
+		return snprintf(
+			b, l,
+			" FIN_WAIT2: this host closed and %s acknowledged but never closed its "
+			"side (its program leaves them in CLOSE_WAIT); an orphaned FIN_WAIT2 "
+			"keeps its port for tcp_fin_timeout (%lld s here) and tcp_tw_reuse "
+			"never takes one over.",
+			c->dst, (long long)c->fin_timeout);
+	case TD_SS_ESTABLISHED:
+		return snprintf(
+			b, l,
+			" ESTABLISHED: %u open connections, each holding its port for as long "
+			"as it lives.",
+			d->n[s]);
+	case TD_SS_CLOSE_WAIT:
+		return snprintf(b, l,
+				" CLOSE_WAIT: the peer closed and the program here never called "
+				"close().");
+	case TD_SS_SYN_SENT:
+		return snprintf(b, l, " SYN_SENT: connects still waiting for a SYN-ACK.");
+	case TD_SS_FIN_WAIT1:
+	case TD_SS_CLOSING:
+	case TD_SS_LAST_ACK:
+		return snprintf(b, l, " %s: waiting for the peer to acknowledge this host's FIN.",
+				sock_state_name(s));
+	}
+	return 0;
+}
+
+/* What holds the ports, then one sentence per state, most first. */
+static void cause_text(const struct port_ctx *c, char *b, size_t l)
+{
+	char held[256];
 	size_t o;
 
 	holders_text(c, held, sizeof(held));
 	o = (size_t)snprintf(b, l,
 			     "connect() needs a local port unique per source IP, destination IP "
 			     "and port; these %u are held by %s.",
-			     d->in_use, held);
-	for (unsigned i = 0; i < c->nheld && o < l; i++) {
-		unsigned s = c->order[i];
-		uint32_t n = d->n[s];
-		switch (s) {
-		case TD_SS_TIME_WAIT:
-			if (d->reuse == TD_REUSE_ACTIVE) {
-				delay_text(c, delay, sizeof(delay));
-				o += (size_t)snprintf(
-					b + o, l - o,
-					" TIME_WAIT: this host closed first; a TIME_WAIT lasts 60 "
-					"s, "
-					"but tcp_tw_reuse lets connect() take one over %s. At %.0f "
-					"closes/s that is about %.0f ports held.",
-					delay, d->rate, d->rate * (double)c->delay_ms / 1000.0);
-			} else {
-				o += (size_t)snprintf(
-					b + o, l - o,
-					" TIME_WAIT: this host closed first, and each keeps its "
-					"port "
-					"for 60 s, a kernel constant no sysctl changes "
-					"(tcp_fin_timeout does not). At %.0f closes/s that is %.0f "
-					"ports held.",
-					d->rate, d->rate * TD_TIMEWAIT_LEN_S);
-			}
-			break;
-		case TD_SS_FIN_WAIT2:
-			o += (size_t)snprintf(
-				b + o, l - o,
-				" FIN_WAIT2: this host closed and %s acknowledged but never closed "
-				"its side (its program leaves them in CLOSE_WAIT); an orphaned "
-				"FIN_WAIT2 keeps its port for tcp_fin_timeout (%lld s here) and "
-				"tcp_tw_reuse never takes one over.",
-				c->dst, (long long)c->fin_timeout);
-			break;
-		case TD_SS_ESTABLISHED:
-			o += (size_t)snprintf(b + o, l - o,
-					      " ESTABLISHED: %u open connections, each holding its "
-					      "port for as long as it lives.",
-					      n);
-			break;
-		case TD_SS_CLOSE_WAIT:
-			o += (size_t)snprintf(b + o, l - o,
-					      " CLOSE_WAIT: the peer closed and the program here "
-					      "never called close().");
-			break;
-		case TD_SS_SYN_SENT:
-			o += (size_t)snprintf(b + o, l - o,
-					      " SYN_SENT: connects still waiting for a SYN-ACK.");
-			break;
-		case TD_SS_FIN_WAIT1:
-		case TD_SS_CLOSING:
-		case TD_SS_LAST_ACK:
-			o += (size_t)snprintf(
-				b + o, l - o,
-				" %s: waiting for the peer to acknowledge this host's "
-				"FIN.",
-				sock_state_name(s));
-			break;
-		default:
-			break;
-		}
-	}
+			     c->d->in_use, held);
+	for (unsigned i = 0; i < c->nheld && o < l; i++)
+		o += (size_t)state_sentence(c, c->order[i], b + o, l - o);
 }
 
 /* The range remedy, only with a value tcpdoctor's own lint accepts: the low end stays at 32768
@@ -385,6 +375,39 @@ static uint32_t bound_evidence(const struct td_ns_model *ns, const struct td_src
 	return e->bind_parity > by_connect ? (uint32_t)(e->bind_parity - by_connect) : 0;
 }
 
+/* Title and cause of the range finding: bind() fails only when sockets show bind before connect. */
+static void range_text(struct td_finding *x, const struct td_src_ports *e, const char *a,
+		       uint32_t bound)
+{
+	if (bound) {
+		rules_title(x,
+			    "%u of %u ephemeral ports in use from %s across all "
+			    "destinations, %u of them apparently bound before connect(): "
+			    "bind(addr, 0) fails with EADDRINUSE when they run out",
+			    e->n, e->capacity, a, bound);
+		rules_cause(x,
+			    "connect() may share a local port between destinations, but "
+			    "bind(addr, 0) takes one exclusively. %u sockets hold ports of "
+			    "the parity bind(0) tries first, more than connect() takes on "
+			    "its own, so code here binds before connecting (to pick a "
+			    "source address); it runs out at the range size in total and "
+			    "gets EADDRINUSE from bind(), not EADDRNOTAVAIL.",
+			    bound);
+	} else {
+		rules_title(x,
+			    "%u of %u ephemeral ports in use from %s across all "
+			    "destinations; connect() can still share them",
+			    e->n, e->capacity, a);
+		rules_cause(x,
+			    "connect() may share a local port between destinations, so it "
+			    "does not run short here; only bind(addr, 0) (bind before "
+			    "connect, or a program binding an ephemeral port) needs one no "
+			    "socket uses and would fail with EADDRINUSE once all %u are "
+			    "taken. No socket shows signs of bind before connect.",
+			    e->capacity);
+	}
+}
+
 /* bind(addr, 0) and bind-before-connect need a port no socket uses, whatever the destination,
  * so they run out at the range size in total while each destination looks half empty; connect()
  * alone shares a port between destinations and does not (tcp-facts#ephemeral-ports). */
@@ -411,33 +434,7 @@ static void rule_src_range(const struct td_ns_model *ns, const struct td_limits 
 		struct td_finding *x = rules_add(out, "ephemeral-range", bound ? sev : TD_F_INFO,
 						 ns->name, "tcp-facts#ephemeral-ports");
 		rules_subject(x, "%s", a);
-		if (bound) {
-			rules_title(x,
-				    "%u of %u ephemeral ports in use from %s across all "
-				    "destinations, %u of them apparently bound before connect(): "
-				    "bind(addr, 0) fails with EADDRINUSE when they run out",
-				    e->n, e->capacity, a, bound);
-			rules_cause(x,
-				    "connect() may share a local port between destinations, but "
-				    "bind(addr, 0) takes one exclusively. %u sockets hold ports of "
-				    "the parity bind(0) tries first, more than connect() takes on "
-				    "its own, so code here binds before connecting (to pick a "
-				    "source address); it runs out at the range size in total and "
-				    "gets EADDRINUSE from bind(), not EADDRNOTAVAIL.",
-				    bound);
-		} else {
-			rules_title(x,
-				    "%u of %u ephemeral ports in use from %s across all "
-				    "destinations; connect() can still share them",
-				    e->n, e->capacity, a);
-			rules_cause(x,
-				    "connect() may share a local port between destinations, so it "
-				    "does not run short here; only bind(addr, 0) (bind before "
-				    "connect, or a program binding an ephemeral port) needs one no "
-				    "socket uses and would fail with EADDRINUSE once all %u are "
-				    "taken. No socket shows signs of bind before connect.",
-				    e->capacity);
-		}
+		range_text(x, e, a, bound);
 		rules_ev(x, "ports_in_use", e->n, "ports");
 		rules_ev(x, "capacity", e->capacity, "ports");
 		rules_ev(x, "usage", pct, "%");
