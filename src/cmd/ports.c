@@ -80,6 +80,25 @@ static const char *reuse_advice(enum td_reuse r)
 	return "settings unknown";
 }
 
+/* What holds the riskiest destination's ports, and what can free each kind. */
+static void print_top(const struct td_port_dest *d)
+{
+	char held[256];
+	size_t o = 0;
+
+	held[0] = '\0';
+	for (unsigned s = 1; s < TD_SS_COUNT && o < sizeof(held); s++)
+		if (d->n[s])
+			o += (size_t)snprintf(held + o, sizeof(held) - o, "%s%u %s", o ? ", " : "",
+					      d->n[s], sock_state_name(s));
+	printf("\nTop destination: %u of %u ports held (%s).\n", d->in_use, d->capacity, held);
+	if (d->n[TD_SS_TIME_WAIT])
+		printf("TIME_WAIT: %s.\n", reuse_advice(d->reuse));
+	if (d->n[TD_SS_FIN_WAIT2])
+		puts("FIN_WAIT2: closed here, not yet by the peer; tcp_tw_reuse never takes these "
+		     "over, tcp_fin_timeout bounds the orphaned ones.");
+}
+
 static json_t *dest_json(const struct ports_run *p, const struct td_port_dest *d)
 {
 	char src[64], dst[64];
@@ -197,13 +216,15 @@ static void print_text(const struct ports_run *p, const struct td_port_dest *v, 
 	if (shown < n)
 		printf("(%zu more destinations; --limit 0 shows all)\n", n - shown);
 	if (shown && v[0].in_use)
-		printf("\nTop destination: %s.\n", reuse_advice(v[0].reuse));
+		print_top(&v[0]);
 	if (parity_note)
 		puts("Past half the range connect() also takes the ports of the other parity, "
 		     "which bind(0) prefers, and each search walks further.");
 	if (shown)
 		puts("CLOSE/s counts TIME_WAIT by age (closes of the last 60 s; RECENT/s the last "
-		     "10 s): a lower bound, reused or killed TIME_WAIT is not seen.");
+		     "10 s): a lower bound, reused or killed TIME_WAIT and closes still in "
+		     "FIN_WAIT2 "
+		     "are not seen.");
 }
 
 static void usage(void)

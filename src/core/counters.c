@@ -56,7 +56,7 @@ const struct counters_info counters_known[COUNTERS_ID_COUNT] = {
 	{ COUNTERS_PAWS_OLD_ACK, "PAWSOldAck", COUNTERS_NETSTAT, "TcpExt", C_, false,
 	  "ACKs with a too-old timestamp were rejected by PAWS (6.15+)", "timestamp trouble" },
 	{ COUNTERS_LISTEN_OVERFLOWS, "ListenOverflows", COUNTERS_NETSTAT, "TcpExt", C_, false,
-	  "a listener's accept queue was full",
+	  "a listener's accept queue was full: a completing handshake or a new SYN was dropped",
 	  "application accepts too slowly, or backlog small" },
 	{ COUNTERS_LISTEN_DROPS, "ListenDrops", COUNTERS_NETSTAT, "TcpExt", C_, false,
 	  "a listener dropped a SYN or ACK for any reason (>= ListenOverflows)",
@@ -89,7 +89,8 @@ const struct counters_info counters_known[COUNTERS_ID_COUNT] = {
 	  "orphaned sockets, host-wide (global, also inside a namespace)",
 	  "orphan build-up toward tcp_max_orphans" },
 	{ COUNTERS_SOCK_TW, "tw", COUNTERS_SOCKSTAT, "TCP", G_, false,
-	  "timewait sockets in this namespace: TIME_WAIT plus orphaned FIN_WAIT2",
+	  "timewait sockets in this namespace: TIME_WAIT plus orphaned FIN_WAIT2 (above a "
+	  "tcp_fin_timeout of 60 s, only in the second part of their life)",
 	  "TIME_WAIT pile-up toward tcp_max_tw_buckets" },
 	/* kernel-facts §13 lists alloc as per namespace; on 6.18 it is the protocol's global
 	 * sockets_allocated (tests/integration/counters.sh shows it) */

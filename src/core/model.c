@@ -124,7 +124,10 @@ static void add_close_wait(struct collect *c, const struct td_sock *sk)
 	struct td_cw_proc *w = cw_proc(c->cur, p);
 
 	w->n++;
-	w->unread += sk->rqueue;
+	if (sk->rqueue) { /* the FIN still counts: the program never read end-of-stream */
+		w->eof_unread++;
+		w->unread_data += sk->rqueue - 1;
+	}
 	for (int i = 0; i < TD_CW_PEERS; i++) {
 		struct td_cw_peer *pe = &w->peers[i];
 		if (pe->n && (pe->family != sk->family || pe->port != sk->dport ||
@@ -196,9 +199,12 @@ static int on_sock(const struct td_sock *sk, void *arg)
 		count_port(&ns->syn_by_port, sk->sport);
 		break;
 	case TD_SS_FIN_WAIT2:
-		/* no inode: the program closed it; the kernel keeps a timewait socket */
-		if (sk->inode == 0)
+		/* no inode: the program closed it. A timewait socket carries the timewait timer;
+		 * a full orphan (tcp_fin_timeout > 60 s) the keepalive timer, or none. */
+		if (sk->inode == 0) {
 			ns->fw2_orphans++;
+			ns->fw2_full += sk->timer != TD_TIMER_TIMEWAIT;
+		}
 		break;
 	case TD_SS_CLOSE_WAIT:
 		add_close_wait(c, sk);
@@ -227,8 +233,13 @@ static void split_time_wait(struct td_ns_model *ns, const struct td_port_cfg *cf
 		}
 	}
 	for (size_t j = 0; j < ns->nsrc; j++) {
-		free(ns->src[j].bitmap);
-		ns->src[j].bitmap = NULL;
+		struct td_src_ports *e = &ns->src[j];
+		/* connect() scans the parity of low first, bind(0) the other (§5) */
+		for (unsigned p = cfg->low + 1u; p <= cfg->high; p += 2)
+			if (e->bitmap[p >> 3] & (1u << (p & 7)))
+				e->bind_parity++;
+		free(e->bitmap);
+		e->bitmap = NULL;
 	}
 	for (unsigned p = 0; ns->tw_by_port && p < 65536; p++) {
 		uint32_t n = ns->tw_by_port[p];

@@ -51,7 +51,11 @@ struct td_cw_proc {
 	pid_t pid; /* 0: sockets no process could be found for */
 	char comm[16];
 	uint32_t n;
-	uint64_t unread;		      /* bytes waiting in their receive queues */
+	/* inet_diag's rqueue of a CLOSE_WAIT socket counts the peer's FIN as 1 until the program
+	 * reads end-of-stream (kernel-facts §14): the data is rqueue - 1, and rqueue 0 means the
+	 * program read EOF and still did not close. */
+	uint64_t unread_data;		      /* bytes of data waiting, the FIN not counted */
+	uint32_t eof_unread;		      /* sockets whose program never read end-of-stream */
 	struct td_cw_peer peers[TD_CW_PEERS]; /* the first peers seen, with counts */
 	uint32_t other_peers;		      /* sockets to peers beyond those */
 };
@@ -73,6 +77,9 @@ struct td_src_ports {
 	uint8_t addr[16];
 	uint32_t n; /* distinct ports */
 	uint32_t capacity;
+	/* Of n, ports whose offset from the range's low end is odd: the parity bind(0) tries first
+	 * and connect() takes only once a destination holds all of its own parity (§5). */
+	uint32_t bind_parity;
 	uint8_t *bitmap; /* 65536 bits; private to model.c */
 };
 
@@ -96,7 +103,11 @@ struct td_ns_model {
 	uint64_t tw_other;
 	uint16_t tw_top_port; /* the listening port with the most TIME_WAIT */
 	uint64_t tw_top_port_n;
-	uint64_t fw2_orphans; /* FIN_WAIT2 that no process holds: timewait substate */
+	uint64_t fw2_orphans; /* FIN_WAIT2 that no process holds (orphans) */
+	/* Of those, full orphan sockets (not yet timewait): with tcp_fin_timeout above 60 s an
+	 * orphaned FIN_WAIT2 stays a real socket, counted in sockstat orphan against
+	 * tcp_max_orphans, for the part of the timeout beyond 60 s (kernel-facts §1). */
+	uint64_t fw2_full;
 	struct td_cw_proc *cw;
 	size_t ncw, capcw;
 	char *meta; /* "key=value\n" sysctls as the source read them */

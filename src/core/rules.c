@@ -20,7 +20,9 @@
 void rules_limits_default(struct td_limits *lim)
 {
 	static const struct td_limit defs[TD_LIM_STATE_FIRST] = {
-		[TD_LIM_PORT_USAGE] = { "port_usage", "% of a destination's ephemeral ports in use",
+		[TD_LIM_PORT_USAGE] = { "port_usage",
+					"% of a destination's ports in use (reusable TIME_WAIT "
+					"excluded)",
 					50, 90 },
 		[TD_LIM_EXHAUST_S] = { "exhaust_s",
 				       "seconds until connect() fails (lower is worse)", 600, 60 },

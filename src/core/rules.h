@@ -19,8 +19,8 @@ enum td_fsev {
 	TD_F_CRITICAL,
 };
 
-#define TD_EVIDENCE_MAX 8
-#define TD_REMEDIES_MAX 8
+#define TD_EVIDENCE_MAX 16
+#define TD_REMEDIES_MAX 10
 
 struct td_evidence {
 	const char *key; /* static: "in_use", "close_rate_per_s" */
@@ -56,7 +56,7 @@ struct td_limit {
 
 /* Every threshold the rules use, by name (state names count sockets in that state). */
 enum td_limit_id {
-	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use */
+	TD_LIM_PORT_USAGE = 0, /* % of a destination's ephemeral ports in use, less reusable TW */
 	TD_LIM_EXHAUST_S,      /* seconds to exhaustion: smaller is worse */
 	TD_LIM_RANGE_USAGE,    /* % of the range in use from one source address, any destination */
 	TD_LIM_TW_DEST,	       /* client TIME_WAIT to one destination */
@@ -102,8 +102,29 @@ void rules_ev(struct td_finding *x, const char *key, double value, const char *u
 /* The severity a value earns against a limit (higher is worse). */
 enum td_fsev rules_grade(const struct td_limit *l, double value);
 
-/* The rule groups (rules_sockets.c, rules_kernel.c). */
+/*
+ * When a Linux client resends an unanswered SYN (net/ipv4/tcp_timer.c, 6.5+): the RTO starts at
+ * 1 s and stays there for the first `linear` retransmits (tcp_syn_linear_timeouts; 0 before 6.5),
+ * then doubles up to 120 s. connect() gives up at the first timer past retries + linear resends,
+ * or past ((2 << retries) - 1) s (tcp_model_timeout; 127 s + 120 s per retry above 6), whichever
+ * comes first: 6 and 4 resend after 1 2 3 4 5 7 11 19 35 67 s and fail at 131 s (133.6 s measured:
+ * timer slack), 2 and 4 after 1 2 3 4 5 s and fail at 7 s (measured 7.1). at[] holds the first
+ * TD_SYN_AT_MAX resend times in seconds after the first SYN; n counts them all. Can't fail.
+ */
+#define TD_SYN_AT_MAX 12
+struct td_syn_schedule {
+	unsigned n;		  /* resends before connect() fails */
+	double at[TD_SYN_AT_MAX]; /* the first of them, s after the first SYN */
+	double give_up;		  /* connect() fails with ETIMEDOUT, s after the first SYN */
+};
+void rules_syn_schedule(unsigned retries, unsigned linear, struct td_syn_schedule *s);
+/* "resends its SYN after 1, 3 and 7 s and connect() fails after about 15 s" into b. */
+void rules_syn_text(const struct td_syn_schedule *s, char *b, size_t len);
+
+/* The rule groups (rules_sockets.c, rules_ports.c, rules_kernel.c). */
 struct td_ns_model;
+void rules_ports(const struct td_model *m, const struct td_ns_model *ns,
+		 const struct td_limits *lim, struct td_findings *out);
 void rules_sockets(const struct td_model *m, const struct td_ns_model *ns,
 		   const struct td_limits *lim, struct td_findings *out);
 void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,

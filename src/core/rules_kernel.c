@@ -44,11 +44,14 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 			    "skipped TIME_WAIT",
 			    (unsigned long long)v,
 			    abs ? " since the namespace started" : " just now");
+		char at[48] = "";
+		if (have_max)
+			snprintf(at, sizeof(at), " (%lld here)", (long long)max);
 		rules_cause(x,
-			    "At tcp_max_tw_buckets (%lld) a closing socket gets no TIME_WAIT: old "
+			    "At tcp_max_tw_buckets%s a closing socket gets no TIME_WAIT: old "
 			    "duplicates can be accepted and a lost last ACK is answered with RST. "
 			    "Kernels since 4.11 log nothing about it.",
-			    (long long)max);
+			    at);
 		counter_ev(x, ns, "TCPTimeWaitOverflow", v, abs);
 		rules_remedy(x, "Make fewer TIME_WAIT: keep-alive and pooling on the side that "
 				"closes first");
@@ -64,8 +67,8 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 		rules_subject(x, "tcp_max_tw_buckets");
 		rules_title(x, "%llu timewait sockets of tcp_max_tw_buckets %lld (%.0f%%)",
 			    (unsigned long long)tw, (long long)max, pct);
-		rules_cause(x, "sockstat tw counts TIME_WAIT and orphaned FIN_WAIT2; at the limit "
-			       "closing sockets skip TIME_WAIT.");
+		rules_cause(x, "sockstat tw counts TIME_WAIT and the orphaned FIN_WAIT2 kept as "
+			       "timewait sockets; at the limit closing sockets skip TIME_WAIT.");
 		rules_ev(x, "tw", (double)tw, "sockets");
 		rules_ev(x, "tcp_max_tw_buckets", (double)max, "");
 		rules_remedy(x, "Reduce TIME_WAIT at its source (connection reuse) or raise the "
@@ -73,8 +76,73 @@ static void rule_tw_overflow(const struct td_ns_model *ns, const struct td_limit
 	}
 }
 
+void rules_syn_schedule(unsigned retries, unsigned linear, struct td_syn_schedule *s)
+{
+	const double rto_max = 120; /* TCP_RTO_MAX */
+	double rto = 1, now = 0;    /* TCP_TIMEOUT_INIT */
+	unsigned backoff = 0;
+
+	if (retries < 1)
+		retries = 1;
+	/* tcp_model_timeout(): linear_backoff_thresh = ilog2(120 / 1) = 6 */
+	double limit = retries <= 6 ? (double)((2u << retries) - 1) : 127.0 + (retries - 6) * 120.0;
+	memset(s, 0, sizeof(*s));
+	for (;;) {
+		now += rto;
+		if (s->n && (s->n >= retries + linear || now >= limit))
+			break;
+		if (s->n < TD_SYN_AT_MAX)
+			s->at[s->n] = now;
+		s->n++;
+		if (++backoff > linear)
+			rto = rto * 2 > rto_max ? rto_max : rto * 2;
+	}
+	s->give_up = now;
+}
+
+void rules_syn_text(const struct td_syn_schedule *s, char *b, size_t len)
+{
+	size_t o = (size_t)snprintf(b, len, "resends its SYN after ");
+	unsigned shown = s->n < TD_SYN_AT_MAX ? s->n : TD_SYN_AT_MAX;
+
+	for (unsigned i = 0; i < shown && o < len; i++)
+		o += (size_t)snprintf(b + o, len - o, "%s%.0f",
+				      i == 0				? ""
+				      : i + 1 == shown && shown == s->n ? " and "
+									: ", ",
+				      s->at[i]);
+	if (o < len)
+		snprintf(b + o, len - o, "%s s and connect() fails after about %.0f s",
+			 shown < s->n ? ", ..." : "", s->give_up);
+}
+
+/* "a Linux client with this namespace's settings (...) resends ..." */
+static void syn_clients(const struct td_ns_model *ns, char *b, size_t len)
+{
+	int64_t retries = 6, linear = 0;
+	bool have_linear = model_sysctl_int(ns, "net.ipv4.tcp_syn_linear_timeouts", &linear) == 0;
+	struct td_syn_schedule s;
+	char t[200], set[96];
+
+	model_sysctl_int(ns, "net.ipv4.tcp_syn_retries", &retries);
+	if (retries < 1 || retries > 127)
+		retries = 6;
+	if (linear < 0 || linear > 127)
+		linear = 0;
+	rules_syn_schedule((unsigned)retries, (unsigned)linear, &s);
+	rules_syn_text(&s, t, sizeof(t));
+	if (have_linear)
+		snprintf(set, sizeof(set), "tcp_syn_retries=%lld, tcp_syn_linear_timeouts=%lld",
+			 (long long)retries, (long long)linear);
+	else
+		snprintf(set, sizeof(set), "tcp_syn_retries=%lld, no linear timeouts before 6.5",
+			 (long long)retries);
+	snprintf(b, len, "a Linux client with this namespace's settings (%s) %s", set, t);
+}
+
 static void rule_listen_overflow(const struct td_ns_model *ns, struct td_findings *out)
 {
+	char clients[400];
 	uint64_t v, d = 0;
 	bool abs, abs2;
 
@@ -86,9 +154,13 @@ static void rule_listen_overflow(const struct td_ns_model *ns, struct td_finding
 	rules_subject(x, "ListenOverflows");
 	rules_title(x, "Accept queues overflowed %llu times%s", (unsigned long long)v,
 		    abs ? " since the namespace started" : " during the interval");
+	syn_clients(ns, clients, sizeof(clients));
 	rules_cause(x,
-		    "A connection completed its handshake while its listener's accept queue was "
-		    "full; the kernel dropped it (tcp_abort_on_overflow=0 retries the SYN-ACK).");
+		    "A listener's accept queue was full. ListenOverflows counts two kinds of "
+		    "drop: a connection completing its handshake (tcp_abort_on_overflow=0, the "
+		    "default, retries the SYN-ACK later; 1 resets it) and a new SYN (the client "
+		    "stays in SYN_SENT: %s).",
+		    clients);
 	counter_ev(x, ns, "ListenOverflows", v, abs);
 	rules_ev(x, "ListenDrops", (double)d, abs ? "total" : "in interval");
 	rules_remedy(x, "Find the listener with a full queue (tcpdoctor sockets --state listen: "
@@ -100,6 +172,7 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 {
 	uint64_t v;
 	bool abs;
+	char clients[400];
 
 	if (counter(ns, "TCPReqQFullDrop", &v, &abs)) {
 		struct td_finding *x = rules_add(out, "syn-drops", abs ? TD_F_INFO : TD_F_CRITICAL,
@@ -107,9 +180,11 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 		rules_subject(x, "TCPReqQFullDrop");
 		rules_title(x, "SYNs dropped because a SYN queue was full: %llu%s",
 			    (unsigned long long)v, abs ? " since the namespace started" : "");
+		syn_clients(ns, clients, sizeof(clients));
 		rules_cause(x,
 			    "With tcp_syncookies=0 (or cookies impossible) a full SYN queue drops "
-			    "new SYNs; clients retry after 1, 3, 7 s.");
+			    "new SYNs; %s.",
+			    clients);
 		counter_ev(x, ns, "TCPReqQFullDrop", v, abs);
 		rules_remedy(x, "Set net.ipv4.tcp_syncookies=1 (the default)");
 		rules_remedy(x, "A larger listen() backlog enlarges the SYN queue; "
@@ -122,7 +197,8 @@ static void rule_syn(const struct td_ns_model *ns, struct td_findings *out)
 		rules_title(x, "SYN queue full, answered with SYN cookies %llu times%s",
 			    (unsigned long long)v, abs ? " since the namespace started" : "");
 		rules_cause(x, "A SYN flood or a burst larger than the listener's backlog; cookie "
-			       "connections lose options the SYN queue would have kept.");
+			       "connections get a coarse MSS and, without timestamps, lose SACK, "
+			       "window scaling and ECN.");
 		counter_ev(x, ns, "TCPReqQFullDoCookies", v, abs);
 		rules_remedy(x, "If this is legitimate load, ask listen() for a larger backlog");
 	}
@@ -147,9 +223,10 @@ static void rule_orphans(const struct td_model *m, const struct td_ns_model *ns,
 			rules_cause(x, "Past tcp_max_orphans the kernel resets orphans ('too many "
 				       "orphaned sockets'); each can hold ~64 KB.");
 			rules_ev(x, "orphans", (double)m->orphans, "sockets");
-			rules_remedy(x,
-				     "Find who closes with unsent data to slow peers; do not lower "
-				     "tcp_max_orphans");
+			rules_remedy(x, "Find what leaves orphans: closes with unsent data to slow "
+					"peers (FIN_WAIT1), or peers that never close while "
+					"tcp_fin_timeout is above 60 s (FIN_WAIT2); do not lower "
+					"tcp_max_orphans");
 		}
 	}
 	if (counter(ns, "TCPAbortOnMemory", &v, &abs)) {

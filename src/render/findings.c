@@ -284,7 +284,9 @@ void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *
 	for (size_t i = 0; i < m->n; i++)
 		for (size_t j = 0; j < m->ns[i].ndests; j++) {
 			const struct td_port_dest *d = &m->ns[i].dests[j];
-			double u = d->capacity ? 100.0 * d->in_use / d->capacity : 0;
+			/* as rules_ports.c grades it: reusable TIME_WAIT do not block connect() */
+			uint32_t r = d->reuse == TD_REUSE_ACTIVE ? d->reusable : 0;
+			double u = d->capacity ? 100.0 * (d->in_use - r) / d->capacity : 0;
 			worst = u > worst ? u : worst;
 		}
 	fprintf(f, " 'port_usage'=%.1f%%;", worst);

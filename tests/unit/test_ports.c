@@ -509,6 +509,56 @@ static void test_risk_order(void **state)
 	ports_free(t);
 }
 
+/* Issue 10.2: the reuse delay is tcp_tw_reuse_delay, counted from entry into TIME_WAIT (60 s
+ * minus expires), never a fixed 1 s; and 10.1: FIN_WAIT2 holds its port and is never reusable. */
+static void test_reuse_delay_and_fin_wait2(void **state)
+{
+	static const struct {
+		uint32_t delay_ms, reusable;
+		double exhaust; /* 40 established, 30 closes in the last 10 s (3/s), capacity 100 */
+	} cases[] = {
+		{ 5000, 20, -1 }, /* steady state 40 + 3 * 5 = 55 */
+		{ 1000, 30, -1 }, /* the 10 entered 2 s ago are past a 1 s delay too: 43 */
+		{ 30000, 0, 10 }, /* 70 held, none free for 20 s: 100 - 70 = 30 ports in 10 s */
+	};
+	(void)state;
+	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
+		struct td_ports *t = ports_new();
+		struct td_port_cfg *c = cfg_range(40000, 40099, "");
+		struct td_port_dest *v;
+		size_t n;
+		uint16_t p = 40000;
+		c->tw_reuse = 1;
+		c->tw_reuse_delay_ms = cases[i].delay_ms;
+		assert_int_equal(ports_set_cfg(t, 0, c), 0);
+		for (int k = 0; k < 10; k++) /* entered TIME_WAIT 2 s ago */
+			add(t, mksock(TD_SS_TIME_WAIT, "10.0.0.1", p++, "10.0.0.2", 80, 58000));
+		for (int k = 0; k < 20; k++) /* 10 s ago */
+			add(t, mksock(TD_SS_TIME_WAIT, "10.0.0.1", p++, "10.0.0.2", 80, 50000));
+		for (int k = 0; k < 40; k++)
+			add(t, mksock(TD_SS_ESTABLISHED, "10.0.0.1", p++, "10.0.0.2", 80, 0));
+		for (int k = 0; k < 100; k++) /* orphaned FIN_WAIT2 to another port */
+			add(t, mksock(TD_SS_FIN_WAIT2, "10.0.0.1", (uint16_t)(40000 + k),
+				      "10.0.0.2", 81, 0));
+		ports_result(t, &v, &n);
+		const struct td_port_dest *a = find(v, n, "10.0.0.2", 80, 0);
+		const struct td_port_dest *b = find(v, n, "10.0.0.2", 81, 0);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(a->reuse, TD_REUSE_ACTIVE);
+		assert_int_equal(a->reusable, cases[i].reusable);
+		assert_true(a->exhaust_s == cases[i].exhaust);
+		/* FIN_WAIT2: all 100 ports held, exhausted now, nothing reusable, reuse or not */
+		assert_int_equal(b->reuse, TD_REUSE_ACTIVE);
+		assert_int_equal(b->in_use, 100);
+		assert_int_equal(b->n[TD_SS_FIN_WAIT2], 100);
+		assert_int_equal(b->reusable, 0);
+		assert_true(b->exhaust_s == 0);
+		free(v);
+		ports_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_server_side_late_listener),
 		cmocka_unit_test(test_reuse_active_and_netns),
 		cmocka_unit_test(test_risk_order),
+		cmocka_unit_test(test_reuse_delay_and_fin_wait2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
