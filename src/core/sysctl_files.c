@@ -65,9 +65,7 @@ static int open_in_root(const char *root, const char *path, int flags)
 static int read_conf(const char *root, const char *path, char **out, size_t *len)
 {
 	int fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	size_t cap = 4096, n = 0;
 	struct stat st;
-	char *buf;
 	int r = 0;
 
 	if (fd < 0)
@@ -80,37 +78,7 @@ static int read_conf(const char *root, const char *path, char **out, size_t *len
 		close(fd);
 		return r;
 	}
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t got;
-		if (n + 1 >= cap) {
-			if (cap > SYSCTL_FILE_MAX) {
-				r = -EFBIG;
-				break;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		got = read(fd, buf + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			r = got < 0 ? -errno : 0;
-			break;
-		}
-		n += (size_t)got;
-	}
-	close(fd);
-	if (!r && n > SYSCTL_FILE_MAX)
-		r = -EFBIG;
-	if (r) {
-		free(buf);
-		return r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
+	return util_read_fd(fd, SYSCTL_FILE_MAX, out, len);
 }
 
 int sysctl_parse_file_in(struct td_sysctl_set *s, const char *root, const char *path)

@@ -139,16 +139,12 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
-int util_read_file(const char *path, size_t max, char **out, size_t *len)
+int util_read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, n = 0;
-	char *buf;
+	char *buf = xmalloc(cap);
 	int ret = 0;
 
-	if (fd < 0)
-		return -errno;
-	buf = xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {
 			if (cap > max) {
@@ -181,6 +177,15 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int util_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return util_read_fd(fd, max, out, len);
 }
 
 uint64_t util_now_ns(void)

@@ -35,6 +35,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a whole (small) file into a NUL-terminated buffer, at most max bytes.
  * Returns 0 and *out (caller frees) with *len, or -errno (-EFBIG when larger than max). */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open descriptor, which it closes in every case. */
+int util_read_fd(int fd, size_t max, char **out, size_t *len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
