@@ -66,11 +66,20 @@ static void wrap(FILE *f, const char *text, int used, int indent, int width)
 	fputc('\n', f);
 }
 
-static void num(char *b, size_t l, double v)
+/* A number as evidence shows it: thousands separators for counts, the sign kept (a gauge can
+ * fall), and identifiers such as a pid as they are written elsewhere (no separators). */
+static void num(char *b, size_t l, const char *key, double v)
 {
-	if (v == floor(v) && fabs(v) < 1e15)
-		table_num((unsigned long long)fabs(v), b, l);
-	else
+	if (!strcmp(key, "pid") || !strcmp(key, "port"))
+		snprintf(b, l, "%.0f", v);
+	else if (v == floor(v) && fabs(v) < 1e15) {
+		if (v < 0 && l > 1) {
+			b[0] = '-';
+			table_num((unsigned long long)-v, b + 1, l - 1);
+		} else {
+			table_num((unsigned long long)v, b, l);
+		}
+	} else
 		snprintf(b, l, "%.1f", v);
 }
 
@@ -81,7 +90,7 @@ static void evidence_line(FILE *f, const struct td_finding *x, int width)
 
 	for (size_t i = 0; i < x->nev && o < sizeof(line); i++) {
 		const struct td_evidence *e = &x->ev[i];
-		num(n, sizeof(n), e->value);
+		num(n, sizeof(n), e->key, e->value);
 		o += (size_t)snprintf(
 			line + o, sizeof(line) - o, "%s%s %s%s%s", i ? " · " : "", e->key, n,
 			*e->unit && *e->unit != '%' && *e->unit != '/' ? " " : "", e->unit);

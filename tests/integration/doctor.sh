@@ -91,6 +91,9 @@ is "$?" 1 "close-wait leak: doctor exits 1 (warning)"
 is "$(jq_py 'f=[x for x in d["findings"] if x["id"]=="close-wait-leak"][0]; print(f["severity"], f["subject"], f["evidence"]["close_wait"])' <<<"$j")" \
 	"warning pid $farm_pid (sockfarm) 20" "close-wait leak: names pid $farm_pid and program sockfarm, 20 sockets"
 is "$(ip netns exec "$L" ss -tanH state close-wait | wc -l)" 20 "close-wait leak: ss sees 20 CLOSE_WAIT"
+# the text evidence writes the pid as everywhere else (no thousands separator)
+like "$("$TD_BIN" -N "$L" doctor --interval 0 --no-color | tr -s ' \n' ' ')" "· pid $farm_pid( ·| |\$)" \
+	"close-wait leak: the text evidence shows pid $farm_pid as it is"
 
 j=$("$TD_BIN" -N "$Q" doctor --json --interval 0)
 is "$?" 2 "accept queue: doctor exits 2"
