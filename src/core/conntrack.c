@@ -577,25 +577,10 @@ void conntrack_timeouts_read(struct td_ct_timeout out[TD_CT_TIMEOUTS])
 		{ "icmpv6", "icmpv6_timeout" },
 		{ "generic", "generic_timeout" },
 	};
-	static const char *const keys[TD_CT_TIMEOUTS] = {
-		"net.netfilter.nf_conntrack_tcp_timeout_syn_sent",
-		"net.netfilter.nf_conntrack_tcp_timeout_syn_recv",
-		"net.netfilter.nf_conntrack_tcp_timeout_established",
-		"net.netfilter.nf_conntrack_tcp_timeout_fin_wait",
-		"net.netfilter.nf_conntrack_tcp_timeout_close_wait",
-		"net.netfilter.nf_conntrack_tcp_timeout_last_ack",
-		"net.netfilter.nf_conntrack_tcp_timeout_time_wait",
-		"net.netfilter.nf_conntrack_tcp_timeout_close",
-		"net.netfilter.nf_conntrack_tcp_timeout_max_retrans",
-		"net.netfilter.nf_conntrack_tcp_timeout_unacknowledged",
-		"net.netfilter.nf_conntrack_udp_timeout",
-		"net.netfilter.nf_conntrack_udp_timeout_stream",
-		"net.netfilter.nf_conntrack_icmp_timeout",
-		"net.netfilter.nf_conntrack_icmpv6_timeout",
-		"net.netfilter.nf_conntrack_generic_timeout",
-	};
 	for (size_t i = 0; i < TD_CT_TIMEOUTS; i++) {
-		out[i] = (struct td_ct_timeout){ .name = names[i][0], .key = keys[i] };
+		out[i] = (struct td_ct_timeout){ .name = names[i][0] };
+		snprintf(out[i].key, sizeof(out[i].key), "net.netfilter.nf_conntrack_%s",
+			 names[i][1]);
 		out[i].known = read_u64(names[i][1], &out[i].seconds) == 0;
 	}
 }

@@ -68,7 +68,7 @@ struct td_ct_table {
 struct td_ct_timeout {
 	const char *name; /* static: "tcp_time_wait", "udp", ... (key nf_conntrack_<name>_timeout
 			     spelled as the kernel does, see conntrack_timeout_keys) */
-	const char *key;  /* static: "net.netfilter.nf_conntrack_tcp_timeout_time_wait" */
+	char key[64];	  /* "net.netfilter.nf_conntrack_tcp_timeout_time_wait" */
 	bool known;
 	uint64_t seconds;
 };
