@@ -139,14 +139,6 @@ static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 	return 0;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* Visits every namespace once (or twice, --interval apart). */
 static int collect(struct td_global *g, struct ct_run *run)
 {
@@ -162,7 +154,7 @@ static int collect(struct td_global *g, struct ct_run *run)
 	if (r)
 		return cmd_source_err(g, r, err);
 	if (run->interval_ms)
-		sleep_ms(run->interval_ms);
+		util_sleep_ms(run->interval_ms);
 	else
 		for (size_t i = 0; i < run->n; i++)
 			run->v[i].has_before = false;

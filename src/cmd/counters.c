@@ -102,14 +102,6 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct counter
 	return r;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static int snap(const struct td_global *g, const char *ns, struct td_counters **out)
 {
 	struct counters_err err;
@@ -149,7 +141,7 @@ static int sample(const struct td_global *g, struct counters_run *run, struct td
 	}
 	for (int pass = 0; pass < 2 && !r; pass++) {
 		if (pass)
-			sleep_ms(run->interval_ms);
+			util_sleep_ms(run->interval_ms);
 		for (size_t i = 0; i < run->n && !r; i++) {
 			struct ns_sample *s = &run->v[i];
 			if (l && (r = netns_enter(&l->v[i])))

@@ -283,18 +283,6 @@ static int on_ns_end(const struct td_ns_info *info, const struct td_dump_stats *
 	return 0;
 }
 
-static void sleep_until(uint64_t deadline_ns)
-{
-	uint64_t now = util_now_ns();
-
-	if (now >= deadline_ns)
-		return;
-	uint64_t d = deadline_ns - now;
-	struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static void read_host(struct td_model *m)
 {
 	char buf[64];
@@ -323,7 +311,7 @@ int model_collect(const struct td_model_opts *o, struct td_model **out, char *er
 		struct td_source_opts again = o->src;
 		again.visit_only = true;
 		again.record = NULL;
-		sleep_until(c.first_c0_ns + (uint64_t)o->interval_ms * 1000000u);
+		util_sleep_until(c.first_c0_ns + (uint64_t)o->interval_ms * 1000000u);
 		c.second_pass = true;
 		r = source_run(&again, &cbs, &c, NULL); /* the first pass's note stays */
 	}

@@ -195,3 +195,20 @@ uint64_t util_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+void util_sleep_until(uint64_t deadline_ns)
+{
+	uint64_t now = util_now_ns();
+
+	if (now >= deadline_ns)
+		return;
+	uint64_t d = deadline_ns - now;
+	struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+void util_sleep_ms(uint64_t ms)
+{
+	util_sleep_until(util_now_ns() + ms * 1000000u);
+}

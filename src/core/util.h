@@ -41,4 +41,9 @@ int util_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
 
+/* Sleeps until the monotonic clock reaches deadline_ns (at once if past), or for ms
+ * milliseconds, resuming after signals. */
+void util_sleep_until(uint64_t deadline_ns);
+void util_sleep_ms(uint64_t ms);
+
 #endif
