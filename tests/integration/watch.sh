@@ -85,11 +85,20 @@ like "$second" $'\nTIME_WAIT  ##  now 5  max 5\nCLOSE_WAIT ##  now 4  max 4\n' "
 # not a terminal: plain frames without --once (stopped by --count here to stay bounded)
 out=$(timeout 10 "$TD_BIN" -N "$B" watch --interval 0.2 --no-owners </dev/null | head -n 1)
 is "$out" "tcpdoctor watch  netns: $B  every 0.2 s  sample 1  ?: help" "stdout not a terminal: plain text"
+# Every port was held when connect() failed, but the kernel now and then lets a client TIME_WAIT
+# go early (seen over loopback and veth; the cause is not known yet): nothing makes new ones after
+# the storm, so the count can only fall. watch must agree with ss read just before and after it.
+tw_before=$(ip netns exec "$B" ss -tanH state time-wait | wc -l)
 out=$("$TD_BIN" -N "$B" watch --once --no-owners)
-is "$(state_row TIME_WAIT "$out")" "TIME_WAIT           100         -" "storm: 100 TIME_WAIT"
-is "$(ip netns exec "$B" ss -tanH state time-wait | wc -l)" 100 "storm: ss sees the same 100"
-like "$out" $'\n198\\.18\\.1\\.1 -> 198\\.18\\.1\\.2:8080 +100 +100 +100\\.0% +100 ' "storm: destination 100 of 100 ports"
-like "$out" $'\nCRITICAL Ephemeral ports to 198\\.18\\.1\\.2:8080 from 198\\.18\\.1\\.1 are exhausted: 100 of 100 in use' \
+tw_after=$(ip netns exec "$B" ss -tanH state time-wait | wc -l)
+tw=$(state_row TIME_WAIT "$out" | awk '{ print $2 }')
+ok $(((tw_after <= tw && tw <= tw_before && tw >= 90) ? 0 : 1)) \
+	"storm: watch's $tw TIME_WAIT agree with ss ($tw_before before, $tw_after after)"
+[ "$tw" = 100 ] || diag "storm: $((100 - tw)) client TIME_WAIT ended early"
+pct=$(awk -v n="$tw" 'BEGIN { printf "%.1f", n }')
+like "$out" $'\n198\\.18\\.1\\.1 -> 198\\.18\\.1\\.2:8080 +'"$tw"' +100 +'"$pct"'% +'"$tw"' ' \
+	"storm: destination $tw of 100 ports, all TIME_WAIT"
+like "$out" $'\n(CRITICAL|WARNING) Ephemeral ports to 198\\.18\\.1\\.2:8080 from 198\\.18\\.1\\.1(:| are exhausted:) '"$tw"' of 100 in use' \
 	"storm: the port-exhaustion finding, one line"
 
 # bad command lines
