@@ -58,16 +58,23 @@ td_wait_for "$out" listening
 res=$(ip netns exec "$C" "$STORM" client 198.18.0.2 8081 1200 60 server-closes 20000)
 is "$res" "ok=1200 eaddrnotavail=0 other=0" "server-close: 1200 connections"
 srv_tw() { ip netns exec "$S" ss -tanH state time-wait '( sport = :8081 )' | wc -l; }
+# Rarely (1 in 5 runs of this suite on an idle machine) one of them is gone even so: the kernel
+# ended a TIME_WAIT early, cause not known yet (the counters below go to the log for that). What
+# tcpdoctor guarantees is to agree with ss read around it.
 td_wait_until 10 eval '[ "$(srv_tw)" = 1200 ]'
-ok $? "server-close: the server holds 1200 TIME_WAIT"
+tw_before=$(srv_tw)
+ok $(((tw_before >= 1190 && tw_before <= 1200) ? 0 : 1)) "server-close: the server holds its TIME_WAIT ($tw_before of 1200)"
+[ "$tw_before" = 1200 ] || diag "server-close: $((1200 - tw_before)) ended early; $(ip netns exec "$S" nstat -az TcpExtTW TcpExtTWKilled TcpExtTCPTimeWaitOverflow TcpExtTWRecycled 2>/dev/null | tail -n +2 | awk '{printf "%s=%s ", $1, $2}')"
 j=$("$TD_BIN" -N "$S" doctor --json --interval 0)
 is "$?" 0 "server-close: doctor on the server exits 0"
+tw_after=$(srv_tw)
 # (attribution-partial depends on the machine: here PID 1's fds are unreadable even for root)
 is "$(jq_py 'print(sorted(set(f["id"] for f in d["findings"]) - {"attribution-partial"}))' <<<"$j")" "['time-wait-server']" \
 	"server-close: only the time-wait-server info finding"
-is "$(jq_py 'f=[x for x in d["findings"] if x["id"]=="time-wait-server"][0]; print(f["severity"], f["evidence"]["time_wait_server"], f["evidence"]["top_port"])' <<<"$j")" \
-	"info 1200 8081" "server-close: 1200 server-side TIME_WAIT on port 8081, info only"
-is "$(srv_tw)" 1200 "server-close: ss agrees"
+read -r sev tws port < <(jq_py 'f=[x for x in d["findings"] if x["id"]=="time-wait-server"][0]; print(f["severity"], f["evidence"]["time_wait_server"], f["evidence"]["top_port"])' <<<"$j")
+is "$sev $port" "info 8081" "server-close: server-side TIME_WAIT on port 8081, info only"
+ok $(((tw_after <= ${tws%.*} && ${tws%.*} <= tw_before) ? 0 : 1)) \
+	"server-close: doctor's $tws server-side TIME_WAIT agree with ss ($tw_before before, $tw_after after)"
 j=$("$TD_BIN" -N "$C" doctor --json --interval 0)
 is "$(jq_py 'print(len([f for f in d["findings"] if f["id"] in ("port-exhaustion","time-wait-client")]))' <<<"$j")" 0 \
 	"server-close: no port finding on the client"
