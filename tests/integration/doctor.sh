@@ -52,7 +52,10 @@ like "$res" "^TCPDOCTOR WARNING - 100 sockets in TIME_WAIT .*'time_wait'=100;50;
 # and the server is left with 1199. The client's last FIN may still be in flight when it exits:
 # wait until the server holds all 1200, then count.
 ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
-ip netns exec "$S" "$STORM" server 198.18.0.2 8081 server-closes 90 >"$out" &
+# empty the file here, not in the background job: its '>' may come after td_wait_for has read the
+# first server's "listening" (seen: 683 connects refused before the second server listened)
+: >"$out"
+ip netns exec "$S" "$STORM" server 198.18.0.2 8081 server-closes 90 >>"$out" &
 td_bg_pid $!
 td_wait_for "$out" listening
 res=$(ip netns exec "$C" "$STORM" client 198.18.0.2 8081 1200 60 server-closes 20000)
