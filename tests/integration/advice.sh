@@ -43,6 +43,7 @@ ip -n "$C" addr add 198.18.0.1/30 dev "$VC"
 ip -n "$S" addr add 198.18.0.2/30 dev "$VS"
 ip -n "$C" link set "$VC" up
 ip -n "$S" link set "$VS" up
+td_tw_exact "$C" "$S"
 ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=1
 ip netns exec "$S" "${CONN[@]}" serve 198.18.0.2 8080 hold >"$tmp/srv" 2>&1 &
 td_bg_pid $!
@@ -196,6 +197,7 @@ time.sleep(60)
 EOF
 for mode in bind connect; do
 	td_netns_add B "$mode"
+	td_tw_exact "$B"
 	ip netns exec "$B" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 	mkfifo "$tmp/in.$mode"
 	ip netns exec "$B" python3 "$tmp/bind.py" "$mode" <"$tmp/in.$mode" >"$tmp/b.$mode" 2>&1 &

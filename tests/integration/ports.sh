@@ -35,6 +35,7 @@ EOF
 
 # ---- 1. close rate on loopback ----
 if td_netns_add A prate; then
+	td_tw_exact "$A"
 	ip netns exec "$A" sysctl -qw net.ipv4.tcp_tw_reuse=0
 	ip netns exec "$A" "${CONN[@]}" serve 127.0.0.1 7100 drain >"$tmp/srv1" 2>&1 &
 	td_bg_pid $!
@@ -91,6 +92,7 @@ if td_netns_add C pcli && td_netns_add S psrv; then
 	ip -n "$S" addr add 198.18.0.2/24 dev vs
 	ip -n "$C" link set vc up
 	ip -n "$S" link set vs up
+	td_tw_exact "$C" "$S"
 	ip netns exec "$C" sysctl -qw net.ipv4.ip_local_port_range="40000 40099"
 	ip netns exec "$S" "${CONN[@]}" serve 198.18.0.2 7200 hold >"$tmp/srv2" 2>&1 &
 	td_bg_pid $!

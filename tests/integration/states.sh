@@ -19,6 +19,7 @@ if ! td_netns_add NS states; then
 	skip "states in a private namespace" "cannot create a network namespace"
 	exit 0
 fi
+td_tw_exact "$NS" # no RST may end a TIME_WAIT early (see td_tw_exact)
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 

@@ -23,6 +23,7 @@ if ! td_netns_add NS top; then
 	skip "top in a private namespace" "cannot create a network namespace"
 	exit 0
 fi
+td_tw_exact "$NS" # no RST may end a TIME_WAIT early (see td_tw_exact)
 tmp=$(mktemp -d)
 CONN=("python3" "$TD_ROOT/tests/helpers/tdconn.py")
 
