@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Test helper for tests/integration/trace.sh: makes a known number of connect() failures and
+ * resets on loopback, inside the namespace it runs in, for `trace` to count. Every mode is
+ * bounded (at most 1000 events, poll timeouts of 5 s) and prints "MODE N": how many of the
+ * events it asked for really happened, so the test compares against what the kernel did.
+ *
+ *   tracegen exhaust PORT N     holds connections to a listener it opens on 127.0.0.1:PORT
+ *                               until connect() fails with EADDRNOTAVAIL (set a narrow
+ *                               ip_local_port_range first), then N-1 more: N EADDRNOTAVAIL
+ *   tracegen refused PORT N     N blocking connect()s to a port nothing listens on
+ *                               (or one a firewall rejects): N ECONNREFUSED
+ *   tracegen refused_nb PORT N  the same with non-blocking sockets, the error read from
+ *                               SO_ERROR after poll(): N ECONNREFUSED
+ *   tracegen linger0 N          N connections the server closes with SO_LINGER {1, 0}: N
+ *                               resets sent (server) and N received (client)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_N	 1000
+#define MAX_HELD 4096
+
+static void die(const char *what)
+{
+	fprintf(stderr, "tracegen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static struct sockaddr_in lo(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static int listener(unsigned port, unsigned *bound)
+{
+	struct sockaddr_in a = lo(port);
+	socklen_t len = sizeof(a);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 128) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
+		die("listener");
+	if (bound)
+		*bound = ntohs(a.sin_port);
+	return fd;
+}
+
+/* connect() to 127.0.0.1:port; returns the socket, or -1 with errno */
+static int dial(unsigned port, int flags)
+{
+	struct sockaddr_in a = lo(port);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int exhaust(unsigned port, int n)
+{
+	int lfd = listener(port, NULL), nheld = 0, failed = 0;
+
+	while (failed < n && nheld + 2 <= MAX_HELD) {
+		int fd = dial(port, 0);
+		if (fd >= 0) {
+			int afd = accept(lfd, NULL, NULL);
+			if (afd < 0)
+				die("accept");
+			nheld += 2; /* both ends stay open until exit: the port stays taken */
+			continue;
+		}
+		if (errno != EADDRNOTAVAIL)
+			die("connect");
+		failed++;
+	}
+	return failed;
+}
+
+static int refused(unsigned port, int n)
+{
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(port, 0);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == ECONNREFUSED)
+			got++;
+		else
+			die("connect");
+	}
+	return got;
+}
+
+static int refused_nb(unsigned port, int n)
+{
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(port, SOCK_NONBLOCK), err = 0;
+		socklen_t len = sizeof(err);
+		struct pollfd p;
+
+		if (fd < 0) { /* refused before connect() returned: not what this mode tests */
+			if (errno != ECONNREFUSED)
+				die("connect");
+			continue;
+		}
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+			die("poll");
+		if (err == ECONNREFUSED)
+			got++;
+		close(fd);
+	}
+	return got;
+}
+
+/* The server closes each connection with linger 0 (an RST); the client waits to see it. */
+static int linger0(int n)
+{
+	unsigned port;
+	int lfd = listener(0, &port), got = 0;
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(port, 0), afd;
+		struct pollfd p;
+		char c;
+
+		if (fd < 0 || (afd = accept(lfd, NULL, NULL)) < 0)
+			die("connect/accept");
+		if (setsockopt(afd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)))
+			die("SO_LINGER");
+		close(afd);
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) == 1 && read(fd, &c, 1) < 0 && errno == ECONNRESET)
+			got++;
+		close(fd);
+	}
+	close(lfd);
+	return got;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	int n = atoi(argv[argc - 1]), port = argc > 3 ? atoi(argv[2]) : 0, got;
+
+	if (n < 1 || n > MAX_N || port < 0 || port > 65535) {
+		fprintf(stderr,
+			"usage: tracegen exhaust|refused|refused_nb PORT N | linger0 N "
+			"(N 1..%d)\n",
+			MAX_N);
+		return 2;
+	}
+	if (!strcmp(mode, "exhaust") && argc == 4)
+		got = exhaust((unsigned)port, n);
+	else if (!strcmp(mode, "refused") && argc == 4)
+		got = refused((unsigned)port, n);
+	else if (!strcmp(mode, "refused_nb") && argc == 4)
+		got = refused_nb((unsigned)port, n);
+	else if (!strcmp(mode, "linger0") && argc == 3)
+		got = linger0(n);
+	else {
+		fprintf(stderr, "tracegen: unknown mode or arguments\n");
+		return 2;
+	}
+	printf("%s %d\n", mode, got);
+	return 0;
+}
