@@ -2,15 +2,18 @@
 /*
  * Test helper for tests/integration/trace.sh: makes a known number of connect() failures and
  * resets on loopback, inside the namespace it runs in, for `trace` to count. Every mode is
- * bounded (at most 1000 events, poll timeouts of 5 s) and prints "MODE N": how many of the
- * events it asked for really happened, so the test compares against what the kernel did.
+ * bounded (at most 1000 events, poll timeouts of 5 s) and prints "MODE N PID": how many of the
+ * events it asked for really happened (so the test compares against what the kernel did) and
+ * its pid (the one trace must name).
  *
  *   tracegen exhaust PORT N     holds connections to a listener it opens on 127.0.0.1:PORT
  *                               until connect() fails with EADDRNOTAVAIL (set a narrow
  *                               ip_local_port_range first), then N-1 more: N EADDRNOTAVAIL
  *   tracegen refused PORT N     N blocking connect()s to a port nothing listens on
  *                               (or one a firewall rejects): N ECONNREFUSED
- *   tracegen refused_nb PORT N  the same with non-blocking sockets, the error read from
+ *   tracegen rejected PORT N    a listener on PORT, then N blocking connect()s to it that a
+ *                               firewall rule answers with a reset: N ECONNREFUSED
+ *   tracegen refused_nb PORT N  the same as refused with non-blocking sockets, the error read from
  *                               SO_ERROR after poll(): N ECONNREFUSED
  *   tracegen linger0 N          N connections the server closes with SO_LINGER {1, 0}: N
  *                               resets sent (server) and N received (client)
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
 
 	if (n < 1 || n > MAX_N || port < 0 || port > 65535) {
 		fprintf(stderr,
-			"usage: tracegen exhaust|refused|refused_nb PORT N | linger0 N "
+			"usage: tracegen exhaust|refused|rejected|refused_nb PORT N | linger0 N "
 			"(N 1..%d)\n",
 			MAX_N);
 		return 2;
@@ -176,6 +179,8 @@ int main(int argc, char **argv)
 		got = exhaust((unsigned)port, n);
 	else if (!strcmp(mode, "refused") && argc == 4)
 		got = refused((unsigned)port, n);
+	else if (!strcmp(mode, "rejected") && argc == 4)
+		got = (listener((unsigned)port, NULL), refused((unsigned)port, n));
 	else if (!strcmp(mode, "refused_nb") && argc == 4)
 		got = refused_nb((unsigned)port, n);
 	else if (!strcmp(mode, "linger0") && argc == 3)
@@ -184,6 +189,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tracegen: unknown mode or arguments\n");
 		return 2;
 	}
-	printf("%s %d\n", mode, got);
+	printf("%s %d %d\n", mode, got, (int)getpid());
 	return 0;
 }
