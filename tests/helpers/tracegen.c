@@ -15,6 +15,13 @@
  *                               firewall rule answers with a reset: N ECONNREFUSED
  *   tracegen refused_nb PORT N  the same as refused with non-blocking sockets, the error read from
  *                               SO_ERROR after poll(): N ECONNREFUSED
+ *   tracegen bindbusy PORT N    a listener on 127.0.0.1:PORT, then N sockets that bind() to it
+ *                               without SO_REUSEADDR: N EADDRINUSE
+ *   tracegen closes N K         N connections to a listener on 127.0.0.1:PORT (printed as
+ *                               "port P"); the client closes each first, the server closes K of
+ *                               them: N first FINs from each side's view, N CLOSE_WAIT entered,
+ *                               K left. Prints the count line, then holds the N-K CLOSE_WAIT
+ *                               until stdin closes (at most 60 s)
  *   tracegen linger0 N          N connections the server closes with SO_LINGER {1, 0}: N
  *                               resets sent (server) and N received (client)
  */
@@ -137,6 +144,59 @@ static int refused_nb(unsigned port, int n)
 	return got;
 }
 
+static int bindbusy(unsigned port, int n)
+{
+	struct sockaddr_in a = lo(port);
+	int got = 0;
+
+	listener(port, NULL);
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket");
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) && errno == EADDRINUSE)
+			got++;
+		close(fd);
+	}
+	return got;
+}
+
+/* Waits until fd (the server's end) has seen the peer's FIN: it reads end of file */
+static int wait_fin(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, 5000) == 1 && read(fd, &c, 1) == 0;
+}
+
+static int closes(int n, int k)
+{
+	static int srv[MAX_N];
+	unsigned port;
+	int lfd = listener(0, &port), got = 0;
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	char c;
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(port, 0);
+		if (fd < 0 || (srv[i] = accept(lfd, NULL, NULL)) < 0)
+			die("connect/accept");
+		close(fd); /* the client's FIN first */
+		if (wait_fin(srv[i]))
+			got++;
+		if (i < k)
+			close(srv[i]);
+	}
+	printf("closes %d %d port %u\n", got, (int)getpid(), port);
+	fflush(stdout);
+	/* hold the CLOSE_WAIT sockets until told (stdin closes) or 60 s */
+	if (poll(&p, 1, 60000) == 1)
+		while (read(0, &c, 1) > 0)
+			;
+	return 0;
+}
+
 /* The server closes each connection with linger 0 (an RST); the client waits to see it. */
 static int linger0(int n)
 {
@@ -168,9 +228,14 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	int n = atoi(argv[argc - 1]), port = argc > 3 ? atoi(argv[2]) : 0, got;
 
+	if (!strcmp(mode, "closes") && argc == 4) {
+		port = atoi(argv[2]); /* here: N */
+		return port >= 1 && port <= MAX_N && n >= 0 && n <= port ? closes(port, n) : 2;
+	}
 	if (n < 1 || n > MAX_N || port < 0 || port > 65535) {
 		fprintf(stderr,
-			"usage: tracegen exhaust|refused|rejected|refused_nb PORT N | linger0 N "
+			"usage: tracegen exhaust|refused|rejected|refused_nb|bindbusy PORT N | "
+			"linger0 N | closes N K "
 			"(N 1..%d)\n",
 			MAX_N);
 		return 2;
@@ -183,6 +248,8 @@ int main(int argc, char **argv)
 		got = (listener((unsigned)port, NULL), refused((unsigned)port, n));
 	else if (!strcmp(mode, "refused_nb") && argc == 4)
 		got = refused_nb((unsigned)port, n);
+	else if (!strcmp(mode, "bindbusy") && argc == 4)
+		got = bindbusy((unsigned)port, n);
 	else if (!strcmp(mode, "linger0") && argc == 3)
 		got = linger0(n);
 	else {

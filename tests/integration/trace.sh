@@ -75,13 +75,21 @@ gen() { # NS VAR MODE ARGS...: runs the helper, VAR gets "COUNT PID"
 	printf -v "$var" '%s %s' "$2" "$3"
 }
 gen "$NS" r_block refused 5001 5 && gen "$NS" r_nb refused_nb 5001 7 &&
-	gen "$NS" r_fw rejected 5002 6 && gen "$NS" l0 linger0 8 && gen "$NS" ex exhaust 5000 4 &&
+	gen "$NS" r_fw rejected 5002 6 && gen "$NS" l0 linger0 8 && gen "$NS" bb bindbusy 5003 3 &&
 	gen "$NS2" other refused 5001 3
 ok $? "the helpers ran"
-is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${ex% *} ${other% *}" "5 7 6 8 4 3" \
-	"the helpers made exactly the events asked for"
+# 6 connections the client closes first; the server closes 2 and holds 4 in CLOSE_WAIT
+exec {hold}> >(exec ip netns exec "$NS" "$H" closes 6 2 >"$tmp/closes")
+td_wait_for "$tmp/closes" "^closes" 20
+ok $? "the closes helper holds its CLOSE_WAIT sockets"
+read -r _ cl_n cl_pid _ cl_port <"$tmp/closes"
+gen "$NS" ex exhaust 5000 4
+ok $? "the exhaust helper ran"
+is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${bb% *} $cl_n ${ex% *} ${other% *}" \
+	"5 7 6 8 3 6 4 3" "the helpers made exactly the events asked for"
 
 kill -INT "$A_pid" "$B_pid"
+exec {hold}>&- # the closes helper may end now
 wait "$A_pid"
 is "$?" 0 "trace A stops on SIGINT with status 0"
 wait "$B_pid"
@@ -97,11 +105,21 @@ is "$(fail "$r_block" ECONNREFUSED 5001)" 5 "5 blocking connects refused (no lis
 is "$(fail "$r_nb" ECONNREFUSED 5001)" 7 "7 non-blocking connects refused (SO_ERROR), charged to the caller of connect()"
 is "$(fail "$r_fw" ECONNREFUSED 5002)" 6 "6 connects refused by the nftables reject rule"
 is "$(fail "$ex" EADDRNOTAVAIL 5000)" 4 "4 connects failed with EADDRNOTAVAIL (10-port range held)"
-is "$(count "$A" failures true)" 22 "no other failure in NS"
+is "$(count "$A" failures ".pid == ${bb#* } and .syscall == \"bind\" and .errno == \"EADDRINUSE\" and .sport == 5003 and .src == \"127.0.0.1\"")" 3 \
+	"3 bind()s refused with EADDRINUSE, with the address asked for"
+is "$(count "$A" failures true)" 25 "no other failure in NS"
 is "$(count "$A" resets ".pid == ${l0#* } and .direction == \"received\" and .cause == \"peer\"")" 8 \
 	"8 resets received from a peer that closed with linger 0"
 is "$(count "$A" resets ".pid == ${l0#* } and .direction == \"sent\" and .cause == \"linger0\"")" 8 \
 	"8 resets sent by the linger-0 close"
+is "$(count "$A" closes ".pid == $cl_pid and .first == \"local\" and .dport == $cl_port")" 6 \
+	"6 connections closed first by the client (its rows name the server's port)"
+is "$(count "$A" closes ".pid == $cl_pid and .first == \"peer\" and .sport == $cl_port and .dport == 0")" 6 \
+	"the same 6 from the server's side: the peer closed first (its rows name its own port)"
+is "$(jq -r "[.close_wait[] | select(.pid == $cl_pid and .sport == $cl_port) | [.entered, .open]] | add | join(\" \")" "$A")" \
+	"6 4" "CLOSE_WAIT: 6 entered, 4 still open when the trace stopped"
+is "$(jq "[.close_wait[] | select(.pid == $cl_pid and .open > 0) | .oldest_open_s > 0] | all" "$A")" true \
+	"the oldest open CLOSE_WAIT has an age"
 is "$(jq '[.failures[], .resets[], .closes[], .close_wait[] | select(.netns != "'"$NS"'")] | length' "$A")" 0 \
 	"trace -N NS: every row is NS's"
 is "$(jq .lost "$A")" 0 "no event lost"
