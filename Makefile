@@ -187,6 +187,7 @@ bench:
 
 bench-run: $(BIN) $(BUILD)/tests/helpers/sockfarm $(BUILD)/tests/helpers/diagcount $(BUILD)/tests/helpers/rusage
 	bench/run $(BENCH_ARGS)
+	$(if $(filter 1,$(BPF)),bench/trace $(BENCH_TRACE_ARGS),@echo "bench: no BPF in this build: no tracing overhead")
 
 man: $(BUILD)/tcpdoctor.8
 

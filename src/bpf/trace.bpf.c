@@ -53,6 +53,8 @@
 #error "trace.bpf.c: syscall numbers for this architecture are missing"
 #endif
 
+#define RINGBUF_SIZE (8 << 20) /* 80,000 events */
+
 #define SK_PENDING  1 /* connect() returned EINPROGRESS: its failure comes later */
 #define SK_REPORTED 2 /* that failure was counted: a later connect() returning it is not new */
 
@@ -73,7 +75,7 @@ struct sk_owner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	__uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
 /* LRU: a socket destroyed while we were not looking must not pin an entry forever */
@@ -149,6 +151,15 @@ static __always_inline void ev_unstash(struct td_trace_event *e, const struct so
 		e->dport = o->dport;
 	if (!(a[0] | a[1] | a[2] | a[3]))
 		__builtin_memcpy(e->saddr, o->saddr, sizeof(e->saddr));
+}
+
+/* Queues e without waking the reader, who polls every 200 ms anyway, unless a quarter of the
+ * ring is waiting: a wakeup per event would cost more than the event */
+static __always_inline void ev_submit(struct td_trace_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail > RINGBUF_SIZE / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* Charges e to the socket's owner if known, else to the current process */
@@ -281,7 +292,7 @@ static __always_inline void pending_fail(const struct sock *sk)
 	e->pid = o->pid;
 	e->role = o->role;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 static __always_inline void connect_exit(struct sock *sk, const void *uaddr, long ret)
@@ -319,7 +330,7 @@ static __always_inline void connect_exit(struct sock *sk, const void *uaddr, lon
 	e->role = TD_ROLE_CONNECTED;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long ret)
@@ -341,7 +352,7 @@ static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long r
 	e->err = -ret;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /*
@@ -399,7 +410,7 @@ int BPF_PROG(td_receive_reset, struct sock *sk)
 		return 0;
 	fill_sk(e, sk);
 	ev_owner(e, sk, false);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	return 0;
 }
 
@@ -443,7 +454,7 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 	/* linger-0 and unread data: sent by close(), whose caller is the one to name; the rest
 	 * (timers, replies) run in softirq: the owner we recorded */
 	ev_owner(e, sk, e->detail == TD_RST_LINGER0 || e->detail == TD_RST_UNREAD);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	return 0;
 }
 
@@ -493,7 +504,7 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 	/* FIN_WAIT1 comes from close()/shutdown(): the caller is the closer. The peer's FIN and
 	 * an RST in CLOSE_WAIT arrive in softirq: the owner we recorded */
 	ev_owner(e, sk, kind == TD_EV_CLOSE_LOCAL);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	return 0;
 }
 
