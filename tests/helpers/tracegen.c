@@ -22,6 +22,11 @@
  *                               them: N first FINs from each side's view, N CLOSE_WAIT entered,
  *                               K left. Prints the count line, then holds the N-K CLOSE_WAIT
  *                               until stdin closes (at most 60 s)
+ *   tracegen unreach N          N blocking connect()s to 192.0.2.1:80 (TEST-NET-1) from a
+ *                               namespace with no route there: N ENETUNREACH, no packet sent
+ *   tracegen timeout PORT N     N non-blocking connect()s at once to a port whose SYNs a
+ *                               firewall drops (lower tcp_syn_retries first), their errors read
+ *                               from SO_ERROR: N ETIMEDOUT (waits at most 30 s)
  *   tracegen linger0 N          N connections the server closes with SO_LINGER {1, 0}: N
  *                               resets sent (server) and N received (client)
  */
@@ -144,6 +149,52 @@ static int refused_nb(unsigned port, int n)
 	return got;
 }
 
+static int unreach(int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	int got = 0;
+
+	a.sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno == ENETUNREACH)
+			got++;
+		close(fd);
+	}
+	return got;
+}
+
+static int timeout(unsigned port, int n)
+{
+	static struct pollfd p[MAX_N];
+	int got = 0, left = n;
+
+	for (int i = 0; i < n; i++) {
+		p[i] = (struct pollfd){ .fd = dial(port, SOCK_NONBLOCK), .events = POLLOUT };
+		if (p[i].fd < 0)
+			die("connect");
+	}
+	for (int round = 0; left && round < 30; round++) {
+		if (poll(p, (nfds_t)n, 1000) < 0)
+			die("poll");
+		for (int i = 0; i < n; i++) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len))
+				die("SO_ERROR");
+			got += err == ETIMEDOUT;
+			close(p[i].fd);
+			p[i].fd = -1;
+			left--;
+		}
+	}
+	return got;
+}
+
 static int bindbusy(unsigned port, int n)
 {
 	struct sockaddr_in a = lo(port);
@@ -248,6 +299,10 @@ int main(int argc, char **argv)
 		got = (listener((unsigned)port, NULL), refused((unsigned)port, n));
 	else if (!strcmp(mode, "refused_nb") && argc == 4)
 		got = refused_nb((unsigned)port, n);
+	else if (!strcmp(mode, "unreach") && argc == 3)
+		got = unreach(n);
+	else if (!strcmp(mode, "timeout") && argc == 4)
+		got = timeout((unsigned)port, n);
 	else if (!strcmp(mode, "bindbusy") && argc == 4)
 		got = bindbusy((unsigned)port, n);
 	else if (!strcmp(mode, "linger0") && argc == 3)

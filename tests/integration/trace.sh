@@ -3,8 +3,9 @@
 # `tcpdoctor trace` (eBPF) against namespaces the test creates: tests/helpers/tracegen makes a
 # known number of failures and resets on 127.0.0.1 in NS (EADDRNOTAVAIL under a narrow port
 # range, ECONNREFUSED with no listener, through an nftables `reject with tcp reset` rule and
-# from non-blocking connects, resets from a linger-0 close), and trace must count each exactly,
-# charged to the helper's pid. A second trace with -N NS2 must see only NS2's refused connects.
+# from non-blocking connects, ETIMEDOUT from dropped SYNs, ENETUNREACH with no route, EADDRINUSE
+# from bind(), resets from a linger-0 close, who closed first and CLOSE_WAIT stays), and trace
+# must count each exactly, charged to the helper's pid. A second trace with -N NS2 must see only NS2's refused connects.
 # Both traces are started and attached ("tracing" on stderr) before any traffic, and stopped
 # with SIGINT after it; the helpers return only once the kernel has done what they count.
 . "$(dirname "$0")/../lib.sh"
@@ -46,12 +47,15 @@ td_netns_add NS2 trace2 || exit 1
 in_ns() { ip netns exec "$NS" "$@"; }
 # 10 ports; the helpers below use ports 5000-5002 outside the range
 in_ns sysctl -q -w net.ipv4.ip_local_port_range="40000 40009" || exit 1
+# a dropped SYN is retried once (after 1 s), then connect() gives up: ETIMEDOUT after 3 s
+in_ns sysctl -q -w net.ipv4.tcp_syn_retries=1 || exit 1
 # connects to 5002 are answered by the firewall with a reset, although a listener is there
 in_ns nft -f - <<'NFT' || exit 1
 table inet td_trace {
 	chain input {
 		type filter hook input priority filter; policy accept;
 		tcp dport 5002 tcp flags syn reject with tcp reset
+		tcp dport 5004 drop
 	}
 }
 NFT
@@ -76,7 +80,7 @@ gen() { # NS VAR MODE ARGS...: runs the helper, VAR gets "COUNT PID"
 }
 gen "$NS" r_block refused 5001 5 && gen "$NS" r_nb refused_nb 5001 7 &&
 	gen "$NS" r_fw rejected 5002 6 && gen "$NS" l0 linger0 8 && gen "$NS" bb bindbusy 5003 3 &&
-	gen "$NS2" other refused 5001 3
+	gen "$NS" un unreach 2 && gen "$NS" to timeout 5004 3 && gen "$NS2" other refused 5001 3
 ok $? "the helpers ran"
 # 6 connections the client closes first; the server closes 2 and holds 4 in CLOSE_WAIT
 exec {hold}> >(exec ip netns exec "$NS" "$H" closes 6 2 >"$tmp/closes")
@@ -85,8 +89,8 @@ ok $? "the closes helper holds its CLOSE_WAIT sockets"
 read -r _ cl_n cl_pid _ cl_port <"$tmp/closes"
 gen "$NS" ex exhaust 5000 4
 ok $? "the exhaust helper ran"
-is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${bb% *} $cl_n ${ex% *} ${other% *}" \
-	"5 7 6 8 3 6 4 3" "the helpers made exactly the events asked for"
+is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${bb% *} ${un% *} ${to% *} $cl_n ${ex% *} ${other% *}" \
+	"5 7 6 8 3 2 3 6 4 3" "the helpers made exactly the events asked for"
 
 kill -INT "$A_pid" "$B_pid"
 exec {hold}>&- # the closes helper may end now
@@ -107,7 +111,10 @@ is "$(fail "$r_fw" ECONNREFUSED 5002)" 6 "6 connects refused by the nftables rej
 is "$(fail "$ex" EADDRNOTAVAIL 5000)" 4 "4 connects failed with EADDRNOTAVAIL (10-port range held)"
 is "$(count "$A" failures ".pid == ${bb#* } and .syscall == \"bind\" and .errno == \"EADDRINUSE\" and .sport == 5003 and .src == \"127.0.0.1\"")" 3 \
 	"3 bind()s refused with EADDRINUSE, with the address asked for"
-is "$(count "$A" failures true)" 25 "no other failure in NS"
+is "$(count "$A" failures ".pid == ${un#* } and .errno == \"ENETUNREACH\" and .dst == \"192.0.2.1\" and .dport == 80")" 2 \
+	"2 connects failed with ENETUNREACH (no route)"
+is "$(fail "$to" ETIMEDOUT 5004)" 3 "3 non-blocking connects timed out (SYNs dropped), charged to their caller"
+is "$(count "$A" failures true)" 30 "no other failure in NS"
 is "$(count "$A" resets ".pid == ${l0#* } and .direction == \"received\" and .cause == \"peer\"")" 8 \
 	"8 resets received from a peer that closed with linger 0"
 is "$(count "$A" resets ".pid == ${l0#* } and .direction == \"sent\" and .cause == \"linger0\"")" 8 \
