@@ -86,16 +86,35 @@ struct {
 	__type(value, struct sk_owner);
 } owners SEC(".maps");
 
-static __always_inline __u32 sk_netns(const struct sock *sk)
+/*
+ * Socket fields are read directly where sk is the tracepoint's own (BTF-typed) argument, d
+ * true: plain loads the verifier allows. A socket found from a file descriptor (sys_exit) is a
+ * plain address and needs bpf_probe_read_kernel (BPF_CORE_READ), d false. d is a constant at
+ * every call, so only one of the two paths is compiled in.
+ */
+#define SKR(d, sk, field) ((d) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+static __always_inline void sk_copy(bool d, void *dst, __u32 n, const void *src)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (d && n == 4)
+		__builtin_memcpy(dst, src, 4);
+	else if (d)
+		__builtin_memcpy(dst, src, 16);
+	else
+		bpf_probe_read_kernel(dst, n, src);
 }
 
-static __always_inline bool sk_is_tcp(const struct sock *sk)
+static __always_inline __u32 sk_netns(bool d, const struct sock *sk)
 {
-	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return d ? sk->__sk_common.skc_net.net->ns.inum
+		 : BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
 
-	return (fam == AF_INET || fam == AF_INET6) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+static __always_inline bool sk_is_tcp(bool d, const struct sock *sk)
+{
+	__u16 fam = SKR(d, sk, __sk_common.skc_family);
+
+	return (fam == AF_INET || fam == AF_INET6) && SKR(d, sk, sk_protocol) == IPPROTO_TCP;
 }
 
 static __always_inline bool netns_wanted(__u32 ns)
@@ -104,20 +123,20 @@ static __always_inline bool netns_wanted(__u32 ns)
 }
 
 /* The socket's own addresses; the peer's too unless the caller fills them from elsewhere */
-static __always_inline void fill_sk(struct td_trace_event *e, const struct sock *sk)
+static __always_inline void fill_sk(bool d, struct td_trace_event *e, const struct sock *sk)
 {
 	e->sk = (__u64)sk;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->netns = sk_netns(sk);
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = sk_netns(d, sk);
+	e->family = SKR(d, sk, __sk_common.skc_family);
+	e->sport = SKR(d, sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
 	if (e->family == AF_INET) {
-		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+		sk_copy(d, e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		sk_copy(d, e->daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		sk_copy(d, e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sk_copy(d, e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 }
 
@@ -183,17 +202,17 @@ static __always_inline void ev_owner(struct td_trace_event *e, const struct sock
 
 /* Saves the socket's endpoints into its owner entry, keeping what was saved where the socket
  * has already given it back (a port released as it closed, a source address reset) */
-static __always_inline void stash_endpoints(struct sk_owner *o, const struct sock *sk)
+static __always_inline void stash_endpoints(bool d, struct sk_owner *o, const struct sock *sk)
 {
-	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u16 sport = SKR(d, sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
 	__u8 a[16] = {};
 	__u32 *w = (__u32 *)a;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET)
-		bpf_core_read(a, 4, &sk->__sk_common.skc_rcv_saddr);
+	if (SKR(d, sk, __sk_common.skc_family) == AF_INET)
+		sk_copy(d, a, 4, &sk->__sk_common.skc_rcv_saddr);
 	else
-		bpf_core_read(a, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sk_copy(d, a, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 	if (sport)
 		o->sport = sport;
 	if (dport)
@@ -203,14 +222,14 @@ static __always_inline void stash_endpoints(struct sk_owner *o, const struct soc
 	o->stashed = 1;
 }
 
-static __always_inline void owner_set(const struct sock *sk, __u32 flags, __u8 role)
+static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role)
 {
 	struct sk_owner o = { .flags = flags, .role = role };
 	__u64 key = (__u64)sk;
 
 	o.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	stash_endpoints(&o, sk);
+	stash_endpoints(d, &o, sk);
 	bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
 }
 
@@ -264,13 +283,13 @@ static __always_inline struct sock *fd_sock(long fd)
 	if (!so || BPF_CORE_READ(so, file) != f)
 		return NULL;
 	sk = BPF_CORE_READ(so, sk);
-	return sk && sk_is_tcp(sk) ? sk : NULL;
+	return sk && sk_is_tcp(false, sk) ? sk : NULL;
 }
 
 /* A connect that returned EINPROGRESS has failed: charge it to its caller, once. The syscall's
  * exit and the error report race (on loopback the RST is handled before connect() returns):
  * both call this, and whichever clears SK_PENDING first counts it. */
-static __always_inline void pending_fail(const struct sock *sk)
+static __always_inline void pending_fail(bool d, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct td_trace_event *e;
@@ -287,8 +306,8 @@ static __always_inline void pending_fail(const struct sock *sk)
 	e = ev_new(TD_EV_CONNECT_FAIL);
 	if (!e)
 		return;
-	fill_sk(e, sk);
-	e->err = BPF_CORE_READ(sk, sk_err);
+	fill_sk(d, e, sk);
+	e->err = SKR(d, sk, sk_err);
 	e->pid = o->pid;
 	e->role = o->role;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
@@ -302,14 +321,14 @@ static __always_inline void connect_exit(struct sock *sk, const void *uaddr, lon
 	__u64 key = (__u64)sk;
 
 	if (ret == 0) {
-		owner_set(sk, 0, TD_ROLE_CONNECTED);
+		owner_set(false, sk, 0, TD_ROLE_CONNECTED);
 		return;
 	}
 	if (ret == -EINPROGRESS) {
-		owner_set(sk, SK_PENDING, TD_ROLE_CONNECTED);
+		owner_set(false, sk, SK_PENDING, TD_ROLE_CONNECTED);
 		/* the error may have come before this exit (and found no SK_PENDING) */
 		if (BPF_CORE_READ(sk, sk_err))
-			pending_fail(sk);
+			pending_fail(false, sk);
 		return;
 	}
 	if (!is_failure(ret))
@@ -323,7 +342,7 @@ static __always_inline void connect_exit(struct sock *sk, const void *uaddr, lon
 	e = ev_new(TD_EV_CONNECT_FAIL);
 	if (!e)
 		return;
-	fill_sk(e, sk);
+	fill_sk(false, e, sk);
 	fill_uaddr(e, uaddr);
 	ev_unstash(e, sk);
 	e->err = -ret;
@@ -342,7 +361,7 @@ static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long r
 	e = ev_new(TD_EV_BIND_FAIL);
 	if (!e)
 		return;
-	fill_sk(e, sk);
+	fill_sk(false, e, sk);
 	fill_uaddr(e, uaddr);
 	/* the address asked for is ours, not a peer's */
 	e->sport = e->dport;
@@ -378,14 +397,14 @@ int BPF_PROG(td_sys_exit, struct pt_regs *regs, long ret)
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	}
 	sk = fd_sock(fd);
-	if (!sk || !netns_wanted(sk_netns(sk)))
+	if (!sk || !netns_wanted(sk_netns(false, sk)))
 		return 0;
 	if (nr == NR_CONNECT)
 		connect_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
 	else if (nr == NR_BIND)
 		bind_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
 	else
-		owner_set(sk, 0, TD_ROLE_ACCEPTED);
+		owner_set(false, sk, 0, TD_ROLE_ACCEPTED);
 	return 0;
 }
 
@@ -393,7 +412,7 @@ int BPF_PROG(td_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(td_error_report, const struct sock *sk)
 {
-	pending_fail(sk);
+	pending_fail(true, sk);
 	return 0;
 }
 
@@ -403,12 +422,12 @@ int BPF_PROG(td_receive_reset, struct sock *sk)
 	struct td_trace_event *e;
 
 	/* an RST to our SYN is a refused connect, counted as such */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TS_SYN_SENT || !netns_wanted(sk_netns(sk)))
+	if (sk->__sk_common.skc_state == TS_SYN_SENT || !netns_wanted(sk_netns(true, sk)))
 		return 0;
 	e = ev_new(TD_EV_RESET_RECV);
 	if (!e)
 		return 0;
-	fill_sk(e, sk);
+	fill_sk(true, e, sk);
 	ev_owner(e, sk, false);
 	ev_submit(e);
 	return 0;
@@ -430,9 +449,9 @@ static __always_inline __u8 rst_reason(const struct sock *sk, const void *skb, i
 			return TD_RST_TIMEOUT;
 	}
 	/* tcp_close(): SO_LINGER {1, 0} disconnects, which sends the RST */
-	if ((BPF_CORE_READ(sk, __sk_common.skc_flags) &
+	if ((sk->__sk_common.skc_flags &
 	     (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) &&
-	    !BPF_CORE_READ(sk, sk_lingertime))
+	    !sk->sk_lingertime)
 		return TD_RST_LINGER0;
 	return TD_RST_OTHER;
 }
@@ -443,12 +462,12 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 	struct td_trace_event *e;
 
 	/* no socket: the answer to a segment for no socket (nothing listens), the peer's story */
-	if (!sk || !netns_wanted(sk_netns(sk)))
+	if (!sk || !netns_wanted(sk_netns(true, sk)))
 		return 0;
 	e = ev_new(TD_EV_RESET_SENT);
 	if (!e)
 		return 0;
-	fill_sk(e, sk);
+	fill_sk(true, e, sk);
 	ev_unstash(e, sk);
 	e->detail = rst_reason(sk, skb, reason);
 	/* linger-0 and unread data: sent by close(), whose caller is the one to name; the rest
@@ -467,12 +486,12 @@ static __always_inline void state_owner(const struct sock *sk, int newstate)
 	struct sk_owner *o;
 
 	if (newstate == TS_SYN_SENT) {
-		owner_set(sk, 0, TD_ROLE_CONNECTED);
+		owner_set(true, sk, 0, TD_ROLE_CONNECTED);
 		return;
 	}
 	o = bpf_map_lookup_elem(&owners, &key);
 	if (o)
-		stash_endpoints(o, sk);
+		stash_endpoints(true, o, sk);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -482,7 +501,7 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 	__u8 kind;
 
 	if (newstate == TS_SYN_SENT || newstate == TS_CLOSE) {
-		if (sk_is_tcp(sk) && netns_wanted(sk_netns(sk)))
+		if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
 			state_owner(sk, newstate);
 		if (oldstate != TS_CLOSE_WAIT)
 			return 0;
@@ -495,12 +514,12 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 		kind = TD_EV_CW_LEAVE;
 	else
 		return 0;
-	if (!sk_is_tcp(sk) || !netns_wanted(sk_netns(sk)))
+	if (!sk_is_tcp(true, sk) || !netns_wanted(sk_netns(true, sk)))
 		return 0;
 	e = ev_new(kind);
 	if (!e)
 		return 0;
-	fill_sk(e, sk);
+	fill_sk(true, e, sk);
 	/* FIN_WAIT1 comes from close()/shutdown(): the caller is the closer. The peer's FIN and
 	 * an RST in CLOSE_WAIT arrive in softirq: the owner we recorded */
 	ev_owner(e, sk, kind == TD_EV_CLOSE_LOCAL);
