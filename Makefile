@@ -29,12 +29,30 @@ PKGS := libmnl jansson ncursesw libmicrohttpd
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 
+# trace (eBPF) is built only where clang, bpftool, libbpf and the kernel's BTF are all there (the
+# `bpf` profile of scripts/install-deps); elsewhere tcpdoctor builds without it and trace says so.
+# Read when the Makefile is parsed: `make run`/`check` reach here in the second make, after install.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool))
+BPF_CLANG ?= clang
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ifndef BPF # BPF=0 builds without it
+BPF := $(if $(and $(BPFTOOL),$(shell command -v $(BPF_CLANG) 2>/dev/null),$(wildcard $(VMLINUX_BTF)),\
+	$(shell $(PKG_CONFIG) --exists libbpf 2>/dev/null && echo y)),1,0)
+endif
+BPF_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(shell uname -m)))
+ifeq ($(BPF),1)
+PKGS += libbpf
+endif
+
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wwrite-strings -Wvla
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 TD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Isrc -DTD_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 TD_LDFLAGS := -pie -Wl,-z,relro,-z,now
+ifeq ($(BPF),1)
+TD_CFLAGS += -DTD_HAVE_BPF=1 -I$(BUILD)/bpf
+endif
 ifeq ($(WERROR),1)
 TD_CFLAGS += -Werror
 endif
@@ -84,6 +102,27 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# BPF objects, out of tree as libbpf-tools builds them: vmlinux.h from the running kernel's BTF
+# (CO-RE relocates the offsets at load time), the object, and a skeleton that embeds it.
+$(BUILD)/bpf/vmlinux.h: | pkg-check
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  BTF     $@")
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h $(BUILD)/bpf/vmlinux.h
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(BPF_CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(BUILD)/bpf -Isrc \
+		-c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name td_$*_bpf >$@.tmp && mv $@.tmp $@
+
+ifeq ($(BPF),1)
+$(BUILD)/src/core/trace_bpf.o: $(BUILD)/bpf/trace.skel.h
+.SECONDARY: $(BUILD)/bpf/trace.bpf.o
+endif
 
 # doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.
 $(BUILD)/src/core/facts_doc.o: doc/tcp-facts.md
@@ -148,6 +187,7 @@ bench:
 
 bench-run: $(BIN) $(BUILD)/tests/helpers/sockfarm $(BUILD)/tests/helpers/diagcount $(BUILD)/tests/helpers/rusage
 	bench/run $(BENCH_ARGS)
+	$(if $(filter 1,$(BPF)),bench/trace $(BENCH_TRACE_ARGS),@echo "bench: no BPF in this build: no tracing overhead")
 
 man: $(BUILD)/tcpdoctor.8
 

@@ -33,6 +33,8 @@ static const struct td_cmd commands[] = {
 	{ "lab", cmd_lab_main,
 	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
 	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
+	{ "trace", cmd_trace_main,
+	  "eBPF: failed connect()/bind() by errno and program, resets, who closed first" },
 	{ "serve", cmd_serve_main, "Prometheus exporter: /metrics over HTTP, or --textfile" },
 	{ "explain", cmd_explain_main,
 	  "What a finding id, sysctl key or error message means; causes, sources" },

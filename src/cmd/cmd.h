@@ -121,5 +121,6 @@ int cmd_watch_main(int argc, char **argv, struct td_global *g);
 int cmd_serve_main(int argc, char **argv, struct td_global *g);
 int cmd_explain_main(int argc, char **argv, struct td_global *g);
 int cmd_conntrack_main(int argc, char **argv, struct td_global *g);
+int cmd_trace_main(int argc, char **argv, struct td_global *g);
 
 #endif

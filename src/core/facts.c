@@ -43,6 +43,8 @@ const struct td_section facts_sections[] = {
 	{ "conntrack", "Connection tracking (netfilter)", "net/netfilter/nf_conntrack_core.c" },
 	{ "other-keys", "Keys that do not touch connection states", "admin-guide/sysctl/net.rst" },
 	{ "errors", "Error messages and what they mean", "errno(3)" },
+	{ "trace", "Where connect() errors and resets arise (what trace sees)",
+	  "net/ipv4/tcp_input.c tcp_reset()" },
 };
 const size_t facts_nsections = TD_ARRAY_SIZE(facts_sections);
 

@@ -140,7 +140,8 @@ static void add_named(struct td_netns_list *l, size_t *cap, struct seen **sv, si
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n) /* qsort(NULL, 0) is undefined (UBSan: an empty /run/netns) */
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		char *p = xasprintf(RUN_NETNS "/%s", names[i]);

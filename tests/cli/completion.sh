@@ -17,7 +17,7 @@ comp() { # words... (the last one is being completed); prints COMPREPLY sorted, 
 }
 
 is "$(complete -p tcpdoctor)" "complete -F _tcpdoctor tcpdoctor" "registered for tcpdoctor"
-is "$(comp '')" "check counters doctor explain help lab ports serve sockets states sysctl top watch" \
+is "$(comp '')" "check counters doctor explain help lab ports serve sockets states sysctl top trace watch" \
 	"commands"
 is "$(comp s)" "serve sockets states sysctl" "commands starting with s"
 is "$(comp --json st)" "states" "a command after a global option"
@@ -26,6 +26,7 @@ is "$(comp --)" "--help --json --netns --no-color --replay --source --version" "
 is "$(comp --source '')" "auto netlink procfs" "--source values"
 is "$(comp top --s)" "--sort --source --state" "top's options from its --help"
 like "$(comp watch -)" "(^| )--once( |$)" "watch: --once"
+is "$(comp trace --d)" "--duration" "trace: --duration"
 like "$(comp watch -)" "(^| )--ascii( |$)" "watch: --ascii"
 like "$(comp check -)" "(^| )-w .*(^| )-c( |$)|(^| )-c .*(^| )-w( |$)" "check: -w and -c from its usage line"
 is "$(comp sockets --state time)" "time-wait" "--state: a state name"

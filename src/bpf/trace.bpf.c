@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcpdoctor trace: the kernel half. BTF tracepoints only (tp_btf: no kprobes, no tracefs, no
+ * fentry/fexit trampolines, which some kernels refuse with EPERM even to root) report failed connect()/bind() with the errno, resets received and sent, who closed first and
+ * CLOSE_WAIT exits, as struct td_trace_event records in a ring buffer. A failure the kernel
+ * reports after connect() returned (non-blocking connects, EINPROGRESS) is charged to the
+ * process that called connect(): a socket-keyed map remembers it until the socket's error is
+ * set (sock:inet_sk_error_report). Events in softirq context (an RST, the peer's FIN) are
+ * charged to the socket's owner from the same map, not to whoever happens to be on the CPU.
+ * Records the ring buffer cannot take are counted in `lost`, exactly.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/trace.h"
+
+#define AF_INET	     2
+#define AF_INET6     10
+#define IPPROTO_TCP  6
+#define EINTR	     4
+#define EINPROGRESS  115
+#define EALREADY     114
+#define EISCONN	     106
+#define ERESTART_MIN 512 /* ERESTARTSYS and friends: the syscall is restarted, not failed */
+#define ERESTART_MAX 530
+
+/* TCP states (include/net/tcp_states.h) */
+#define TS_ESTABLISHED 1
+#define TS_SYN_SENT    2
+#define TS_FIN_WAIT1   4
+#define TS_CLOSE       7
+#define TS_CLOSE_WAIT  8
+#define TS_LAST_ACK    9
+
+/* The syscalls watched at their exit, and where the saved registers keep the syscall number */
+#if defined(__TARGET_ARCH_x86)
+#define NR_CONNECT	 42
+#define NR_ACCEPT	 43
+#define NR_BIND		 49
+#define NR_ACCEPT4	 288
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_BIND		 200
+#define NR_ACCEPT	 202
+#define NR_CONNECT	 203
+#define NR_ACCEPT4	 242
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "trace.bpf.c: syscall numbers for this architecture are missing"
+#endif
+
+#define RINGBUF_SIZE (8 << 20) /* 80,000 events */
+
+#define SK_PENDING  1 /* connect() returned EINPROGRESS: its failure comes later */
+#define SK_REPORTED 2 /* that failure was counted: a later connect() returning it is not new */
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+const volatile __u32 filter_netns = 0; /* 0: every namespace */
+__u64 lost = 0;
+
+struct sk_owner {
+	__u32 pid;
+	__u32 flags; /* 32 bits: changed with atomic operations */
+	__u8 role;
+	__u8 stashed; /* the endpoints below were saved as the socket closed */
+	__u16 sport, dport;
+	__u8 saddr[16];
+	char comm[TD_TRACE_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RINGBUF_SIZE);
+} events SEC(".maps");
+
+/* LRU: a socket destroyed while we were not looking must not pin an entry forever */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sk_owner);
+} owners SEC(".maps");
+
+/*
+ * Socket fields are read directly where sk is the tracepoint's own (BTF-typed) argument, d
+ * true: plain loads the verifier allows. A socket found from a file descriptor (sys_exit) is a
+ * plain address and needs bpf_probe_read_kernel (BPF_CORE_READ), d false. d is a constant at
+ * every call, so only one of the two paths is compiled in.
+ */
+#define SKR(d, sk, field) ((d) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+static __always_inline void sk_copy(bool d, void *dst, __u32 n, const void *src)
+{
+	if (d && n == 4)
+		__builtin_memcpy(dst, src, 4);
+	else if (d)
+		__builtin_memcpy(dst, src, 16);
+	else
+		bpf_probe_read_kernel(dst, n, src);
+}
+
+static __always_inline __u32 sk_netns(bool d, const struct sock *sk)
+{
+	return d ? sk->__sk_common.skc_net.net->ns.inum
+		 : BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool sk_is_tcp(bool d, const struct sock *sk)
+{
+	__u16 fam = SKR(d, sk, __sk_common.skc_family);
+
+	return (fam == AF_INET || fam == AF_INET6) && SKR(d, sk, sk_protocol) == IPPROTO_TCP;
+}
+
+static __always_inline bool netns_wanted(__u32 ns)
+{
+	return !filter_netns || ns == filter_netns;
+}
+
+/* The socket's own addresses; the peer's too unless the caller fills them from elsewhere */
+static __always_inline void fill_sk(bool d, struct td_trace_event *e, const struct sock *sk)
+{
+	e->sk = (__u64)sk;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = sk_netns(d, sk);
+	e->family = SKR(d, sk, __sk_common.skc_family);
+	e->sport = SKR(d, sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
+	if (e->family == AF_INET) {
+		sk_copy(d, e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		sk_copy(d, e->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		sk_copy(d, e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sk_copy(d, e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline struct td_trace_event *ev_new(__u8 kind)
+{
+	struct td_trace_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&lost, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	return e;
+}
+
+/* A closed socket may have given its local port and address back before the event (tcp_set_state
+ * to CLOSE releases the port; a failed connect resets the source address): take them from what
+ * td_set_state saved as it closed. */
+static __always_inline void ev_unstash(struct td_trace_event *e, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+	__u32 *a = (__u32 *)e->saddr;
+
+	if (!o || !o->stashed)
+		return;
+	if (!e->sport)
+		e->sport = o->sport;
+	if (!e->dport)
+		e->dport = o->dport;
+	if (!(a[0] | a[1] | a[2] | a[3]))
+		__builtin_memcpy(e->saddr, o->saddr, sizeof(e->saddr));
+}
+
+/* Queues e without waking the reader, who polls every 200 ms anyway, unless a quarter of the
+ * ring is waiting: a wakeup per event would cost more than the event */
+static __always_inline void ev_submit(struct td_trace_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail > RINGBUF_SIZE / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* Charges e to the socket's owner if known, else to the current process */
+static __always_inline void ev_owner(struct td_trace_event *e, const struct sock *sk, bool current)
+{
+	__u64 key = (__u64)sk;
+	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+
+	if (o)
+		e->role = o->role;
+	if (o && !current) {
+		e->pid = o->pid;
+		__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+		return;
+	}
+	if (!current)
+		return; /* softirq with no owner known: pid 0 says "unknown" */
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* Saves the socket's endpoints into its owner entry, keeping what was saved where the socket
+ * has already given it back (a port released as it closed, a source address reset) */
+static __always_inline void stash_endpoints(bool d, struct sk_owner *o, const struct sock *sk)
+{
+	__u16 sport = SKR(d, sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
+	__u8 a[16] = {};
+	__u32 *w = (__u32 *)a;
+
+	if (SKR(d, sk, __sk_common.skc_family) == AF_INET)
+		sk_copy(d, a, 4, &sk->__sk_common.skc_rcv_saddr);
+	else
+		sk_copy(d, a, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	if (sport)
+		o->sport = sport;
+	if (dport)
+		o->dport = dport;
+	if (w[0] | w[1] | w[2] | w[3])
+		__builtin_memcpy(o->saddr, a, sizeof(a));
+	o->stashed = 1;
+}
+
+static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role)
+{
+	struct sk_owner o = { .flags = flags, .role = role };
+	__u64 key = (__u64)sk;
+
+	o.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	stash_endpoints(d, &o, sk);
+	bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+}
+
+/* The address a connect() or bind() was given, copied from the caller's memory (the socket
+ * may have cleared its own copy on failure) */
+static __always_inline void fill_uaddr(struct td_trace_event *e, const void *ua)
+{
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a;
+
+	__builtin_memset(&a, 0, sizeof(a));
+	if (bpf_probe_read_user(&a, sizeof(a.in6), ua) && bpf_probe_read_user(&a, sizeof(a.in), ua))
+		return;
+	if (a.in.sin_family == AF_INET) {
+		e->family = AF_INET;
+		e->dport = bpf_ntohs(a.in.sin_port);
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		__builtin_memcpy(e->daddr, &a.in.sin_addr, 4);
+	} else if (a.in.sin_family == AF_INET6) {
+		e->family = AF_INET6;
+		e->dport = bpf_ntohs(a.in6.sin6_port);
+		__builtin_memcpy(e->daddr, &a.in6.sin6_addr, 16);
+	}
+}
+
+static __always_inline bool is_failure(long ret)
+{
+	return ret < 0 && ret != -EINPROGRESS && ret != -EALREADY && ret != -EISCONN &&
+	       ret != -EINTR && !(ret <= -ERESTART_MIN && ret >= -ERESTART_MAX);
+}
+
+/* The TCP socket behind the calling process's descriptor fd, or NULL */
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+	struct socket *so;
+	struct sock *sk;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
+	if (!f)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	/* a socket's file and the socket point at each other; any other file's private data
+	 * does not point back */
+	if (!so || BPF_CORE_READ(so, file) != f)
+		return NULL;
+	sk = BPF_CORE_READ(so, sk);
+	return sk && sk_is_tcp(false, sk) ? sk : NULL;
+}
+
+/* A connect that returned EINPROGRESS has failed: charge it to its caller, once. The syscall's
+ * exit and the error report race (on loopback the RST is handled before connect() returns):
+ * both call this, and whichever clears SK_PENDING first counts it. */
+static __always_inline void pending_fail(bool d, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct td_trace_event *e;
+	struct sk_owner *o;
+	__u32 old;
+
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (!o || !(o->flags & SK_PENDING))
+		return;
+	old = __sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
+	if (!(old & SK_PENDING))
+		return;
+	__sync_fetch_and_or(&o->flags, (__u32)SK_REPORTED);
+	e = ev_new(TD_EV_CONNECT_FAIL);
+	if (!e)
+		return;
+	fill_sk(d, e, sk);
+	e->err = SKR(d, sk, sk_err);
+	e->pid = o->pid;
+	e->role = o->role;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	ev_submit(e);
+}
+
+static __always_inline void connect_exit(struct sock *sk, const void *uaddr, long ret)
+{
+	struct td_trace_event *e;
+	struct sk_owner *o;
+	__u64 key = (__u64)sk;
+
+	if (ret == 0) {
+		owner_set(false, sk, 0, TD_ROLE_CONNECTED);
+		return;
+	}
+	if (ret == -EINPROGRESS) {
+		owner_set(false, sk, SK_PENDING, TD_ROLE_CONNECTED);
+		/* the error may have come before this exit (and found no SK_PENDING) */
+		if (BPF_CORE_READ(sk, sk_err))
+			pending_fail(false, sk);
+		return;
+	}
+	if (!is_failure(ret))
+		return;
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (o && (o->flags & SK_REPORTED)) {
+		/* connect() handing back the error we already counted */
+		__sync_fetch_and_and(&o->flags, ~(__u32)SK_REPORTED);
+		return;
+	}
+	e = ev_new(TD_EV_CONNECT_FAIL);
+	if (!e)
+		return;
+	fill_sk(false, e, sk);
+	fill_uaddr(e, uaddr);
+	ev_unstash(e, sk);
+	e->err = -ret;
+	e->role = TD_ROLE_CONNECTED;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	ev_submit(e);
+}
+
+static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long ret)
+{
+	struct td_trace_event *e;
+
+	if (ret >= 0)
+		return;
+	e = ev_new(TD_EV_BIND_FAIL);
+	if (!e)
+		return;
+	fill_sk(false, e, sk);
+	fill_uaddr(e, uaddr);
+	/* the address asked for is ours, not a peer's */
+	e->sport = e->dport;
+	__builtin_memcpy(e->saddr, e->daddr, sizeof(e->saddr));
+	e->dport = 0;
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	e->err = -ret;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	ev_submit(e);
+}
+
+/*
+ * connect(), bind(), accept() and accept4() as they return, from the raw syscall exit (a BTF
+ * tracepoint: fentry/fexit trampolines are not available everywhere, this is). Every syscall
+ * passes here; all but these four leave at the first comparison. The arguments are still in
+ * the saved user registers.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(td_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+	struct sock *sk;
+	long fd;
+
+	if (nr != NR_CONNECT && nr != NR_BIND && nr != NR_ACCEPT && nr != NR_ACCEPT4)
+		return 0;
+	if (nr == NR_ACCEPT || nr == NR_ACCEPT4) {
+		if (ret < 0)
+			return 0;
+		fd = ret;
+	} else {
+		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	}
+	sk = fd_sock(fd);
+	if (!sk || !netns_wanted(sk_netns(false, sk)))
+		return 0;
+	if (nr == NR_CONNECT)
+		connect_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+	else if (nr == NR_BIND)
+		bind_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+	else
+		owner_set(false, sk, 0, TD_ROLE_ACCEPTED);
+	return 0;
+}
+
+/* The socket's error is set: a pending connect has failed (its errno is sk_err) */
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(td_error_report, const struct sock *sk)
+{
+	pending_fail(true, sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(td_receive_reset, struct sock *sk)
+{
+	struct td_trace_event *e;
+
+	/* an RST to our SYN is a refused connect, counted as such */
+	if (sk->__sk_common.skc_state == TS_SYN_SENT || !netns_wanted(sk_netns(true, sk)))
+		return 0;
+	e = ev_new(TD_EV_RESET_RECV);
+	if (!e)
+		return 0;
+	fill_sk(true, e, sk);
+	ev_owner(e, sk, false);
+	ev_submit(e);
+	return 0;
+}
+
+static __always_inline __u8 rst_reason(const struct sock *sk, const void *skb, int reason)
+{
+	if (skb)
+		return TD_RST_REPLY;
+	if (bpf_core_enum_value_exists(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_CLOSE)) {
+		if (reason ==
+		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_CLOSE))
+			return TD_RST_UNREAD;
+		if (reason ==
+		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY))
+			return TD_RST_MEMORY;
+		if (reason ==
+		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT))
+			return TD_RST_TIMEOUT;
+	}
+	/* tcp_close(): SO_LINGER {1, 0} disconnects, which sends the RST */
+	if ((sk->__sk_common.skc_flags &
+	     (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) &&
+	    !sk->sk_lingertime)
+		return TD_RST_LINGER0;
+	return TD_RST_OTHER;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	struct td_trace_event *e;
+
+	/* no socket: the answer to a segment for no socket (nothing listens), the peer's story */
+	if (!sk || !netns_wanted(sk_netns(true, sk)))
+		return 0;
+	e = ev_new(TD_EV_RESET_SENT);
+	if (!e)
+		return 0;
+	fill_sk(true, e, sk);
+	ev_unstash(e, sk);
+	e->detail = rst_reason(sk, skb, reason);
+	/* linger-0 and unread data: sent by close(), whose caller is the one to name; the rest
+	 * (timers, replies) run in softirq: the owner we recorded */
+	ev_owner(e, sk, e->detail == TD_RST_LINGER0 || e->detail == TD_RST_UNREAD);
+	ev_submit(e);
+	return 0;
+}
+
+/* SYN_SENT is entered in connect(), by its caller: the owner from the start (a blocking connect
+ * that fails has no other moment). CLOSE: save the endpoints the socket still has for the
+ * events that follow (a reset sent by close(), a failed connect). */
+static __always_inline void state_owner(const struct sock *sk, int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct sk_owner *o;
+
+	if (newstate == TS_SYN_SENT) {
+		owner_set(true, sk, 0, TD_ROLE_CONNECTED);
+		return;
+	}
+	o = bpf_map_lookup_elem(&owners, &key);
+	if (o)
+		stash_endpoints(true, o, sk);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct td_trace_event *e;
+	__u8 kind;
+
+	if (newstate == TS_SYN_SENT || newstate == TS_CLOSE) {
+		if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
+			state_owner(sk, newstate);
+		if (oldstate != TS_CLOSE_WAIT)
+			return 0;
+	}
+	if (oldstate == TS_ESTABLISHED && newstate == TS_FIN_WAIT1)
+		kind = TD_EV_CLOSE_LOCAL;
+	else if (oldstate == TS_ESTABLISHED && newstate == TS_CLOSE_WAIT)
+		kind = TD_EV_CLOSE_PEER;
+	else if (oldstate == TS_CLOSE_WAIT && (newstate == TS_LAST_ACK || newstate == TS_CLOSE))
+		kind = TD_EV_CW_LEAVE;
+	else
+		return 0;
+	if (!sk_is_tcp(true, sk) || !netns_wanted(sk_netns(true, sk)))
+		return 0;
+	e = ev_new(kind);
+	if (!e)
+		return 0;
+	fill_sk(true, e, sk);
+	/* FIN_WAIT1 comes from close()/shutdown(): the caller is the closer. The peer's FIN and
+	 * an RST in CLOSE_WAIT arrive in softirq: the owner we recorded */
+	ev_owner(e, sk, kind == TD_EV_CLOSE_LOCAL);
+	ev_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(td_destroy_sock, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&owners, &key);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The record the trace BPF programs (trace.bpf.c) send to user space (core/trace_bpf.c) through
+ * the ring buffer, shared by both sides: fixed-size, no pointers to follow, addresses in network
+ * order and ports in host order. Included after vmlinux.h on the BPF side and after
+ * <linux/types.h> in user space.
+ */
+#ifndef TD_BPF_TRACE_H
+#define TD_BPF_TRACE_H
+
+enum td_trace_kind {
+	TD_EV_CONNECT_FAIL = 1, /* err: what connect() returned or the socket's error later */
+	TD_EV_BIND_FAIL,	/* err: what bind() returned; saddr/sport: the address asked for */
+	TD_EV_RESET_RECV,  /* an RST ended a connection past SYN_SENT (ECONNRESET on our side) */
+	TD_EV_RESET_SENT,  /* we sent an RST on a socket: detail says why */
+	TD_EV_CLOSE_LOCAL, /* ESTABLISHED -> FIN_WAIT1: this side sent the first FIN */
+	TD_EV_CLOSE_PEER,  /* ESTABLISHED -> CLOSE_WAIT: the peer's FIN came first */
+	TD_EV_CW_LEAVE,	   /* CLOSE_WAIT -> LAST_ACK or CLOSE: the program closed at last */
+	TD_EV_KIND_MAX,
+};
+
+/* Why we sent an RST (TD_EV_RESET_SENT) */
+enum td_trace_rst {
+	TD_RST_OTHER = 0,
+	TD_RST_LINGER0, /* close() with SO_LINGER {1, 0} */
+	TD_RST_UNREAD,	/* close() with unread received data */
+	TD_RST_MEMORY,	/* an orphan dropped for lack of memory */
+	TD_RST_TIMEOUT, /* keepalive or user timeout */
+	TD_RST_REPLY,	/* the answer to a segment the socket could not take */
+	TD_RST_MAX,
+};
+
+/* What we know of the socket's side (ports: who is the server) */
+enum td_trace_role {
+	TD_ROLE_UNKNOWN = 0,
+	TD_ROLE_CONNECTED, /* we saw connect(): the peer's port is the service */
+	TD_ROLE_ACCEPTED,  /* we saw accept(): our port is the service */
+};
+
+#define TD_TRACE_COMM_LEN 16
+
+struct td_trace_event {
+	__u64 sk;    /* the socket's kernel address: pairs CLOSE_WAIT entry and exit */
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u32 pid;   /* thread-group id (the process) */
+	__u32 netns; /* inode number of the network namespace */
+	__s32 err;   /* positive errno (failures) */
+	__u8 kind;   /* enum td_trace_kind */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 detail; /* enum td_trace_rst for TD_EV_RESET_SENT */
+	__u8 role;   /* enum td_trace_role */
+	__u16 sport; /* local port */
+	__u16 dport; /* peer port */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[TD_TRACE_COMM_LEN];
+};
+
+#endif
