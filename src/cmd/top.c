@@ -517,7 +517,13 @@ int cmd_top_main(int argc, char **argv, struct td_global *g)
 	t.groups = groups_new(t.by);
 	if (t.by == TD_BY_PROCESS) {
 		if ((r = owners_scan(&t.owners, &t.ost))) {
-			cmd_err(g, "cannot read /proc: %s", strerror(-r));
+			const char *via = getenv("TD_OWNERS");
+			if (via && !strcmp(via, "bpf"))
+				cmd_err(g, "TD_OWNERS=bpf: the BPF owners iterator failed: %s%s",
+					strerror(-r),
+					r == -ENOTSUP ? " (this build has no BPF support)" : "");
+			else
+				cmd_err(g, "cannot read /proc: %s", strerror(-r));
 			r = TD_EXIT_FAIL;
 			goto out;
 		}
