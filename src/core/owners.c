@@ -275,8 +275,10 @@ static uint64_t host_open_files(void)
 
 int owners_scan(struct td_owners **out, struct td_owners_stats *st)
 {
-	const char *via = getenv("TD_OWNERS");
-	bool want_bpf = via ? !strcmp(via, "bpf") : host_open_files() >= OWNERS_BPF_MIN_FILES;
+	const char *via = getenv("TD_OWNERS"), *bpf = getenv("TD_BPF");
+	bool want_bpf = via			   ? !strcmp(via, "bpf")
+			: bpf && !strcmp(bpf, "0") ? false
+						   : host_open_files() >= OWNERS_BPF_MIN_FILES;
 
 	if (want_bpf) {
 		int r = owners_scan_bpf(out, st);
