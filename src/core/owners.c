@@ -8,6 +8,7 @@
 #include "core/owners.h"
 
 #include <dirent.h>
+#include <linux/types.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpf/owners.h"
 #include "core/hashmap.h"
 #include "core/names.h"
 #include "core/owners_build.h"
@@ -133,6 +135,67 @@ struct td_owners *owners_build_finish(struct td_owners_build *b)
 {
 	b->st->inodes = hashmap_count(b->o->inodes);
 	return b->o;
+}
+
+void owners_reader_init(struct td_owners_reader *rd, struct td_owners_stats *st, pid_t self)
+{
+	*rd = (struct td_owners_reader){ .self = self };
+	owners_build_init(&rd->b, st);
+}
+
+static void reader_task(struct td_owners_reader *rd, const struct td_orec_task *t)
+{
+	rd->pid = (pid_t)t->pid;
+	rd->self_seen |= rd->pid == rd->self;
+	rd->uid = t->uid;
+	memcpy(rd->comm, t->comm, sizeof(rd->comm));
+	rd->comm[sizeof(rd->comm) - 1] = '\0';
+	names_replace(rd->comm); /* as read_comm() does for /proc/PID/comm */
+	rd->b.st->procs++;
+	owners_build_proc(&rd->b);
+}
+
+static void reader_end(struct td_owners_reader *rd, uint64_t nfds)
+{
+	struct td_owner_proc *p = owners_build_cur(&rd->b);
+
+	rd->b.st->fds += nfds;
+	if (!p)
+		return;
+	p->nfds = nfds > UINT32_MAX ? UINT32_MAX : (uint32_t)nfds;
+	p->uid = rd->uid;
+	memcpy(p->comm, rd->comm, sizeof(p->comm));
+	rd->b.st->procs_with_sockets++;
+}
+
+long owners_reader_feed(struct td_owners_reader *rd, const void *buf, size_t len)
+{
+	const char *c = buf;
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct td_orec)) {
+		struct td_orec r;
+		memcpy(&r, c + off, sizeof(r));
+		if (r.kind == TD_OREC_TASK) {
+			struct td_orec_task t;
+			if (len - off < sizeof(t))
+				break;
+			memcpy(&t, c + off, sizeof(t));
+			reader_task(rd, &t);
+			off += sizeof(t);
+			continue;
+		}
+		if ((r.kind != TD_OREC_SOCK && r.kind != TD_OREC_END) || rd->pid <= 0)
+			return -EPROTO;
+		off += sizeof(r);
+		if (r.kind == TD_OREC_SOCK) {
+			rd->b.st->socket_fds++;
+			owners_build_socket(&rd->b, rd->pid, r.b);
+		} else {
+			reader_end(rd, r.b);
+		}
+	}
+	return (long)off;
 }
 
 /* Reads every fd link of one process. Returns the number of fds read; *gone when the process

@@ -21,21 +21,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/owners.h"
-#include "core/names.h"
 #include "core/owners_build.h"
 #include "core/util.h"
 #include "owners.skel.h"
 
 #define READ_BUF (256 * 1024)
-
-struct reader {
-	struct td_owners_build b;
-	pid_t pid;    /* the process whose records are coming */
-	bool self;    /* our own pid was among them */
-	uint32_t uid; /* the current process's, kept until its END record */
-	char comm[16];
-};
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -45,64 +35,8 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void on_task(struct reader *rd, const struct td_orec_task *t)
-{
-	rd->pid = (pid_t)t->pid;
-	rd->self |= rd->pid == getpid();
-	rd->uid = t->uid;
-	memcpy(rd->comm, t->comm, sizeof(rd->comm));
-	rd->comm[sizeof(rd->comm) - 1] = '\0';
-	names_replace(rd->comm); /* as read_comm() does for /proc/PID/comm */
-	rd->b.st->procs++;
-	owners_build_proc(&rd->b);
-}
-
-static void on_end(struct reader *rd, uint64_t nfds)
-{
-	struct td_owner_proc *p = owners_build_cur(&rd->b);
-
-	rd->b.st->fds += nfds;
-	if (!p)
-		return;
-	p->nfds = (uint32_t)nfds;
-	p->uid = rd->uid;
-	memcpy(p->comm, rd->comm, sizeof(p->comm));
-	rd->b.st->procs_with_sockets++;
-}
-
-/* Feeds the whole records in buf[0..len) to the builder and returns the bytes used: a record
- * split across two reads waits for the next one. -EPROTO for a record of no known kind. */
-static long feed(struct reader *rd, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (len - off >= sizeof(struct td_orec)) {
-		struct td_orec r;
-		memcpy(&r, buf + off, sizeof(r));
-		if (r.kind == TD_OREC_TASK) {
-			struct td_orec_task t;
-			if (len - off < sizeof(t))
-				break;
-			memcpy(&t, buf + off, sizeof(t));
-			on_task(rd, &t);
-			off += sizeof(t);
-			continue;
-		}
-		off += sizeof(r);
-		if (r.kind == TD_OREC_SOCK) {
-			rd->b.st->socket_fds++;
-			owners_build_socket(&rd->b, rd->pid, r.b);
-		} else if (r.kind == TD_OREC_END) {
-			on_end(rd, r.b);
-		} else {
-			return -EPROTO;
-		}
-	}
-	return (long)off;
-}
-
 /* Reads the iterator behind fd to its end into rd. */
-static int drain(int fd, struct reader *rd)
+static int drain(int fd, struct td_owners_reader *rd)
 {
 	char *buf = xmalloc(READ_BUF);
 	size_t have = 0;
@@ -121,7 +55,7 @@ static int drain(int fd, struct reader *rd)
 			break;
 		}
 		have += (size_t)n;
-		long used = feed(rd, buf, have);
+		long used = owners_reader_feed(rd, buf, have);
 		if (used < 0) {
 			r = (int)used;
 			break;
@@ -136,7 +70,7 @@ static int drain(int fd, struct reader *rd)
 int owners_scan_bpf(struct td_owners **out, struct td_owners_stats *st_out)
 {
 	struct td_owners_stats st = { .via = TD_OWNERS_VIA_BPF };
-	struct reader rd = { 0 };
+	struct td_owners_reader rd;
 	struct td_owners_bpf *skel;
 	struct bpf_link *link = NULL;
 	int r, fd = -1;
@@ -158,12 +92,12 @@ int owners_scan_bpf(struct td_owners **out, struct td_owners_stats *st_out)
 		r = fd;
 		goto done;
 	}
-	owners_build_init(&rd.b, &st);
+	owners_reader_init(&rd, &st, getpid());
 	r = drain(fd, &rd);
 	struct td_owners *o = owners_build_finish(&rd.b);
 	/* The iterator names processes by their pids in the kernel's first pid namespace; from
 	 * inside another one (a container) those are not the pids /proc and the user see. */
-	if (!r && !rd.self)
+	if (!r && !rd.self_seen)
 		r = -EXDEV;
 	if (r) {
 		owners_free(o);

@@ -6,6 +6,7 @@
 #ifndef TD_OWNERS_BUILD_H
 #define TD_OWNERS_BUILD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,5 +31,22 @@ void owners_build_socket(struct td_owners_build *b, pid_t pid, uint64_t inode);
 struct td_owner_proc *owners_build_cur(struct td_owners_build *b);
 /* Fills the totals of *st and returns the table. */
 struct td_owners *owners_build_finish(struct td_owners_build *b);
+
+/* Reads the records of the BPF owners iterator (src/bpf/owners.h) into a builder, as they come
+ * in blocks of any size. */
+struct td_owners_reader {
+	struct td_owners_build b;
+	pid_t pid;  /* the process whose records are coming, 0 before the first */
+	pid_t self; /* a pid to look for (our own: are we in the iterator's pid namespace?) */
+	bool self_seen;
+	uint32_t uid; /* the current process's, kept until its END record */
+	char comm[16];
+};
+
+void owners_reader_init(struct td_owners_reader *rd, struct td_owners_stats *st, pid_t self);
+/* Takes the whole records at the start of buf[0..len) and returns how many bytes they were (a
+ * record cut at the end waits for the next block), or -EPROTO for a record of an unknown kind
+ * or a socket before any process. */
+long owners_reader_feed(struct td_owners_reader *rd, const void *buf, size_t len);
 
 #endif
