@@ -121,7 +121,9 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 ifeq ($(BPF),1)
 $(BUILD)/src/core/trace_bpf.o: $(BUILD)/bpf/trace.skel.h
-.SECONDARY: $(BUILD)/bpf/trace.bpf.o
+$(BUILD)/src/core/owners_bpf.o: $(BUILD)/bpf/owners.skel.h
+$(BUILD)/src/core/census_bpf.o: $(BUILD)/bpf/census.skel.h
+.SECONDARY: $(BUILD)/bpf/trace.bpf.o $(BUILD)/bpf/owners.bpf.o $(BUILD)/bpf/census.bpf.o
 endif
 
 # doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.

@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "core/aggregate.h"
 #include "core/util.h"
+#include "core/census_bpf.h"
 #include "render/census.h"
 
 struct ns_census {
@@ -28,6 +29,7 @@ struct ns_census {
 struct states_run {
 	struct ns_census *v;
 	size_t n, cap;
+	struct td_bpf_census *bpf; /* count in the kernel (no dump), or NULL */
 };
 
 static int on_ns_begin(const struct td_ns_info *ns, void *arg)
@@ -39,7 +41,7 @@ static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
 	s->v[s->n++] = (struct ns_census){ .name = xstrdup(ns->name) };
-	return 0;
+	return s->bpf ? census_bpf_count(s->bpf, &s->v[s->n - 1].c) : 0;
 }
 
 static int on_sock(const struct td_sock *sk, void *arg)
@@ -55,13 +57,16 @@ static int on_ns_end(const struct td_ns_info *ns, const struct td_dump_stats *st
 	struct states_run *s = arg;
 
 	s->v[s->n - 1].interrupted = st->interrupted;
-	s->v[s->n - 1].used = ns->used;
+	s->v[s->n - 1].used = s->bpf ? TD_SRC_BPF : ns->used;
 	return 0;
 }
 
 static const char *source_name(enum td_source_kind k)
 {
-	return k == TD_SRC_PROCFS ? "procfs" : k == TD_SRC_NETLINK ? "netlink" : "replay";
+	return k == TD_SRC_PROCFS    ? "procfs"
+	       : k == TD_SRC_NETLINK ? "netlink"
+	       : k == TD_SRC_BPF     ? "bpf"
+				     : "replay";
 }
 
 static const char *ns_label(const char *name)
@@ -160,7 +165,21 @@ int cmd_states_main(int argc, char **argv, struct td_global *g)
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &o);
 	o.families = families;
+	/* Counted in the kernel where BPF works (the same numbers, no message per socket); the
+	 * dump otherwise, or when a source, a record, a replay or one family is asked for. */
+	if (o.kind == TD_SRC_AUTO && !o.replay && !o.record && !families &&
+	    census_bpf_open(&s.bpf) == 0)
+		o.visit_only = true;
 	r = source_run(&o, &cbs, &s, err);
+	if (r && s.bpf) { /* the iterator failed in a namespace: count again from the dump */
+		census_bpf_close(s.bpf);
+		s.bpf = NULL;
+		for (size_t i = 0; i < s.n; i++)
+			free(s.v[i].name);
+		s.n = 0;
+		o.visit_only = false;
+		r = source_run(&o, &cbs, &s, err);
+	}
 	if (r) {
 		r = cmd_source_err(g, r, err);
 		goto out;
@@ -184,6 +203,7 @@ int cmd_states_main(int argc, char **argv, struct td_global *g)
 		print_text(&s, &total, all || s.n > 1, g->color);
 	r = TD_EXIT_OK;
 out:
+	census_bpf_close(s.bpf);
 	for (size_t i = 0; i < s.n; i++)
 		free(s.v[i].name);
 	free(s.v);

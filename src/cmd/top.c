@@ -380,11 +380,12 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 			    json_integer((json_int_t)groups_count(t->groups)));
 	if (t->owners)
 		json_object_set_new(root, "attribution",
-				    json_pack("{s:b, s:s, s:i, s:i}", "partial",
+				    json_pack("{s:b, s:s, s:i, s:i, s:s}", "partial",
 					      t->ost.partial != TD_OWNERS_COMPLETE, "reason",
 					      owners_partial_reason(&t->ost), "processes_denied",
 					      (int)t->ost.procs_denied, "processes_gone",
-					      (int)t->ost.procs_gone));
+					      (int)t->ost.procs_gone, "via",
+					      t->ost.via == TD_OWNERS_VIA_BPF ? "bpf" : "proc"));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(root);
@@ -516,7 +517,13 @@ int cmd_top_main(int argc, char **argv, struct td_global *g)
 	t.groups = groups_new(t.by);
 	if (t.by == TD_BY_PROCESS) {
 		if ((r = owners_scan(&t.owners, &t.ost))) {
-			cmd_err(g, "cannot read /proc: %s", strerror(-r));
+			const char *via = getenv("TD_OWNERS");
+			if (via && !strcmp(via, "bpf"))
+				cmd_err(g, "TD_OWNERS=bpf: the BPF owners iterator failed: %s%s",
+					strerror(-r),
+					r == -ENOTSUP ? " (this build has no BPF support)" : "");
+			else
+				cmd_err(g, "cannot read /proc: %s", strerror(-r));
 			r = TD_EXIT_FAIL;
 			goto out;
 		}

@@ -8,6 +8,7 @@
 #include "core/owners.h"
 
 #include <dirent.h>
+#include <linux/types.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,8 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpf/owners.h"
 #include "core/hashmap.h"
 #include "core/names.h"
+#include "core/owners_build.h"
 #include "core/util.h"
 
 /* Value of the inode table. */
@@ -33,14 +36,13 @@ struct td_owners {
 	size_t nprocs, cap;
 };
 
-/* Scan state for one pass. */
+/* Scan state for one pass over /proc. */
 struct scan {
-	struct td_owners *o;
+	struct td_owners_build b;
 	struct td_owners_stats *st;
 	int procfd;
 	char *buf; /* getdents64 buffer */
 	size_t buflen;
-	long cur; /* index of the current process in procs, -1 until it shows a socket */
 };
 
 #define DENTS_BUF (64 * 1024)
@@ -92,28 +94,108 @@ static void read_comm(int procfd, pid_t pid, char comm[16])
 	names_replace(comm);
 }
 
-static void add_socket(struct scan *s, pid_t pid, uint64_t inode)
+void owners_build_init(struct td_owners_build *b, struct td_owners_stats *st)
 {
-	struct td_owners *o = s->o;
+	b->o = xcalloc(1, sizeof(*b->o));
+	b->o->inodes = hashmap_new(sizeof(uint64_t), sizeof(struct owner_ent));
+	b->st = st;
+	b->cur = -1;
+}
+
+void owners_build_socket(struct td_owners_build *b, pid_t pid, uint64_t inode)
+{
+	struct td_owners *o = b->o;
 	bool added;
 
-	if (s->cur < 0) {
+	if (b->cur < 0) {
 		if (o->nprocs == o->cap) {
 			o->cap = o->cap ? o->cap * 2 : 64;
 			o->procs = xrealloc(o->procs, o->cap * sizeof(*o->procs));
 		}
-		s->cur = (long)o->nprocs++;
-		o->procs[s->cur] = (struct td_owner_proc){ .pid = pid };
+		b->cur = (long)o->nprocs++;
+		o->procs[b->cur] = (struct td_owner_proc){ .pid = pid };
 	}
-	o->procs[s->cur].nsockets++;
+	o->procs[b->cur].nsockets++;
 	struct owner_ent *e = hashmap_put(o->inodes, &inode, &added);
 	if (added) {
-		*e = (struct owner_ent){ (uint32_t)s->cur, (uint32_t)s->cur, 1 };
-	} else if (e->last != (uint32_t)s->cur) {
-		e->last = (uint32_t)s->cur;
+		*e = (struct owner_ent){ (uint32_t)b->cur, (uint32_t)b->cur, 1 };
+	} else if (e->last != (uint32_t)b->cur) {
+		e->last = (uint32_t)b->cur;
 		if (++e->nholders == 2)
-			s->st->shared_inodes++;
+			b->st->shared_inodes++;
 	}
+}
+
+struct td_owner_proc *owners_build_cur(struct td_owners_build *b)
+{
+	return b->cur >= 0 ? &b->o->procs[b->cur] : NULL;
+}
+
+struct td_owners *owners_build_finish(struct td_owners_build *b)
+{
+	b->st->inodes = hashmap_count(b->o->inodes);
+	return b->o;
+}
+
+void owners_reader_init(struct td_owners_reader *rd, struct td_owners_stats *st, pid_t self)
+{
+	*rd = (struct td_owners_reader){ .self = self };
+	owners_build_init(&rd->b, st);
+}
+
+static void reader_task(struct td_owners_reader *rd, const struct td_orec_task *t)
+{
+	rd->pid = (pid_t)t->pid;
+	rd->self_seen |= rd->pid == rd->self;
+	rd->uid = t->uid;
+	memcpy(rd->comm, t->comm, sizeof(rd->comm));
+	rd->comm[sizeof(rd->comm) - 1] = '\0';
+	names_replace(rd->comm); /* as read_comm() does for /proc/PID/comm */
+	rd->b.st->procs++;
+	owners_build_proc(&rd->b);
+}
+
+static void reader_end(struct td_owners_reader *rd, uint64_t nfds)
+{
+	struct td_owner_proc *p = owners_build_cur(&rd->b);
+
+	rd->b.st->fds += nfds;
+	if (!p)
+		return;
+	p->nfds = nfds > UINT32_MAX ? UINT32_MAX : (uint32_t)nfds;
+	p->uid = rd->uid;
+	memcpy(p->comm, rd->comm, sizeof(p->comm));
+	rd->b.st->procs_with_sockets++;
+}
+
+long owners_reader_feed(struct td_owners_reader *rd, const void *buf, size_t len)
+{
+	const char *c = buf;
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct td_orec)) {
+		struct td_orec r;
+		memcpy(&r, c + off, sizeof(r));
+		if (r.kind == TD_OREC_TASK) {
+			struct td_orec_task t;
+			if (len - off < sizeof(t))
+				break;
+			memcpy(&t, c + off, sizeof(t));
+			reader_task(rd, &t);
+			off += sizeof(t);
+			continue;
+		}
+		if ((r.kind != TD_OREC_SOCK && r.kind != TD_OREC_END) || rd->pid <= 0)
+			return -EPROTO;
+		off += sizeof(r);
+		if (r.kind == TD_OREC_SOCK) {
+			rd->b.st->socket_fds++;
+			owners_build_socket(&rd->b, rd->pid, r.b);
+		} else {
+			reader_end(rd, r.b);
+		}
+	}
+	return (long)off;
 }
 
 /* Reads every fd link of one process. Returns the number of fds read; *gone when the process
@@ -149,7 +231,7 @@ static uint32_t scan_fds(struct scan *s, int fdd, pid_t pid, bool *gone, bool *d
 			uint64_t ino = socket_inode(link, (size_t)len);
 			if (ino) {
 				s->st->socket_fds++;
-				add_socket(s, pid, ino);
+				owners_build_socket(&s->b, pid, ino);
 			}
 		}
 	}
@@ -174,14 +256,14 @@ static void scan_proc(struct scan *s, pid_t pid)
 			s->st->procs_gone++; /* ENOENT, ESRCH: exited since the listing */
 		return;
 	}
-	s->cur = -1;
+	owners_build_proc(&s->b);
 	uint32_t nfds = scan_fds(s, fdd, pid, &gone, &denied);
 	if (denied)
 		s->st->procs_denied++;
 	else if (gone)
 		s->st->procs_gone++;
-	if (s->cur >= 0) {
-		struct td_owner_proc *p = &s->o->procs[s->cur];
+	struct td_owner_proc *p = owners_build_cur(&s->b);
+	if (p) {
 		p->nfds = nfds;
 		p->uid = fstat(fdd, &sb) == 0 ? sb.st_uid : (uid_t)-1;
 		read_comm(s->procfd, pid, p->comm);
@@ -200,8 +282,7 @@ int owners_scan_at(int proc_dirfd, struct td_owners **out, struct td_owners_stat
 
 	if (dfd < 0)
 		return -errno;
-	s.o = xcalloc(1, sizeof(*s.o));
-	s.o->inodes = hashmap_new(sizeof(uint64_t), sizeof(struct owner_ent));
+	owners_build_init(&s.b, &st);
 	s.buf = xmalloc(DENTS_BUF);
 	char *pbuf = xmalloc(DENTS_BUF);
 	for (;;) {
@@ -223,21 +304,50 @@ int owners_scan_at(int proc_dirfd, struct td_owners **out, struct td_owners_stat
 	free(pbuf);
 	free(s.buf);
 	close(dfd);
+	struct td_owners *o = owners_build_finish(&s.b);
 	if (r) {
-		owners_free(s.o);
+		owners_free(o);
 		return r;
 	}
-	st.inodes = hashmap_count(s.o->inodes);
 	if (st.procs_denied)
 		st.partial = geteuid() == 0 ? TD_OWNERS_DENIED : TD_OWNERS_NOT_ROOT;
 	if (st_out)
 		*st_out = st;
-	*out = s.o;
+	*out = o;
 	return 0;
 }
 
+/* Open files on the whole host (the first field of /proc/sys/fs/file-nr), 0 if unknown. */
+static uint64_t host_open_files(void)
+{
+	char *buf;
+	size_t len;
+	uint64_t n = 0;
+
+	if (util_read_file("/proc/sys/fs/file-nr", 64, &buf, &len))
+		return 0;
+	for (const char *p = buf; *p >= '0' && *p <= '9' && n < UINT64_MAX / 10; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	free(buf);
+	return n;
+}
+
+/* Below this many open files on the host a /proc scan is quicker than loading the iterator
+ * (about 0.1 s of libbpf and verifier work; a readlink costs a few microseconds). */
+#define OWNERS_BPF_MIN_FILES 20000
+
 int owners_scan(struct td_owners **out, struct td_owners_stats *st)
 {
+	const char *via = getenv("TD_OWNERS"), *bpf = getenv("TD_BPF");
+	bool want_bpf = via			   ? !strcmp(via, "bpf")
+			: bpf && !strcmp(bpf, "0") ? false
+						   : host_open_files() >= OWNERS_BPF_MIN_FILES;
+
+	if (want_bpf) {
+		int r = owners_scan_bpf(out, st);
+		if (r == 0 || (via && !strcmp(via, "bpf")))
+			return r;
+	}
 	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)

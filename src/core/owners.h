@@ -43,8 +43,15 @@ enum td_owners_partial {
 	TD_OWNERS_DENIED,   /* unreadable processes although root (LSM, user namespace) */
 };
 
+/* How the table was built. */
+enum td_owners_via {
+	TD_OWNERS_VIA_PROC = 0, /* a readlink() per fd under /proc/PID/fd */
+	TD_OWNERS_VIA_BPF,	/* one read of a BPF task_file iterator (root, BTF, a BPF build) */
+};
+
 struct td_owners_stats {
-	uint32_t procs; /* numeric /proc entries visited */
+	enum td_owners_via via;
+	uint32_t procs; /* numeric /proc entries visited (processes with files, via BPF) */
 	uint32_t procs_with_sockets;
 	uint32_t procs_gone;	/* exited between listing and reading (ENOENT/ESRCH) */
 	uint32_t procs_denied;	/* /proc/PID/fd unreadable (EACCES/EPERM) */
@@ -57,11 +64,22 @@ struct td_owners_stats {
 };
 
 /*
- * Scans /proc. On success returns 0, *out (free with owners_free) and *st (may be NULL).
- * Returns -errno only when /proc itself cannot be opened or read (e.g. -ENOENT: not mounted);
- * per-process trouble is counted in *st, never returned.
+ * Builds the table the fastest way that works here: the BPF iterator (owners_scan_bpf), else a
+ * scan of /proc. Environment TD_OWNERS=proc or =bpf forces one (=bpf fails rather than fall
+ * back). On success returns 0, *out (free with owners_free) and *st (may be NULL). Returns -errno
+ * only when /proc itself cannot be opened or read (e.g. -ENOENT: not mounted); per-process
+ * trouble is counted in *st, never returned.
  */
 int owners_scan(struct td_owners **out, struct td_owners_stats *st);
+
+/*
+ * The same table from one read of a BPF iter/task_file program (src/bpf/owners.bpf.c): no
+ * readlink() per fd, and no process is unreadable. Returns -ENOTSUP in a build without BPF,
+ * -EPERM without CAP_BPF/CAP_PERFMON, -ENOENT without kernel BTF, -EXDEV when tcpdoctor runs in
+ * another pid namespace than the kernel's pids (a container: the /proc scan names processes as
+ * the container sees them), or another -errno from libbpf.
+ */
+int owners_scan_bpf(struct td_owners **out, struct td_owners_stats *st);
 
 /* Same over a directory laid out like /proc (tests build one; a /proc mounted elsewhere).
  * proc_dirfd is not closed. */

@@ -50,6 +50,7 @@ enum td_source_kind {
 	TD_SRC_AUTO = 0, /* netlink, or procfs when inet_diag is unavailable */
 	TD_SRC_NETLINK,
 	TD_SRC_PROCFS,
+	TD_SRC_BPF, /* only as "used": states counted by the BPF census iterator (census_bpf.h) */
 };
 
 /* One namespace as the callbacks see it. */
