@@ -75,17 +75,23 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return 0;
 }
 
+/* Remembers a namespace's name, escaped for every output (names.h): a /run/netns name is data. */
+static void ns_put(struct trace_run *run, uint32_t ino, const char *name)
+{
+	for (size_t i = 0; i < run->nns; i++)
+		if (run->ns[i].ino == ino)
+			return;
+	run->ns = xrealloc(run->ns, (run->nns + 1) * sizeof(*run->ns));
+	run->ns[run->nns++] = (struct ns_name){ ino, names_escape_str(name) };
+}
+
 static void ns_add(struct trace_run *run, const struct td_netns *n)
 {
 	struct stat st;
 
 	if (fstat(n->fd, &st))
 		return;
-	for (size_t i = 0; i < run->nns; i++)
-		if (run->ns[i].ino == (uint32_t)st.st_ino)
-			return;
-	run->ns = xrealloc(run->ns, (run->nns + 1) * sizeof(*run->ns));
-	run->ns[run->nns++] = (struct ns_name){ (uint32_t)st.st_ino, xstrdup(n->name) };
+	ns_put(run, (uint32_t)st.st_ino, n->name);
 }
 
 static void ns_list(struct trace_run *run)
@@ -93,6 +99,11 @@ static void ns_list(struct trace_run *run)
 	struct td_netns_list l = { 0 };
 	unsigned skipped = 0;
 
+	struct stat self;
+
+	/* our own namespace first, named "" as every command names the current one */
+	if (stat("/proc/self/ns/net", &self) == 0)
+		ns_put(run, (uint32_t)self.st_ino, "");
 	if (netns_list_all(&l, &skipped))
 		return; /* unnamed namespaces print as net:[INODE] */
 	for (size_t i = 0; i < l.n; i++)
@@ -203,7 +214,8 @@ static void row_cells(struct trace_run *run, enum td_trace_section s, const stru
 	const struct td_trace_key *k = &r->k;
 	char *comm = names_escape_str(k->comm);
 
-	snprintf(cells[0], 80, "%s", ns_name(run, k->netns, cells[7], 80));
+	const char *ns = ns_name(run, k->netns, cells[7], 80);
+	snprintf(cells[0], 80, "%s", *ns ? ns : "(current)");
 	snprintf(cells[1], 80, k->pid ? "%u" : "?", k->pid);
 	snprintf(cells[2], 80, "%s", k->pid ? comm : "?");
 	free(comm);
