@@ -62,11 +62,8 @@ void sysctl_finding_add(struct td_sysctl_set *s, unsigned file, unsigned line, c
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!msg)
-		abort(); /* OOM, as the x-allocators do */
 	if (s->nfnd == s->capfnd) {
 		s->capfnd = s->capfnd ? s->capfnd * 2 : 16;
 		s->fnd = xrealloc(s->fnd, s->capfnd * sizeof(*s->fnd));

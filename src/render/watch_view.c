@@ -133,8 +133,7 @@ __attribute__((format(printf, 4, 5))) static void add(struct td_wframe *f, const
 	if (v->height && f->n >= v->height)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort(); /* out of memory: as the x-allocators do */
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	watch_truncate(s, v->width);
 	if (f->n == f->cap) {
