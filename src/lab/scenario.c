@@ -184,8 +184,7 @@ static void summarize(struct lab_result *res, const struct lab_client_stats *st,
 static void settle(void)
 {
 	/* lets the last FIN/ACK exchanges land so the final sample shows the end state */
-	struct timespec ts = { 0, 200000000L };
-	nanosleep(&ts, NULL);
+	util_sleep_ms(200);
 }
 
 /* Runs the threads; fills res->samples and the client totals. */
