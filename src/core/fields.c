@@ -5,6 +5,7 @@
  */
 #include "core/fields.h"
 
+#include <errno.h>
 #include <string.h>
 
 void fields_get(const struct td_field *f, const void *obj, const void *ctx, struct td_fval *v)
@@ -40,6 +41,35 @@ void fields_get(const struct td_field *f, const void *obj, const void *ctx, stru
 	case TD_FT_FN:
 		f->get(obj, ctx, v);
 		break;
+	}
+}
+
+const struct td_field *fields_find(const struct td_field *f, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].json_key && !strcmp(f[i].json_key, key))
+			return &f[i];
+	return NULL;
+}
+
+int fields_number(const struct td_fval *v, double *out)
+{
+	switch (v->kind) {
+	case TD_FV_UINT:
+	case TD_FV_COUNT:
+		*out = (double)v->u;
+		return 0;
+	case TD_FV_REAL:
+	case TD_FV_SECONDS:
+		*out = v->d;
+		return 0;
+	case TD_FV_BOOL:
+		*out = v->b;
+		return 0;
+	case TD_FV_NULL:
+		return -ENODATA;
+	default:
+		return -EINVAL;
 	}
 }
 

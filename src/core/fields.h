@@ -60,6 +60,13 @@ struct td_field {
 /* The value of field f of obj. Can't fail. */
 void fields_get(const struct td_field *f, const void *obj, const void *ctx, struct td_fval *v);
 
+/* The field of table f (n entries) whose JSON key is key, or NULL. */
+const struct td_field *fields_find(const struct td_field *f, size_t n, const char *key);
+
+/* A numeric value (UINT, COUNT, REAL, SECONDS, BOOL as 0/1) as a double, for a metric. Returns
+ * 0, or -ENODATA for TD_FV_NULL and -EINVAL for strings and state sets (*out untouched). */
+int fields_number(const struct td_fval *v, double *out);
+
 /* A percentage of part in whole, one decimal in text; TD_FV_NULL when whole is 0 (a share of
  * nothing is undefined, not 100 %). */
 void fields_pct(uint64_t part, uint64_t whole, struct td_fval *v);

@@ -6,6 +6,7 @@
  * one order, and each value kind writes as documented.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,10 +44,10 @@ static struct td_port_dest dest(uint32_t in_use, uint32_t capacity, double exhau
 
 static const struct td_field *field(const char *key)
 {
-	for (size_t i = 0; i < ports_dest_nfields; i++)
-		if (ports_dest_fields[i].json_key && !strcmp(ports_dest_fields[i].json_key, key))
-			return &ports_dest_fields[i];
-	return NULL;
+	const struct td_field *f = fields_find(ports_dest_fields, ports_dest_nfields, key);
+
+	assert_non_null(f);
+	return f;
 }
 
 static void text_of(const char *key, const struct td_port_dest *d, const void *ctx,
@@ -111,6 +112,28 @@ static void test_kinds(void **state)
 	text_of("exhaustion_s", &d, NULL, "-");
 }
 
+/* What a metric exporter reads: numbers, and absent values told apart. */
+static void test_number(void **state)
+{
+	struct td_port_dest d = dest(50, 200, -1);
+	struct td_fval v;
+	double x = -7;
+	(void)state;
+
+	fields_get(field("usage"), &d, NULL, &v);
+	assert_int_equal(fields_number(&v, &x), 0);
+	assert_float_equal(x, 25, 1e-12);
+	fields_get(field("in_use"), &d, NULL, &v);
+	assert_int_equal(fields_number(&v, &x), 0);
+	assert_float_equal(x, 50, 0);
+	fields_get(field("exhaustion_s"), &d, NULL, &v);
+	assert_int_equal(fields_number(&v, &x), -ENODATA);
+	assert_float_equal(x, 50, 0); /* untouched */
+	fields_get(field("tw_reuse"), &d, NULL, &v);
+	assert_int_equal(fields_number(&v, &x), -EINVAL);
+	assert_null(fields_find(ports_dest_fields, ports_dest_nfields, "nonexistent"));
+}
+
 static void test_json_object(void **state)
 {
 	struct td_port_dest d = dest(10, 0, -1);
@@ -163,9 +186,8 @@ static void test_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usage),
-		cmocka_unit_test(test_kinds),
-		cmocka_unit_test(test_json_object),
+		cmocka_unit_test(test_usage),  cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_number), cmocka_unit_test(test_json_object),
 		cmocka_unit_test(test_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
