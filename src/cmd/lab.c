@@ -4,8 +4,7 @@
  * cousins in two network namespaces it creates (fresh ones per scenario, so no scenario
  * inherits another's TIME_WAIT), measures each remedy side by side, and prints a table, JSON,
  * and optionally an SVG chart. Everything it makes is removed on normal exit, on error, on
- * SIGINT/SIGTERM (a flag the workers poll; cleanup happens in the main flow) and, as a last
- * resort, from an atexit handler.
+ * SIGINT/SIGTERM (a flag the workers poll; cleanup happens in the main flow).
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,21 +29,14 @@
 #define DEF_MAX_CONNS	200000
 #define MAX_DURATION_S	60
 
-/* The only mutable file-scope state, both forced by the C interfaces involved: a signal
- * handler can only reach a global, and an atexit handler takes no argument. */
+/* The only mutable file-scope state, forced by the C interface: a signal handler can only
+ * reach a global. */
 static volatile sig_atomic_t lab_stop_flag;
-static struct lab_env *lab_live_env;
 
 static void lab_on_signal(int sig)
 {
 	(void)sig;
 	lab_stop_flag = 1;
-}
-
-static void lab_atexit(void)
-{
-	if (lab_live_env)
-		lab_env_destroy(lab_live_env);
 }
 
 /* What doctor found in the client namespace of one scenario at its worst moment. */
@@ -240,12 +232,10 @@ static int run_one(const struct lab_config *cfg, const struct lab_scenario *sc,
 	int r;
 
 	lab_env_init(&env);
-	lab_live_env = &env;
 	r = lab_env_create(&env, err, errlen);
 	if (!r)
 		r = lab_scenario_run(cfg, sc, &env, res, err, errlen);
 	lab_env_destroy(&env);
-	lab_live_env = NULL;
 	return r;
 }
 
@@ -497,7 +487,6 @@ int cmd_lab_main(int argc, char **argv, struct td_global *g)
 		return TD_EXIT_FAIL;
 	}
 	install_signals();
-	atexit(lab_atexit);
 	raise_nofile();
 	r = run_all(g, &o);
 	free(o.sel);

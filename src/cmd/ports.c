@@ -18,6 +18,8 @@
 #include "cmd/cmd.h"
 #include "core/ports.h"
 #include "core/util.h"
+#include "core/fields.h"
+#include "render/fields.h"
 #include "render/table.h"
 
 struct ns_seen {
@@ -83,14 +85,10 @@ static const char *reuse_advice(enum td_reuse r)
 /* What holds the riskiest destination's ports, and what can free each kind. */
 static void print_top(const struct td_port_dest *d)
 {
+	struct td_fval v = { .kind = TD_FV_STATES, .states = d->n };
 	char held[256];
-	size_t o = 0;
 
-	held[0] = '\0';
-	for (unsigned s = 1; s < TD_SS_COUNT && o < sizeof(held); s++)
-		if (d->n[s])
-			o += (size_t)snprintf(held + o, sizeof(held) - o, "%s%u %s", o ? ", " : "",
-					      d->n[s], sock_state_name(s));
+	fields_text(&v, held, sizeof(held));
 	printf("\nTop destination: %u of %u ports held (%s).\n", d->in_use, d->capacity, held);
 	if (d->n[TD_SS_TIME_WAIT])
 		printf("TIME_WAIT: %s.\n", reuse_advice(d->reuse));
@@ -99,45 +97,27 @@ static void print_top(const struct td_port_dest *d)
 		     "over, tcp_fin_timeout bounds the orphaned ones.");
 }
 
-static json_t *dest_json(const struct ports_run *p, const struct td_port_dest *d)
+/* The namespace names by index, for the destination fields' getters (free names.names). */
+static struct td_port_names ns_names(const struct ports_run *p)
 {
-	char src[64], dst[64];
-	json_t *o = json_object(), *st = json_object();
+	const char **v = xcalloc(p->nns + 1, sizeof(*v));
 
-	sock_addr_str(d->family, d->src, src, sizeof(src));
-	sock_addr_str(d->family, d->dst, dst, sizeof(dst));
-	json_object_set_new(o, "netns", json_string(ns_name(p, d->netns)));
-	json_object_set_new(o, "src", json_string(src));
-	json_object_set_new(o, "dst", json_string(dst));
-	json_object_set_new(o, "dport", json_integer(d->dport));
-	json_object_set_new(o, "in_use", json_integer(d->in_use));
-	json_object_set_new(o, "capacity", json_integer(d->capacity));
-	json_object_set_new(o, "usage",
-			    json_real(d->capacity ? (double)d->in_use / d->capacity : 1));
-	json_object_set_new(o, "preferred_parity_ports", json_integer(d->preferred));
-	for (unsigned s = 1; s < TD_SS_COUNT; s++)
-		if (d->n[s])
-			json_object_set_new(st, sock_state_name(s), json_integer(d->n[s]));
-	json_object_set_new(o, "states", st);
-	json_object_set_new(o, "closed_60s", json_integer(d->closed_60s));
-	json_object_set_new(o, "closed_10s", json_integer(d->closed_recent));
-	json_object_set_new(o, "close_rate_60s", json_real(d->rate_60s));
-	json_object_set_new(o, "close_rate_10s", json_real(d->rate_recent));
-	json_object_set_new(o, "close_rate", json_real(d->rate));
-	json_object_set_new(o, "exhaustion_s",
-			    d->exhaust_s < 0 ? json_null() : json_real(d->exhaust_s));
-	json_object_set_new(o, "loopback", json_boolean(d->loopback));
-	json_object_set_new(o, "tw_reuse", json_string(ports_reuse_name(d->reuse)));
-	json_object_set_new(o, "tw_reusable", json_integer(d->reusable));
-	return o;
+	for (size_t i = 0; i < p->nns; i++)
+		v[i] = ns_name(p, (unsigned)i);
+	return (struct td_port_names){ v, p->nns };
 }
 
 static void print_json(const struct ports_run *p, const struct td_port_dest *v, size_t n)
 {
 	json_t *root = json_object(), *a = json_array(), *nsa = json_array();
+	struct td_port_names nm = ns_names(p);
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, dest_json(p, &v[i]));
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		fields_json_set(o, ports_dest_fields, ports_dest_nfields, &v[i], &nm);
+		json_array_append_new(a, o);
+	}
+	free((void *)nm.names);
 	json_object_set_new(root, "destinations", a);
 	for (size_t i = 0; i < p->nns; i++) {
 		const struct td_port_cfg *c = &p->ns[i].cfg;
@@ -156,58 +136,18 @@ static void print_json(const struct ports_run *p, const struct td_port_dest *v, 
 	json_decref(root);
 }
 
-static void fmt_exhaust(double s, char *buf, size_t len)
-{
-	if (s < 0)
-		snprintf(buf, len, "-");
-	else if (s == 0)
-		snprintf(buf, len, "NOW");
-	else if (s < 600)
-		snprintf(buf, len, "%.1fs", s);
-	else
-		snprintf(buf, len, "%.0fmin", s / 60);
-}
-
 static void print_text(const struct ports_run *p, const struct td_port_dest *v, size_t n,
 		       size_t shown, bool color)
 {
-	static const char *const hdr[] = { "NETNS",    "SRC",	       "DST",	  "DPORT",
-					   "IN_USE",   "CAPACITY",     "USE%",	  "CLOSE/s",
-					   "RECENT/s", "EXHAUSTED IN", "TW_REUSE" };
-	static const enum td_align al[] = { TD_LEFT,  TD_LEFT,	TD_LEFT,  TD_RIGHT,
-					    TD_RIGHT, TD_RIGHT, TD_RIGHT, TD_RIGHT,
-					    TD_RIGHT, TD_RIGHT, TD_LEFT };
-	struct td_table *t = table_new(11, hdr, al);
+	struct td_table *t = fields_table_new(ports_dest_fields, ports_dest_nfields);
+	struct td_port_names nm = ns_names(p);
 	bool parity_note = false;
 
 	for (size_t i = 0; i < shown; i++) {
-		const struct td_port_dest *d = &v[i];
-		char src[64], dst[64], dp[8], use[16], cap[16], pct[16], r60[16], r10[16], ex[16];
-		sock_addr_str(d->family, d->src, src, sizeof(src));
-		sock_addr_str(d->family, d->dst, dst, sizeof(dst));
-		snprintf(dp, sizeof(dp), "%u", d->dport);
-		table_num(d->in_use, use, sizeof(use));
-		table_num(d->capacity, cap, sizeof(cap));
-		snprintf(pct, sizeof(pct), "%.1f",
-			 d->capacity ? 100.0 * d->in_use / d->capacity : 100.0);
-		snprintf(r60, sizeof(r60), "%.1f", d->rate_60s);
-		snprintf(r10, sizeof(r10), "%.1f", d->rate_recent);
-		fmt_exhaust(d->exhaust_s, ex, sizeof(ex));
-		const char *ns = ns_name(p, d->netns);
-		const char *cells[] = { *ns ? ns : "-",
-					src,
-					dst,
-					dp,
-					use,
-					cap,
-					pct,
-					r60,
-					r10,
-					ex,
-					ports_reuse_name(d->reuse) };
-		table_add(t, cells, false);
-		parity_note |= d->in_use > d->preferred;
+		fields_table_add(t, ports_dest_fields, ports_dest_nfields, &v[i], &nm);
+		parity_note |= v[i].in_use > v[i].preferred;
 	}
+	free((void *)nm.names);
 	if (shown)
 		table_print(t, stdout, color);
 	else

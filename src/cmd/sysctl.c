@@ -4,7 +4,8 @@
  * live kernel (or the -N namespace); `lint` checks sysctl.conf/sysctl.d files, `recommend`
  * writes a drop-in justified by this host's evidence, `apply` and `rollback` change a
  * namespace's values with a backup, all or nothing. This file parses the command line, runs
- * lint and prints findings; audit, recommend and apply are in sysctl_run.c.
+ * lint and prints findings; audit and recommend are in sysctl_audit.c, apply and rollback in
+ * sysctl_run.c.
  */
 #include "cmd/sysctl.h"
 
@@ -19,6 +20,7 @@
 
 #include "core/facts.h"
 #include "core/netns.h"
+#include "core/recommend.h"
 #include "core/sysctl_files.h"
 #include "core/util.h"
 
@@ -40,7 +42,11 @@ static void usage(void)
 	     "  --root DIR         lint: the system's files inside DIR (links resolve inside it)\n"
 	     "  -v, --verbose      lint: one line per key tcpdoctor does not judge (default: one\n"
 	     "                     line per file)\n"
-	     "  --profile P        recommend: client, server or auto (default: auto)\n"
+	     "  --profile P        recommend: client, server or auto (default: auto); with --json\n"
+	     "                     {\"evidence\", \"recommendations\": [{\"kind\", \"key\", "
+	     "\"current\",\n"
+	     "                     \"suggested\", \"reason\", \"application_fix\", "
+	     "\"reference\"}]}\n"
 	     "  --dry-run          apply: show what would change, change nothing\n"
 	     "  --backup-dir DIR   apply/rollback: where backups live (default "
 	     "/var/lib/tcpdoctor)\n"
@@ -52,14 +58,14 @@ enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
-	struct sysctl_args *a = ctx;
+	struct cmd_sysctl_args *a = ctx;
 
 	switch (c) {
 	case OPT_ROOT:
 		a->root = arg;
 		return 0;
 	case OPT_PROFILE:
-		if (strcmp(arg, "client") && strcmp(arg, "server") && strcmp(arg, "auto"))
+		if (recommend_profile_parse(arg, &(enum td_rec_profile){ 0 }))
 			return cmd_usage_err(g, "--profile '%s': expected client, server or auto",
 					     arg);
 		a->profile = arg;
@@ -79,7 +85,7 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return cmd_getopt_err(g);
 }
 
-static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_args *a)
+static int parse_args(int argc, char **argv, struct td_global *g, struct cmd_sysctl_args *a)
 {
 	static const struct option opts[] = {
 		TD_GLOBAL_LONGOPTS,
@@ -94,7 +100,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_
 
 	memset(a, 0, sizeof(*a));
 	a->profile = "auto";
-	a->backup_dir = SYSCTL_BACKUP_DIR;
+	a->backup_dir = CMD_SYSCTL_BACKUP_DIR;
 	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS "v", opts, on_opt, a, usage,
 				TD_EXIT_USAGE, &first);
 	if (r)
@@ -110,7 +116,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct sysctl_
 	return 0;
 }
 
-int sysctl_enter(const struct td_global *g, int *saved)
+int cmd_sysctl_enter(const struct td_global *g, int *saved)
 {
 	struct td_netns ns;
 	int r;
@@ -137,13 +143,13 @@ int sysctl_enter(const struct td_global *g, int *saved)
 	return r;
 }
 
-void sysctl_leave(int saved)
+void cmd_sysctl_leave(int saved)
 {
 	if (saved >= 0)
 		netns_restore(saved);
 }
 
-const char *sysctl_file_name(const struct td_sysctl_set *s, unsigned file)
+const char *cmd_sysctl_file_name(const struct td_sysctl_set *s, unsigned file)
 {
 	return file < s->nfiles ? s->files[file] : "-";
 }
@@ -181,7 +187,7 @@ static void put_safe(const char *s)
 		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
-json_t *sysctl_findings_json(const struct td_sysctl_set *s)
+json_t *cmd_sysctl_findings_json(const struct td_sysctl_set *s)
 {
 	json_t *a = json_array();
 
@@ -190,7 +196,7 @@ json_t *sysctl_findings_json(const struct td_sysctl_set *s)
 		json_t *j = json_object();
 		json_object_set_new(
 			j, "file",
-			jstr(f->file == SYSCTL_NO_FILE ? NULL : sysctl_file_name(s, f->file)));
+			jstr(f->file == SYSCTL_NO_FILE ? NULL : cmd_sysctl_file_name(s, f->file)));
 		json_object_set_new(j, "line", json_integer(f->line));
 		json_object_set_new(j, "key", jstr(f->key));
 		json_object_set_new(j, "value", jstr(f->value));
@@ -203,17 +209,18 @@ json_t *sysctl_findings_json(const struct td_sysctl_set *s)
 	return a;
 }
 
-void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s, bool effective)
+void cmd_sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set *s,
+			       bool effective)
 {
 	if (g->json) {
 		json_t *o = json_object(), *e = json_array();
-		json_object_set_new(o, "findings", sysctl_findings_json(s));
+		json_object_set_new(o, "findings", cmd_sysctl_findings_json(s));
 		for (size_t i = 0; effective && i < s->neff; i++) {
 			const struct td_sysctl_effective *x = &s->eff[i];
 			json_t *j = json_object();
 			json_object_set_new(j, "key", jstr(x->key));
 			json_object_set_new(j, "value", jstr(x->value));
-			json_object_set_new(j, "file", jstr(sysctl_file_name(s, x->file)));
+			json_object_set_new(j, "file", jstr(cmd_sysctl_file_name(s, x->file)));
 			json_object_set_new(j, "line", json_integer(x->line));
 			json_array_append_new(e, j);
 		}
@@ -231,7 +238,7 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
 		/* findings about the live kernel (cross-key checks) have no file:line */
 		if (f->file != SYSCTL_NO_FILE)
-			printf("%s:%u: ", sysctl_file_name(s, f->file), f->line);
+			printf("%s:%u: ", cmd_sysctl_file_name(s, f->file), f->line);
 		printf("%s%s%s: ", bold, params_sev_name(f->sev), *bold ? "\033[0m" : "");
 		if (f->key) {
 			put_safe(f->key);
@@ -254,7 +261,7 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 			put_safe(x->key);
 			fputs(" = ", stdout);
 			put_safe(x->value);
-			printf("    (%s:%u", sysctl_file_name(s, x->file), x->line);
+			printf("    (%s:%u", cmd_sysctl_file_name(s, x->file), x->line);
 			if (x->overridden)
 				printf(", overrides %u earlier line%s", x->overridden,
 				       x->overridden > 1 ? "s" : "");
@@ -263,13 +270,13 @@ void sysctl_print_findings(const struct td_global *g, const struct td_sysctl_set
 	}
 }
 
-int sysctl_exit_code(const struct td_sysctl_set *s)
+int cmd_sysctl_exit_code(const struct td_sysctl_set *s)
 {
 	return sysctl_worst(s) >= TD_SEV_HARMFUL ? TD_EXIT_FAIL : TD_EXIT_OK;
 }
 
 /* Parses the arguments of lint (files or directories) or the system's files into s. */
-static int lint_load(const struct td_global *g, const struct sysctl_args *a,
+static int lint_load(const struct td_global *g, const struct cmd_sysctl_args *a,
 		     struct td_sysctl_set *s)
 {
 	char **files = NULL;
@@ -301,12 +308,12 @@ static int lint_load(const struct td_global *g, const struct sysctl_args *a,
 	return 0;
 }
 
-static int cmd_lint(const struct td_global *g, const struct sysctl_args *a)
+static int cmd_lint(const struct td_global *g, const struct cmd_sysctl_args *a)
 {
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_kenv env;
 	struct td_lint_opts lo = { .env = &env,
-				   .procroot = SYSCTL_PROCROOT,
+				   .procroot = CMD_SYSCTL_PROCROOT,
 				   .verbose = a->verbose };
 	int saved, r;
 
@@ -315,42 +322,42 @@ static int cmd_lint(const struct td_global *g, const struct sysctl_args *a)
 		return TD_EXIT_FAIL;
 	}
 	/* existence and defaults are those of the namespace the files are meant for */
-	if (sysctl_enter(g, &saved)) {
+	if (cmd_sysctl_enter(g, &saved)) {
 		td_sysctl_set_free(s);
 		return TD_EXIT_FAIL;
 	}
-	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
-	lo.child_ns = sysctl_in_child_netns(SYSCTL_PROCROOT);
+	sysctl_kenv_read(CMD_SYSCTL_PROCROOT, &env);
+	lo.child_ns = sysctl_in_child_netns(CMD_SYSCTL_PROCROOT);
 	sysctl_lint(s, &lo);
-	sysctl_leave(saved);
-	sysctl_print_findings(g, s, true);
-	r = sysctl_exit_code(s);
+	cmd_sysctl_leave(saved);
+	cmd_sysctl_print_findings(g, s, true);
+	r = cmd_sysctl_exit_code(s);
 	td_sysctl_set_free(s);
 	return r;
 }
 
 int cmd_sysctl_main(int argc, char **argv, struct td_global *g)
 {
-	struct sysctl_args a;
+	struct cmd_sysctl_args a;
 	int r = parse_args(argc, argv, g, &a);
 
 	if (r)
 		return r < 0 ? TD_EXIT_OK : r;
 	if (!a.sub)
-		return sysctl_cmd_audit(g, &a);
+		return cmd_sysctl_audit(g, &a);
 	if (!strcmp(a.sub, "lint"))
 		return cmd_lint(g, &a);
 	if (!strcmp(a.sub, "recommend"))
 		return a.nargs ? cmd_usage_err(g, "recommend takes no file")
-			       : sysctl_cmd_recommend(g, &a);
+			       : cmd_sysctl_recommend(g, &a);
 	if (!strcmp(a.sub, "apply")) {
 		if (a.nargs != 1)
 			return cmd_usage_err(g, "apply needs exactly one FILE");
-		return sysctl_cmd_apply(g, &a);
+		return cmd_sysctl_apply(g, &a);
 	}
 	if (!strcmp(a.sub, "rollback"))
 		return a.nargs ? cmd_usage_err(g, "rollback takes no argument")
-			       : sysctl_cmd_rollback(g, &a);
+			       : cmd_sysctl_rollback(g, &a);
 	return cmd_usage_err(
 		g, "unknown subcommand '%s': expected lint, recommend, apply or rollback", a.sub);
 }

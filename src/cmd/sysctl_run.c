@@ -22,7 +22,7 @@
 
 /* backup-<netns>.conf: the -N name with anything but [A-Za-z0-9._-] turned into '_', or
  * "current" for the namespace tcpdoctor runs in. */
-static char *backup_path(const struct td_global *g, const struct sysctl_args *a)
+static char *backup_path(const struct td_global *g, const struct cmd_sysctl_args *a)
 {
 	char *name = xstrdup(g->netns ? g->netns : "current"), *p;
 
@@ -61,7 +61,7 @@ static char *shell_quote(const char *s)
 
 /* The backup's header: what it is and the exact command that restores it (with -N and
  * --backup-dir, so that it works as printed). */
-static char *restore_header(const struct td_global *g, const struct sysctl_args *a,
+static char *restore_header(const struct td_global *g, const struct cmd_sysctl_args *a,
 			    const char *when)
 {
 	char *cwd = a->backup_dir[0] == '/' ? NULL : getcwd(NULL, 0);
@@ -115,7 +115,7 @@ static void print_plan(const struct td_global *g, const struct td_sysctl_set *s,
 			dry ? (same ? "same" : "would change") : sysctl_apply_state_name(it->st);
 		/* an empty value (a cleared list) is shown as "" so the line still reads */
 		printf("%-36s %s -> %s  [%s]  (%s:%u)", it->key, *it->old ? it->old : "\"\"",
-		       *it->value ? it->value : "\"\"", st, sysctl_file_name(s, it->file),
+		       *it->value ? it->value : "\"\"", st, cmd_sysctl_file_name(s, it->file),
 		       it->line);
 		if (it->err)
 			printf(": %s", it->err == -EIO ? "read back a different value"
@@ -130,21 +130,21 @@ static int prepare(const struct td_global *g, const char *file, bool dry, struct
 {
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_kenv env;
-	struct td_lint_opts lo = { .env = &env, .procroot = SYSCTL_PROCROOT };
+	struct td_lint_opts lo = { .env = &env, .procroot = CMD_SYSCTL_PROCROOT };
 	struct td_apply_opts ao = { .netns_only = g->netns != NULL };
 	enum td_sev worst;
 
 	*pp = NULL;
 	*sp = s;
 	sysctl_parse_file(s, file);
-	sysctl_kenv_read(SYSCTL_PROCROOT, &env);
-	lo.child_ns = sysctl_in_child_netns(SYSCTL_PROCROOT);
+	sysctl_kenv_read(CMD_SYSCTL_PROCROOT, &env);
+	lo.child_ns = sysctl_in_child_netns(CMD_SYSCTL_PROCROOT);
 	sysctl_lint(s, &lo);
 	ao.child_ns = lo.child_ns;
-	sysctl_apply_plan(s, SYSCTL_PROCROOT, &ao, pp);
+	sysctl_apply_plan(s, CMD_SYSCTL_PROCROOT, &ao, pp);
 	worst = sysctl_worst(s);
 	if (worst >= TD_SEV_ERROR) {
-		sysctl_print_findings(g, s, false);
+		cmd_sysctl_print_findings(g, s, false);
 		cmd_err(g, "%s: %s: fix the errors above first", file,
 			dry ? "would be refused, nothing would be applied" : "nothing applied");
 		return TD_EXIT_FAIL;
@@ -152,7 +152,7 @@ static int prepare(const struct td_global *g, const char *file, bool dry, struct
 	return 0;
 }
 
-int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
+int cmd_sysctl_apply(const struct td_global *g, const struct cmd_sysctl_args *a)
 {
 	struct td_sysctl_set *s = NULL;
 	struct td_sysctl_plan *p = NULL;
@@ -160,7 +160,7 @@ int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 	int saved, r;
 	time_t now = time(NULL);
 
-	if (sysctl_enter(g, &saved)) {
+	if (cmd_sysctl_enter(g, &saved)) {
 		free(bpath);
 		return TD_EXIT_FAIL;
 	}
@@ -182,7 +182,7 @@ int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 		r = TD_EXIT_FAIL;
 		goto out;
 	}
-	r = sysctl_apply_run(p, SYSCTL_PROCROOT);
+	r = sysctl_apply_run(p, CMD_SYSCTL_PROCROOT);
 	if (!r && rename(bnew, bpath)) {
 		cmd_err(g, "applied, but renaming %s to %s failed: %s", bnew, bpath,
 			strerror(errno));
@@ -195,7 +195,7 @@ int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 		bool lost = false;
 		for (size_t i = 0; i < p->n; i++)
 			lost |= p->v[i].st == TD_AP_RESTORE_FAILED;
-		cmd_err(g, "%s:%u: %s = %s: %s; %s%s", sysctl_file_name(s, f->file), f->line,
+		cmd_err(g, "%s:%u: %s = %s: %s; %s%s", cmd_sysctl_file_name(s, f->file), f->line,
 			f->key, f->value,
 			r == -EIO ? "the kernel kept a different value" : strerror(-r),
 			lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values "
@@ -212,7 +212,7 @@ int sysctl_cmd_apply(const struct td_global *g, const struct sysctl_args *a)
 		printf("Backup of the previous values: %s\n", bpath);
 	r = TD_EXIT_OK;
 out:
-	sysctl_leave(saved);
+	cmd_sysctl_leave(saved);
 	sysctl_apply_plan_free(p);
 	td_sysctl_set_free(s);
 	free(hdr);
@@ -221,7 +221,7 @@ out:
 	return r;
 }
 
-int sysctl_cmd_rollback(const struct td_global *g, const struct sysctl_args *a)
+int cmd_sysctl_rollback(const struct td_global *g, const struct cmd_sysctl_args *a)
 {
 	struct td_sysctl_set *s = NULL;
 	struct td_sysctl_plan *p = NULL;
@@ -233,14 +233,14 @@ int sysctl_cmd_rollback(const struct td_global *g, const struct sysctl_args *a)
 		free(bpath);
 		return TD_EXIT_FAIL;
 	}
-	if (sysctl_enter(g, &saved)) {
+	if (cmd_sysctl_enter(g, &saved)) {
 		free(bpath);
 		return TD_EXIT_FAIL;
 	}
 	r = prepare(g, bpath, false, &s, &p);
 	if (r)
 		goto out;
-	r = sysctl_apply_run(p, SYSCTL_PROCROOT);
+	r = sysctl_apply_run(p, CMD_SYSCTL_PROCROOT);
 	print_plan(g, s, p, false, bpath);
 	if (r) {
 		const struct td_apply_item *f = &p->v[p->failed];
@@ -256,7 +256,7 @@ int sysctl_cmd_rollback(const struct td_global *g, const struct sysctl_args *a)
 		printf("Rolled back to %s\n", bpath);
 	r = TD_EXIT_OK;
 out:
-	sysctl_leave(saved);
+	cmd_sysctl_leave(saved);
 	sysctl_apply_plan_free(p);
 	td_sysctl_set_free(s);
 	free(bpath);

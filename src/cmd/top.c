@@ -28,6 +28,8 @@
 #include "core/owners.h"
 #include "core/ports.h"
 #include "core/util.h"
+#include "core/fields.h"
+#include "render/fields.h"
 #include "render/table.h"
 
 struct top_ns {
@@ -210,50 +212,118 @@ static const char *side_label(const struct td_group *x)
 	return n > 1 ? "mixed" : groups_side_name((enum td_side)last);
 }
 
+/* The key fields of a group, one table per --by (core/fields.h): the text columns and the JSON
+ * members both walk them. The getters' context is the run (namespace names, owners). */
+static void k_netns(const void *o, const void *ctx, struct td_fval *v)
+{
+	v->kind = TD_FV_STR;
+	v->s = ns_label(ctx, ((const struct td_group *)o)->key.netns);
+}
+
+static void k_addr(const struct td_group_key *k, const uint8_t *a, struct td_fval *v)
+{
+	v->kind = TD_FV_STR;
+	v->s = sock_addr_str(k->family, a, v->buf, sizeof(v->buf));
+}
+
+static void k_peer(const void *o, const void *ctx, struct td_fval *v)
+{
+	(void)ctx;
+	k_addr(&((const struct td_group *)o)->key, ((const struct td_group *)o)->key.addr, v);
+}
+
+static void k_src(const void *o, const void *ctx, struct td_fval *v)
+{
+	(void)ctx;
+	k_addr(&((const struct td_group *)o)->key, ((const struct td_group *)o)->key.src, v);
+}
+
+/* pid 0 (and the process fields of an unknown pid) are absent: "-", null */
+static void k_pid(const void *o, const void *ctx, struct td_fval *v)
+{
+	int32_t pid = ((const struct td_group *)o)->key.pid;
+
+	(void)ctx;
+	v->kind = pid ? TD_FV_UINT : TD_FV_NULL;
+	v->u = (uint64_t)pid;
+}
+
+static void k_comm(const void *o, const void *ctx, struct td_fval *v)
+{
+	const struct td_owner_proc *p = proc_of(ctx, ((const struct td_group *)o)->key.pid);
+
+	v->kind = p ? TD_FV_STR : TD_FV_NULL;
+	v->s = p ? p->comm : NULL;
+}
+
+static void k_uid(const void *o, const void *ctx, struct td_fval *v)
+{
+	const struct td_owner_proc *p = proc_of(ctx, ((const struct td_group *)o)->key.pid);
+
+	v->kind = p ? TD_FV_UINT : TD_FV_NULL;
+	v->u = p ? p->uid : 0;
+}
+
+#define KEY_OFF(m) (offsetof(struct td_group, key) + offsetof(struct td_group_key, m))
+#define K_NETNS                                                                                    \
+	{                                                                                          \
+		"netns", "NETNS", -1, TD_FT_FN, 0, k_netns                                         \
+	}
+
+static const struct td_field key_peer[] = { K_NETNS, { "peer", "PEER", -1, TD_FT_FN, 0, k_peer } };
+static const struct td_field key_lport[] = {
+	K_NETNS, { "lport", "LPORT", -1, TD_FT_U16, KEY_OFF(port), NULL }
+};
+static const struct td_field key_process[] = {
+	{ "pid", "PID", -1, TD_FT_FN, 0, k_pid },
+	{ "comm", "COMM", -1, TD_FT_FN, 0, k_comm },
+	{ "uid", NULL, 0, TD_FT_FN, 0, k_uid },
+};
+static const struct td_field key_dest[] = {
+	K_NETNS,
+	{ "src", "SRC", -1, TD_FT_FN, 0, k_src },
+	{ "dst", "DST", -1, TD_FT_FN, 0, k_peer },
+	{ "dport", "DPORT", -1, TD_FT_U16, KEY_OFF(port), NULL },
+};
+static const struct td_field key_netns[] = { K_NETNS };
+
+/* The key fields of t->by; *text_from skips the NETNS column when one namespace is shown. */
+static const struct td_field *key_fields(const struct top_run *t, bool show_ns, size_t *n,
+					 size_t *text_from)
+{
+	static const struct {
+		const struct td_field *f;
+		size_t n;
+	} tab[TD_BY_COUNT] = {
+		[TD_BY_PEER] = { key_peer, TD_ARRAY_SIZE(key_peer) },
+		[TD_BY_LPORT] = { key_lport, TD_ARRAY_SIZE(key_lport) },
+		[TD_BY_PROCESS] = { key_process, TD_ARRAY_SIZE(key_process) },
+		[TD_BY_DEST] = { key_dest, TD_ARRAY_SIZE(key_dest) },
+		[TD_BY_NETNS] = { key_netns, TD_ARRAY_SIZE(key_netns) },
+	};
+	enum td_group_by by = t->by < TD_BY_COUNT ? t->by : TD_BY_NETNS;
+
+	*n = tab[by].n;
+	*text_from = !show_ns && by != TD_BY_PROCESS && by != TD_BY_NETNS; /* NETNS first */
+	return tab[by].f;
+}
+
 /* The key columns: their headers (once, when hdr is non-NULL) and a row's cells. */
 static unsigned key_cells(const struct top_run *t, const struct td_group *x, bool show_ns,
 			  char buf[4][64], const char **cells, const char **hdr)
 {
+	size_t nf, from;
+	const struct td_field *f = key_fields(t, show_ns, &nf, &from);
 	unsigned n = 0;
-	const struct td_group_key *k = &x->key;
 
-	if (show_ns && t->by != TD_BY_PROCESS && t->by != TD_BY_NETNS) {
-		hdr[n] = "NETNS";
-		cells[n++] = ns_label(t, k->netns);
-	}
-	switch (t->by) {
-	case TD_BY_PEER:
-		hdr[n] = "PEER";
-		cells[n++] = sock_addr_str(k->family, k->addr, buf[0], 64);
-		break;
-	case TD_BY_LPORT:
-		snprintf(buf[0], 64, "%u", k->port);
-		hdr[n] = "LPORT";
-		cells[n++] = buf[0];
-		break;
-	case TD_BY_PROCESS: {
-		const struct td_owner_proc *p = proc_of(t, k->pid);
-		snprintf(buf[0], 64, "%d", (int)k->pid);
-		hdr[n] = "PID";
-		cells[n++] = k->pid ? buf[0] : "-";
-		hdr[n] = "COMM";
-		cells[n++] = p ? p->comm : "(unknown)";
-		break;
-	}
-	case TD_BY_DEST:
-		snprintf(buf[2], 64, "%u", k->port);
-		hdr[n] = "SRC";
-		cells[n++] = sock_addr_str(k->family, k->src, buf[0], 64);
-		hdr[n] = "DST";
-		cells[n++] = sock_addr_str(k->family, k->addr, buf[1], 64);
-		hdr[n] = "DPORT";
-		cells[n++] = buf[2];
-		break;
-	case TD_BY_NETNS:
-	case TD_BY_COUNT:
-		hdr[n] = "NETNS";
-		cells[n++] = ns_label(t, k->netns);
-		break;
+	for (size_t i = from; i < nf && n < 4; i++) {
+		struct td_fval v;
+		if (!f[i].header)
+			continue;
+		fields_get(&f[i], x, t, &v);
+		hdr[n] = f[i].header;
+		cells[n] = fields_text(&v, buf[n], 64);
+		n++;
 	}
 	return n;
 }
@@ -317,38 +387,10 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 static json_t *row_json(const struct top_run *t, const struct td_group *x)
 {
 	json_t *o = json_object(), *st = json_object(), *sides = json_object();
-	const struct td_group_key *k = &x->key;
-	char a[64], b[64];
+	size_t nf, from;
+	const struct td_field *f = key_fields(t, true, &nf, &from);
 
-	switch (t->by) {
-	case TD_BY_PEER:
-		json_object_set_new(o, "netns", json_string(ns_label(t, k->netns)));
-		json_object_set_new(o, "peer",
-				    json_string(sock_addr_str(k->family, k->addr, a, 64)));
-		break;
-	case TD_BY_LPORT:
-		json_object_set_new(o, "netns", json_string(ns_label(t, k->netns)));
-		json_object_set_new(o, "lport", json_integer(k->port));
-		break;
-	case TD_BY_PROCESS: {
-		const struct td_owner_proc *p = proc_of(t, k->pid);
-		json_object_set_new(o, "pid", k->pid ? json_integer(k->pid) : json_null());
-		json_object_set_new(o, "comm", p ? json_string(p->comm) : json_null());
-		json_object_set_new(o, "uid", p ? json_integer(p->uid) : json_null());
-		break;
-	}
-	case TD_BY_DEST:
-		json_object_set_new(o, "netns", json_string(ns_label(t, k->netns)));
-		json_object_set_new(o, "src", json_string(sock_addr_str(k->family, k->src, a, 64)));
-		json_object_set_new(o, "dst",
-				    json_string(sock_addr_str(k->family, k->addr, b, 64)));
-		json_object_set_new(o, "dport", json_integer(k->port));
-		break;
-	case TD_BY_NETNS:
-	case TD_BY_COUNT:
-		json_object_set_new(o, "netns", json_string(ns_label(t, k->netns)));
-		break;
-	}
+	fields_json_set(o, f, nf, x, t);
 	json_object_set_new(o, "side", json_string(side_label(x)));
 	for (int s = 0; s < TD_SIDE_COUNT; s++)
 		json_object_set_new(sides, groups_side_name((enum td_side)s),

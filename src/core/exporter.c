@@ -63,8 +63,7 @@ static void label(struct exporter_sample *s, const char *name, const char *fmt, 
 	if (s->nlabels == EXPORTER_LABELS_MAX)
 		abort(); /* a table bug, not input */
 	va_start(ap, fmt);
-	if (vasprintf(&v, fmt, ap) < 0)
-		abort();
+	v = xvasprintf(fmt, ap);
 	va_end(ap);
 	s->lname[s->nlabels] = name;
 	s->lval[s->nlabels++] = v;

@@ -47,16 +47,6 @@ struct scan {
 
 #define DENTS_BUF (64 * 1024)
 
-static bool all_digits(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (s[n] < '0' || s[n] > '9' || n >= max)
-			return false;
-	return n > 0;
-}
-
 /* Parses the inode out of a link target "socket:[12345]" of length n; 0 if it is not one. */
 static uint64_t socket_inode(const char *t, size_t n)
 {
@@ -296,9 +286,9 @@ int owners_scan_at(int proc_dirfd, struct td_owners **out, struct td_owners_stat
 		for (ssize_t off = 0; off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(pbuf + off);
 			off += d->d_reclen;
-			/* pid_max is at most 2^22 (7 digits); 9 digits always fit an int. */
-			if (all_digits(d->d_name, 9))
-				scan_proc(&s, (pid_t)atoi(d->d_name));
+			uint64_t pid; /* pid_max is at most 2^22; a pid has no leading zero */
+			if (d->d_name[0] != '0' && !util_parse_u64(d->d_name, 1, INT32_MAX, &pid))
+				scan_proc(&s, (pid_t)pid);
 		}
 	}
 	free(pbuf);

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fields.h"
 #include "core/sock.h"
 
 #define TD_TIMEWAIT_LEN_S 60 /* TCP_TIMEWAIT_LEN, a kernel constant (kernel-facts §1) */
@@ -140,6 +141,20 @@ void ports_result(const struct td_ports *t, struct td_port_dest **out, size_t *n
 /* Risk order: exhausted or exhausting soonest first, then by in_use / capacity, then by close
  * rate, then by key (stable output). qsort-compatible on struct td_port_dest. */
 int ports_cmp_risk(const void *a, const void *b);
+
+/* The fields of a destination (fields.h), for every renderer. The context of the getters is a
+ * struct td_port_names (NULL: every namespace is ""). */
+extern const struct td_field ports_dest_fields[];
+extern const size_t ports_dest_nfields;
+
+struct td_port_names {
+	const char *const *names; /* by td_port_dest.netns */
+	size_t n;
+};
+
+/* Usage: in_use as a percentage of capacity; TD_FV_NULL when the capacity is 0 (a share of
+ * nothing is undefined). The one definition for ports, doctor, watch and the exporter. */
+void ports_dest_usage(const struct td_port_dest *d, struct td_fval *v);
 
 /*
  * Seconds until in_use reaches capacity if connections keep closing at rate per second, each

@@ -90,22 +90,13 @@ struct td_finding *rules_add(struct td_findings *f, const char *id, enum td_fsev
 	return x;
 }
 
-static char *vfmt(const char *fmt, va_list ap)
-{
-	char *s;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	return s;
-}
-
 #define SETTER(fn, field)                                                                          \
 	void fn(struct td_finding *x, const char *fmt, ...)                                        \
 	{                                                                                          \
 		va_list ap;                                                                        \
 		va_start(ap, fmt);                                                                 \
 		free(x->field);                                                                    \
-		x->field = vfmt(fmt, ap);                                                          \
+		x->field = xvasprintf(fmt, ap);                                                    \
 		va_end(ap);                                                                        \
 	}
 SETTER(rules_subject, subject)
@@ -119,7 +110,7 @@ void rules_remedy(struct td_finding *x, const char *fmt, ...)
 	if (x->nrem == TD_REMEDIES_MAX)
 		return;
 	va_start(ap, fmt);
-	x->remedies[x->nrem++] = vfmt(fmt, ap);
+	x->remedies[x->nrem++] = xvasprintf(fmt, ap);
 	va_end(ap);
 }
 

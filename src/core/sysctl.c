@@ -62,11 +62,8 @@ void sysctl_finding_add(struct td_sysctl_set *s, unsigned file, unsigned line, c
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!msg)
-		abort(); /* OOM, as the x-allocators do */
 	if (s->nfnd == s->capfnd) {
 		s->capfnd = s->capfnd ? s->capfnd * 2 : 16;
 		s->fnd = xrealloc(s->fnd, s->capfnd * sizeof(*s->fnd));
@@ -335,17 +332,37 @@ int sysctl_write(const char *procroot, const char *path, const char *value)
 	return r;
 }
 
+/* "6.18.0-rc1" as PARAMS_KV(6, 18), through the strict parser. Returns 0 or -EINVAL. */
+static int kver_parse(const char *rel, unsigned *kv)
+{
+	char maj[8], min[8];
+	size_t n = strspn(rel, "0123456789"), m = 0;
+	uint64_t a, b;
+
+	if (n && n < sizeof(maj) && rel[n] == '.')
+		m = strspn(rel + n + 1, "0123456789");
+	if (!m || m >= sizeof(min))
+		return -EINVAL;
+	memcpy(maj, rel, n);
+	maj[n] = '\0';
+	memcpy(min, rel + n + 1, m);
+	min[m] = '\0';
+	if (util_parse_u64(maj, 0, 999, &a) || util_parse_u64(min, 0, 999, &b))
+		return -EINVAL;
+	*kv = PARAMS_KV(a, b);
+	return 0;
+}
+
 void sysctl_kenv_read(const char *procroot, struct td_kenv *env)
 {
 	struct utsname u;
 	char buf[64];
-	unsigned maj, min;
 	long pages = sysconf(_SC_PHYS_PAGES);
 	int64_t v;
 
 	*env = (struct td_kenv){ 0 };
-	if (!uname(&u) && sscanf(u.release, "%u.%u", &maj, &min) == 2)
-		env->kver = PARAMS_KV(maj, min);
+	if (!uname(&u))
+		kver_parse(u.release, &env->kver);
 	if (!sysctl_read(procroot, "net/ipv4/tcp_ehash_entries", buf, sizeof(buf)) &&
 	    !util_parse_i64(buf, -(INT64_C(1) << 40), INT64_C(1) << 40, &v))
 		env->ehash = (uint64_t)(v < 0 ? -v : v); /* negative: shares init's table */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ports.h"
 #include "core/sysctl.h"
 #include "core/util.h"
 
@@ -94,11 +95,11 @@ void sysctl_cross_lint(struct td_sysctl_set *s)
 
 static void check_ports(struct td_sysctl_set *s, const struct td_cross_facts *f)
 {
-	int64_t lo, hi;
+	uint16_t lo, hi;
 	char list[200] = "";
 	size_t n = 0, o = 0;
 
-	if (!f->port_range || sscanf(f->port_range, "%" SCNd64 " %" SCNd64, &lo, &hi) != 2)
+	if (!f->port_range || ports_parse_range(f->port_range, &lo, &hi))
 		return;
 	for (size_t i = 0; i < f->nlisteners; i++) {
 		unsigned p = f->listeners[i].port;

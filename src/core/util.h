@@ -7,6 +7,7 @@
 #ifndef TD_UTIL_H
 #define TD_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,8 +30,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
-/* asprintf that aborts on failure. */
+/* asprintf and vasprintf that abort on failure. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Reads a whole (small) file into a NUL-terminated buffer, at most max bytes.
  * Returns 0 and *out (caller frees) with *len, or -errno (-EFBIG when larger than max). */

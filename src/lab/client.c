@@ -157,10 +157,7 @@ static void pace(const struct lab_client *c, uint64_t due)
 		uint64_t now = util_now_ns();
 		if (now >= due || *c->stop)
 			return;
-		uint64_t d = due - now > MAX_SLEEP_NS ? MAX_SLEEP_NS : due - now;
-		struct timespec ts = { .tv_sec = (time_t)(d / 1000000000ull),
-				       .tv_nsec = (long)(d % 1000000000ull) };
-		nanosleep(&ts, NULL);
+		util_sleep_until(due - now > MAX_SLEEP_NS ? now + MAX_SLEEP_NS : due);
 	}
 }
 

@@ -31,6 +31,7 @@
 #include <linux/veth.h>
 
 #include "core/netns.h"
+#include "core/util.h"
 
 #define RUN_NETNS     "/run/netns"
 #define LAB_IFINDEX   2
@@ -147,8 +148,7 @@ static int wait_oper_up(struct mnl_socket *nl[LAB_SIDES])
 			return c < 0 ? c : s;
 		if (c == IF_OPER_UP && s == IF_OPER_UP)
 			return 0;
-		struct timespec ts = { 0, 10000000L };
-		nanosleep(&ts, NULL);
+		util_sleep_ms(10);
 	}
 	return -ETIMEDOUT;
 }

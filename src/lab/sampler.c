@@ -89,9 +89,7 @@ static void *sampler_main(void *arg)
 		take(s);
 		uint64_t due = start + k * LAB_SAMPLE_MS * 1000000ull, now = util_now_ns();
 		while (now < due && !atomic_load(&s->quit)) {
-			uint64_t d = due - now > 20000000ull ? 20000000ull : due - now;
-			struct timespec ts = { 0, (long)d };
-			nanosleep(&ts, NULL);
+			util_sleep_until(due - now > 20000000ull ? now + 20000000ull : due);
 			now = util_now_ns();
 		}
 	}

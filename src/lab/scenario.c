@@ -16,6 +16,7 @@
 
 #include "core/counters.h"
 #include "core/netns.h"
+#include "core/ports.h"
 #include "core/util.h"
 #include "lab/client.h"
 #include "lab/sampler.h"
@@ -93,7 +94,7 @@ static int apply_sysctls(const struct lab_config *cfg, const struct lab_scenario
 			 size_t errlen)
 {
 	char buf[64];
-	unsigned lo, hi;
+	uint16_t lo, hi;
 	int r = 0;
 
 	if (!sc->wide_range) {
@@ -116,7 +117,7 @@ static int apply_sysctls(const struct lab_config *cfg, const struct lab_scenario
 	/* report what the kernel took, not what was asked */
 	if (!lab_env_sysctl_read(env, LAB_CLIENT, "net/ipv4/ip_local_port_range", buf,
 				 sizeof(buf)) &&
-	    sscanf(buf, "%u %u", &lo, &hi) == 2 && hi >= lo)
+	    !ports_parse_range(buf, &lo, &hi))
 		res->ports = hi - lo + 1;
 	uint64_t d;
 	if (!lab_env_sysctl_read(env, LAB_CLIENT, "net/ipv4/tcp_tw_reuse_delay", buf,
@@ -183,8 +184,7 @@ static void summarize(struct lab_result *res, const struct lab_client_stats *st,
 static void settle(void)
 {
 	/* lets the last FIN/ACK exchanges land so the final sample shows the end state */
-	struct timespec ts = { 0, 200000000L };
-	nanosleep(&ts, NULL);
+	util_sleep_ms(200);
 }
 
 /* Runs the threads; fills res->samples and the client totals. */

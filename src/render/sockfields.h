@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fields of a socket row, defined once: header and width for the text table, JSON keys for
- * --json, and how to get each from a struct td_sock. The `sockets` list (and any later command
- * that lists sockets) walks this table for both renderers.
+ * The columns of a socket row, defined once: header and fixed width for the text table, and a
+ * text and a JSON callback per column (a column may set several JSON members: "Local
+ * Address:Port" sets "src" and "sport"). `sockets` walks this table for both renderers, row by
+ * row as the sockets stream in. Entities whose fields are mostly plain values use the typed
+ * tables of core/fields.h instead (port destinations, top's group keys).
  */
 #ifndef TD_RENDER_SOCKFIELDS_H
 #define TD_RENDER_SOCKFIELDS_H
@@ -26,7 +28,7 @@ struct td_sock_field {
 extern const struct td_sock_field sockfields[];
 extern const size_t sockfields_count;
 
-/* Prints the header line of the sockets table (with a NETNS column when with_netns). */
+/* Prints the header line of the sockets table (with a Netns column when netns_width > 0). */
 void sockfields_print_header(FILE *f, int netns_width, bool color);
 /* Prints one socket as a table row. */
 void sockfields_print_row(FILE *f, const struct td_sock *sk, const char *netns, int netns_width);

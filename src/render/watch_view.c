@@ -18,6 +18,7 @@
 #include "core/ports.h"
 #include "core/rules.h"
 #include "core/util.h"
+#include "render/fields.h"
 
 #define SPARK_LEVELS 8
 #define SPARK_MAX    512 /* samples a sparkline can show, whatever the width */
@@ -73,6 +74,7 @@ size_t watch_sparkline(char *buf, size_t len, const uint64_t *vals, size_t n, bo
 	return glyphs;
 }
 
+/* For sorting only: a destination without capacity sorts as full, as ports_cmp_risk does. */
 static double dest_usage(const struct td_port_dest *d)
 {
 	return d->capacity ? (double)d->in_use / d->capacity : 1.0;
@@ -133,8 +135,7 @@ __attribute__((format(printf, 4, 5))) static void add(struct td_wframe *f, const
 	if (v->height && f->n >= v->height)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort(); /* out of memory: as the x-allocators do */
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	watch_truncate(s, v->width);
 	if (f->n == f->cap) {
@@ -236,7 +237,7 @@ static void dests(struct td_wframe *f, const struct td_wview *v, const struct td
 	const struct td_port_dest **d;
 	size_t n = collect_dests(v, m, &d);
 	bool nscol = total_view(v, m) && m->n > 1;
-	char ep[128], src[64], dst[64];
+	char ep[128], src[64], dst[64], pct[16];
 
 	watch_sort_dests(d, n, v->sort);
 	add(f, v, TD_WL_HEAD, "TOP DESTINATIONS  sort: %s  (%zu)", watch_sort_name(v->sort), n);
@@ -249,9 +250,14 @@ static void dests(struct td_wframe *f, const struct td_wview *v, const struct td
 		sock_addr_str(x->family, x->dst, dst, sizeof(dst));
 		snprintf(ep, sizeof(ep), x->family == AF_INET6 ? "%s -> [%s]:%u" : "%s -> %s:%u",
 			 src, dst, x->dport);
-		add(f, v, TD_WL_TEXT, "%-*.12s%s%-*s %7u %8u %5.1f%% %9u %8.1f", nscol ? 12 : 0,
-		    nscol ? nsn : "", nscol ? " " : "", DEST_W, ep, x->in_use, x->capacity,
-		    100.0 * dest_usage(x), x->n[TD_SS_TIME_WAIT], x->rate);
+		struct td_fval u;
+		ports_dest_usage(x, &u); /* "-" without capacity, as ports shows it */
+		fields_text(&u, pct, sizeof(pct) - 1);
+		if (u.kind != TD_FV_NULL)
+			strcat(pct, "%");
+		add(f, v, TD_WL_TEXT, "%-*.12s%s%-*s %7u %8u %6s %9u %8.1f", nscol ? 12 : 0,
+		    nscol ? nsn : "", nscol ? " " : "", DEST_W, ep, x->in_use, x->capacity, pct,
+		    x->n[TD_SS_TIME_WAIT], x->rate);
 	}
 	if (!n)
 		add(f, v, TD_WL_TEXT, "  none: no connection holds an ephemeral port");

@@ -108,7 +108,7 @@ if td_netns_add C pcli && td_netns_add S psrv; then
 	f=$tmp/p2.json
 	is "$(dest_field "$f" 198.18.0.2 7200 'd["in_use"], d["capacity"]')" "($held, 100)" \
 		"in_use = the $held the client holds, capacity 100"
-	is "$(dest_field "$f" 198.18.0.2 7200 'd["in_use"] >= 95 and d["usage"] >= 0.95')" True \
+	is "$(dest_field "$f" 198.18.0.2 7200 'd["in_use"] >= 95 and d["usage"] >= 95')" True \
 		"reported at >= 95 % usage"
 	is "$(dest_field "$f" 198.18.0.2 7200 'd["exhaustion_s"], d["src"]')" "(0.0, '198.18.0.1')" \
 		"exhausted now, from 198.18.0.1"

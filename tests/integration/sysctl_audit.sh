@@ -50,6 +50,11 @@ is "$(grep -c '^# ' "$tmp/rec.conf")" "$(($(grep -c '^[a-z]' "$tmp/rec.conf") + 
 is "$?" 0 "the recommended drop-in lints clean"
 is "$("$TD_BIN" sysctl lint --json "$tmp/rec.conf" | jq -r '[.findings[] | select(.severity == "warn" or .severity == "harmful" or .severity == "error")] | length')" 0 \
 	"recommend proposes nothing its own lint warns about"
+rj=$("$TD_BIN" -N "$A" sysctl recommend --json)
+is "$(jq -r '[.recommendations[] | select(.suggested != null) | "\(.key) = \(.suggested)"] | sort | join(";")' <<<"$rj")" \
+	"$(grep -v '^#' "$tmp/rec.conf" | grep -v '^$' | sort | paste -sd';')" "recommend --json suggests what the drop-in sets"
+is "$(jq -r '[.recommendations[] | "\(.kind) \(.current)"] | sort | join(";")' <<<"$rj")" "reset 0;reset 5000" \
+	"recommend --json: both are harmful values set back, with their current values"
 "$TD_BIN" -N "$A" sysctl apply --backup-dir "$tmp" "$tmp/rec.conf" >/dev/null
 is "$?" 0 "applying it in the namespace works"
 j=$("$TD_BIN" -N "$A" sysctl --json)

@@ -50,19 +50,31 @@ static void eval(struct td_model *m, struct td_limits *lim, struct td_findings *
 	rules_evaluate(m, lim, f);
 }
 
+/* Evaluates m with the default limits. */
+static void eval_default(struct td_model *m, struct td_findings *f)
+{
+	struct td_limits lim;
+
+	rules_limits_default(&lim);
+	eval(m, &lim, f);
+}
+
+static void done(struct td_model *m, struct td_findings *f)
+{
+	rules_findings_free(f);
+	model_free(m);
+}
+
 static void test_empty(void **state)
 {
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	assert_int_equal(f.n, 0);
 	assert_int_equal(rules_worst(&f), TD_F_OK);
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 static void test_listener(void **state)
@@ -79,7 +91,6 @@ static void test_listener(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		struct td_listener *l = xcalloc(1, sizeof(*l));
 		l->family = AF_INET;
@@ -89,8 +100,7 @@ static void test_listener(void **state)
 		l->backlog = cases[i].backlog;
 		m->ns[0].lis = l;
 		m->ns[0].nlis = 1;
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "accept-queue");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
@@ -99,8 +109,7 @@ static void test_listener(void **state)
 			assert_int_equal(x->sev, cases[i].sev);
 			assert_string_equal(x->subject, "127.0.0.1:8080");
 		}
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -115,7 +124,6 @@ static void test_close_wait(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		struct td_cw_proc *w = xcalloc(1, sizeof(*w));
 		w->pid = 4242;
@@ -126,8 +134,7 @@ static void test_close_wait(void **state)
 		inet_pton(AF_INET, "10.0.0.5", w->peers[0].addr);
 		m->ns[0].cw = w;
 		m->ns[0].ncw = 1;
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "close-wait-leak");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
@@ -138,8 +145,7 @@ static void test_close_wait(void **state)
 			assert_non_null(strstr(x->cause, "10.0.0.5:5432"));
 			assert_non_null(strstr(x->cause, "no sysctl"));
 		}
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -163,7 +169,6 @@ static struct td_port_dest *dest(const char *src, uint16_t dport, uint32_t in_us
 static void test_ports_and_range(void **state)
 {
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
@@ -174,8 +179,7 @@ static void test_ports_and_range(void **state)
 	m->ns[0].nsrc = 1;
 	m->ns[0].src[0] = (struct td_src_ports){ .family = AF_INET, .n = 100, .capacity = 100 };
 	inet_pton(AF_INET, "198.18.0.1", m->ns[0].src[0].addr);
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	const struct td_finding *x = find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_CRITICAL);
@@ -195,14 +199,13 @@ static void test_ports_and_range(void **state)
 	d->n[TD_SS_TIME_WAIT] = 25;
 	d->exhaust_s = -1;
 	m->ns[0].src[0].bind_parity = 50;
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	assert_null(find(&f, "port-exhaustion"));
 	x = find(&f, "ephemeral-range");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_CRITICAL);
 	assert_string_equal(x->subject, "198.18.0.1");
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 static void test_limits_and_order(void **state)
@@ -233,8 +236,7 @@ static void test_limits_and_order(void **state)
 	assert_true(f.v[1].ev[0].value == 100);
 	assert_int_equal(rules_worst(&f), TD_F_CRITICAL);
 	assert_string_equal(rules_sev_name(rules_worst(&f)), "critical");
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 static void set_meta(struct td_model *m, const char *meta)
@@ -270,7 +272,6 @@ static double ev(const struct td_finding *x, const char *key)
 static void test_ports_held_by_fin_wait2(void **state)
 {
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
@@ -282,8 +283,7 @@ static void test_ports_held_by_fin_wait2(void **state)
 	d->reuse = TD_REUSE_ACTIVE;
 	m->ns[0].dests = d;
 	m->ns[0].ndests = 1;
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	const struct td_finding *x = find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_true(has(x->title, "exhausted: 100 of 100 in use (100 FIN_WAIT2)"));
@@ -303,8 +303,7 @@ static void test_ports_held_by_fin_wait2(void **state)
 	assert_true(ev(x, "fin_wait2") == 100);
 	assert_true(ev(x, "time_wait") == 0);
 	assert_true(ev(x, "tcp_fin_timeout") == 60);
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 /* Issue 10.1 and 10.2: TIME_WAIT holders with reuse active: the delay comes from
@@ -327,7 +326,6 @@ static void test_ports_time_wait_reuse_delay(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		set_meta(m, cases[i].meta);
 		struct td_port_dest *d = dest("198.18.0.1", 80, 95, 100, 3);
@@ -335,8 +333,7 @@ static void test_ports_time_wait_reuse_delay(void **state)
 		d->rate = 40;
 		m->ns[0].dests = d;
 		m->ns[0].ndests = 1;
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "port-exhaustion");
 		assert_non_null(x);
 		assert_true(has(x->title, "(95%: 95 TIME_WAIT), exhausted in 3 s at 40 closes/s"));
@@ -345,8 +342,7 @@ static void test_ports_time_wait_reuse_delay(void **state)
 		assert_true(any_remedy(x, cases[i].rate));
 		assert_true(any_remedy(x, "Let the server close first"));
 		assert_false(any_remedy(x, "tcp_fin_timeout"));
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -361,7 +357,6 @@ static void test_ports_reusable_not_blocking(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		set_meta(m, "net.ipv4.tcp_tw_reuse=1\nnet.ipv4.tcp_tw_reuse_delay=1000\n");
 		struct td_port_dest *d = dest("198.18.0.1", 80, 95, 100, -1);
@@ -369,8 +364,7 @@ static void test_ports_reusable_not_blocking(void **state)
 		d->reusable = cases[i].reusable;
 		m->ns[0].dests = d;
 		m->ns[0].ndests = 1;
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "port-exhaustion");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
@@ -382,8 +376,7 @@ static void test_ports_reusable_not_blocking(void **state)
 				    has(x->title, "40 TIME_WAIT past the reuse delay") ==
 					    (cases[i].reusable == 40));
 		}
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -391,7 +384,6 @@ static void test_ports_reusable_not_blocking(void **state)
 static void test_ports_mixed_holders(void **state)
 {
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
@@ -403,8 +395,7 @@ static void test_ports_mixed_holders(void **state)
 	d->reuse = TD_REUSE_OFF;
 	m->ns[0].dests = d;
 	m->ns[0].ndests = 1;
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	const struct td_finding *x = find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_true(has(x->title, "(60 TIME_WAIT, 30 ESTABLISHED and 10 FIN_WAIT2)"));
@@ -419,8 +410,7 @@ static void test_ports_mixed_holders(void **state)
 	assert_false(any_remedy(x, "ip_local_port_range"));
 	assert_true(ev(x, "time_wait") == 60 && ev(x, "established") == 30 &&
 		    ev(x, "fin_wait2") == 10);
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 /* Issue 10.8: the range finding says bind() fails only when sockets hold ports of bind's parity
@@ -440,7 +430,6 @@ static void test_range_bind_evidence(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		set_meta(m, "net.ipv4.ip_local_port_range=40000 40099\n");
 		m->ns[0].dests = xcalloc(4, sizeof(*m->ns[0].dests));
@@ -459,8 +448,7 @@ static void test_range_bind_evidence(void **state)
 							 .capacity = 100,
 							 .bind_parity = cases[i].bind_parity };
 		inet_pton(AF_INET, "198.18.0.1", m->ns[0].src[0].addr);
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "ephemeral-range");
 		assert_non_null(x);
 		assert_int_equal(x->sev, cases[i].sev);
@@ -468,8 +456,7 @@ static void test_range_bind_evidence(void **state)
 		assert_true(ev(x, "bound_before_connect") == cases[i].bind_parity);
 		if (!cases[i].bind_parity)
 			assert_false(has(x->title, "EADDRINUSE"));
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -488,7 +475,6 @@ static void test_close_wait_eof(void **state)
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model1();
-		struct td_limits lim;
 		struct td_findings f;
 		struct td_cw_proc *w = xcalloc(1, sizeof(*w));
 		w->pid = 7;
@@ -498,8 +484,7 @@ static void test_close_wait_eof(void **state)
 		w->unread_data = cases[i].data;
 		m->ns[0].cw = w;
 		m->ns[0].ncw = 1;
-		rules_limits_default(&lim);
-		eval(m, &lim, &f);
+		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "close-wait-leak");
 		assert_non_null(x);
 		assert_true(has(x->cause, cases[i].says));
@@ -507,8 +492,7 @@ static void test_close_wait_eof(void **state)
 		assert_true(ev(x, "unread_data") == (double)cases[i].data);
 		assert_true(ev(x, "unread") == -1);
 		assert_true(has(x->cause, "bytes of data wait unread") == (cases[i].data > 0));
-		rules_findings_free(&f);
-		model_free(m);
+		done(m, &f);
 	}
 }
 
@@ -516,15 +500,13 @@ static void test_close_wait_eof(void **state)
 static void test_fin_wait2_timeout(void **state)
 {
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
 	m->ns[0].fw2_orphans = 1000;
 	m->ns[0].fw2_full = 1000;
 	set_meta(m, "net.ipv4.tcp_fin_timeout=120\n");
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	const struct td_finding *x = find(&f, "fin-wait2-orphans");
 	assert_non_null(x);
 	assert_true(has(x->cause, "stays a full orphan socket for its first 60 s"));
@@ -536,13 +518,12 @@ static void test_fin_wait2_timeout(void **state)
 
 	m->ns[0].fw2_full = 0;
 	set_meta(m, "net.ipv4.tcp_fin_timeout=30\n");
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	x = find(&f, "fin-wait2-orphans");
 	assert_non_null(x);
 	assert_true(has(x->cause, "Each is kept as a timewait socket for tcp_fin_timeout (30 s)"));
 	assert_false(has(x->cause, "tcp_max_orphans"));
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 /* Issue 10.8: the SYN schedule, checked against tcp_timer.c and measured on 6.18 (connect()
@@ -594,7 +575,6 @@ static void test_listen_overflow_text(void **state)
 	static const char netstat[] = "TcpExt: ListenOverflows ListenDrops TCPReqQFullDrop\n"
 				      "TcpExt: 5 5 3\n";
 	struct td_model *m = model1();
-	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
 
@@ -603,8 +583,7 @@ static void test_listen_overflow_text(void **state)
 		counters_parse(m->ns[0].c0, COUNTERS_NETSTAT, netstat, sizeof(netstat) - 1, NULL),
 		0);
 	set_meta(m, "net.ipv4.tcp_syn_retries=3\nnet.ipv4.tcp_syn_linear_timeouts=2\n");
-	rules_limits_default(&lim);
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	const struct td_finding *x = find(&f, "listen-overflows");
 	assert_non_null(x);
 	assert_true(has(x->cause, "a new SYN (the client stays in SYN_SENT"));
@@ -618,13 +597,12 @@ static void test_listen_overflow_text(void **state)
 	rules_findings_free(&f);
 
 	set_meta(m, "net.ipv4.tcp_syn_retries=6\n"); /* before 6.5: no linear timeouts */
-	eval(m, &lim, &f);
+	eval_default(m, &f);
 	x = find(&f, "listen-overflows");
 	assert_true(has(x->cause, "(tcp_syn_retries=6, no linear timeouts before 6.5) resends its "
 				  "SYN after 1, 3, 7, 15, 31 and 63 s and connect() fails after "
 				  "about 127 s"));
-	rules_findings_free(&f);
-	model_free(m);
+	done(m, &f);
 }
 
 int main(void)

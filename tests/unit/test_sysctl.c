@@ -19,6 +19,7 @@
 #include "core/sysctl_apply.h"
 #include "core/sysctl_cross.h"
 #include "core/util.h"
+#include "fakeroot.h"
 
 static const struct td_kenv k618 = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };
 
@@ -115,37 +116,15 @@ static void test_parse_hostile(void **state)
 /* A fake /proc/sys: "path=value" files, "path/" directories. */
 static char *fake_proc(const char *const *files, size_t n)
 {
-	char *root = xstrdup("/tmp/td-test-sysctl-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	char *root = fakeroot_new("sysctl");
+
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(files[i], '=');
 		char *rel = eq ? strndup(files[i], (size_t)(eq - files[i])) : xstrdup(files[i]);
-		char *path = xasprintf("%s/%s", root, rel);
-		for (char *c = path + strlen(root) + 1; *c; c++)
-			if (*c == '/') {
-				*c = '\0';
-				mkdir(path, 0755);
-				*c = '/';
-			}
-		if (eq) {
-			FILE *f = fopen(path, "w");
-			assert_non_null(f);
-			fputs(eq + 1, f);
-			fclose(f);
-		} else {
-			mkdir(path, 0755);
-		}
+		fakeroot_put(root, rel, eq ? eq + 1 : NULL, 0644);
 		free(rel);
-		free(path);
 	}
 	return root;
-}
-
-static void rm_rf(const char *root)
-{
-	char *cmd = xasprintf("rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
 }
 
 static const char *const proc_files[] = {
@@ -199,7 +178,7 @@ static void test_lint(void **state)
 	assert_int_equal(s->eff[1].overridden, 1);
 	assert_false(sysctl_in_child_netns(root));
 	td_sysctl_set_free(s);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
@@ -291,7 +270,7 @@ static void test_apply(void **state)
 	sysctl_apply_plan_free(p);
 	td_sysctl_set_free(s);
 	free(bk);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 

@@ -21,52 +21,9 @@
 #include "core/sysctl_apply.h"
 #include "core/sysctl_files.h"
 #include "core/util.h"
+#include "fakeroot.h"
 
 static const struct td_kenv k618 = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };
-
-static char *tmpdir(void)
-{
-	char *d = xstrdup("/tmp/td-test-apply-XXXXXX");
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-/* Creates root/rel (and its directories) holding text, with mode. */
-static void put(const char *root, const char *rel, const char *text, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", root, rel);
-	FILE *f;
-
-	for (char *c = path + strlen(root) + 1; *c; c++)
-		if (*c == '/') {
-			*c = '\0';
-			mkdir(path, 0755);
-			*c = '/';
-		}
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-	free(path);
-}
-
-static char *get(const char *root, const char *rel)
-{
-	char *path = xasprintf("%s/%s", root, rel), *text = NULL;
-	size_t len;
-
-	assert_int_equal(util_read_file(path, 1 << 20, &text, &len), 0);
-	free(path);
-	return text;
-}
-
-static void rm_rf(const char *root)
-{
-	char *cmd = xasprintf("rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-}
 
 static void test_same_meaning(void **state)
 {
@@ -133,7 +90,7 @@ static const char *error_at(const struct td_sysctl_set *s, unsigned line)
 
 static void test_scope(void **state)
 {
-	char *root = tmpdir();
+	char *root = fakeroot_new("apply");
 	struct td_sysctl_plan *p = NULL;
 	struct td_sysctl_set *s;
 	static const char conf[] = "net.ipv4.tcp_fin_timeout = 30\n"
@@ -144,14 +101,14 @@ static void test_scope(void **state)
 				   "net.td.unknown_rw = 1\n"
 				   "kernel/pid_max = 4096\n";
 	(void)state;
-	put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
-	put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
-	put(root, "fs/file-max", "100\n", 0644);
-	put(root, "vm/swappiness", "60\n", 0644);
-	put(root, "net/core/rmem_max", "212992\n", 0444);
-	put(root, "net/td/unknown_ro", "0\n", 0444);
-	put(root, "net/td/unknown_rw", "0\n", 0644);
-	put(root, "kernel/pid_max", "4194304\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
+	fakeroot_put(root, "fs/file-max", "100\n", 0644);
+	fakeroot_put(root, "vm/swappiness", "60\n", 0644);
+	fakeroot_put(root, "net/core/rmem_max", "212992\n", 0444);
+	fakeroot_put(root, "net/td/unknown_ro", "0\n", 0444);
+	fakeroot_put(root, "net/td/unknown_rw", "0\n", 0644);
+	fakeroot_put(root, "kernel/pid_max", "4194304\n", 0644);
 
 	/* -N in a namespace that looks initial: host-wide keys refused all the same */
 	s = plan(root, conf, &(struct td_apply_opts){ .netns_only = true }, &p);
@@ -184,29 +141,29 @@ static void test_scope(void **state)
 	assert_int_equal(p->n, 5);
 	sysctl_apply_plan_free(p);
 	td_sysctl_set_free(s);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
 static void test_empty_round_trip(void **state)
 {
-	char *root = tmpdir(), *bk = xasprintf("%s/bk/backup.conf", root), *text, *bt;
+	char *root = fakeroot_new("apply"), *bk = xasprintf("%s/bk/backup.conf", root), *text, *bt;
 	struct td_sysctl_plan *p = NULL, *rp = NULL;
 	struct td_sysctl_set *s, *rs;
 	struct td_lint_opts lo = { .env = &k618, .procroot = root };
 	size_t len;
 	(void)state;
-	put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
-	put(root, "net/ipv4/ip_local_reserved_ports", "\n", 0644);
-	put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
+	fakeroot_put(root, "net/ipv4/ip_local_reserved_ports", "\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
 
 	/* the write ends in a newline: an empty value is "\n", which the kernel takes */
 	assert_int_equal(sysctl_write(root, "net/ipv4/tcp_fin_timeout", "30"), 0);
-	text = get(root, "net/ipv4/tcp_fin_timeout");
+	text = fakeroot_get(root, "net/ipv4/tcp_fin_timeout");
 	assert_string_equal(text, "30\n");
 	free(text);
 	assert_int_equal(sysctl_write(root, "net/ipv4/ip_local_reserved_ports", ""), 0);
-	text = get(root, "net/ipv4/ip_local_reserved_ports");
+	text = fakeroot_get(root, "net/ipv4/ip_local_reserved_ports");
 	assert_string_equal(text, "\n");
 	free(text);
 
@@ -220,7 +177,7 @@ static void test_empty_round_trip(void **state)
 	assert_int_equal(util_read_file(bk, 4096, &bt, &len), 0);
 	assert_string_equal(bt, "# h\nnet.ipv4.ip_local_reserved_ports = \n");
 	assert_int_equal(sysctl_apply_run(p, root), 0);
-	text = get(root, "net/ipv4/ip_local_reserved_ports");
+	text = fakeroot_get(root, "net/ipv4/ip_local_reserved_ports");
 	assert_string_equal(text, "8080,8081\n");
 	free(text);
 
@@ -232,7 +189,7 @@ static void test_empty_round_trip(void **state)
 	assert_int_equal(rp->n, 1);
 	assert_int_equal(sysctl_apply_run(rp, root), 0);
 	assert_int_equal(rp->v[0].st, TD_AP_WRITTEN);
-	text = get(root, "net/ipv4/ip_local_reserved_ports");
+	text = fakeroot_get(root, "net/ipv4/ip_local_reserved_ports");
 	assert_string_equal(text, "\n");
 	free(text);
 
@@ -249,22 +206,22 @@ static void test_empty_round_trip(void **state)
 	td_sysctl_set_free(rs);
 	free(bt);
 	free(bk);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
 static void test_winners(void **state)
 {
-	char *root = tmpdir();
+	char *root = fakeroot_new("apply");
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	struct td_sysctl_plan *p = NULL;
 	FILE *m;
 	char *conf = NULL;
 	size_t len = 0;
 	(void)state;
-	put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
-	put(root, "net/ipv4/tcp_keepalive_time", "7200\n", 0644);
-	put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_fin_timeout", "60\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_keepalive_time", "7200\n", 0644);
+	fakeroot_put(root, "net/ipv4/tcp_mem", "1 2 3\n", 0644);
 	/* 40,000 interleaved lines over two keys; each key's last line wins */
 	m = open_memstream(&conf, &len);
 	assert_non_null(m);
@@ -288,13 +245,13 @@ static void test_winners(void **state)
 	sysctl_apply_plan_free(p);
 	td_sysctl_set_free(s);
 	free(conf);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
 static void test_not_regular(void **state)
 {
-	char *dir = tmpdir(), *fifo = xasprintf("%s/fifo.conf", dir);
+	char *dir = fakeroot_new("apply"), *fifo = xasprintf("%s/fifo.conf", dir);
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	(void)state;
 	assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -307,21 +264,22 @@ static void test_not_regular(void **state)
 	assert_string_equal(s->files[0], fifo);
 	td_sysctl_set_free(s);
 	free(fifo);
-	rm_rf(dir);
+	fakeroot_rm(dir);
 	free(dir);
 }
 
 static void test_root(void **state)
 {
-	char *w = tmpdir(), *root = xasprintf("%s/root", w), *host = xasprintf("%s/host.conf", w);
+	char *w = fakeroot_new("apply"), *root = xasprintf("%s/root", w),
+	     *host = xasprintf("%s/host.conf", w);
 	char *link = xasprintf("%s/etc/sysctl.d/10-link.conf", root), *inside, **files = NULL;
 	struct td_sysctl_set *s = td_sysctl_set_new();
 	(void)state;
 	assert_int_equal(mkdir(root, 0755), 0);
-	put(w, "host.conf", "net.ipv4.tcp_fin_timeout = 11\n", 0644);
-	put(root, "etc/sysctl.d/05-real.conf", "net.core.somaxconn = 1\n", 0644);
+	fakeroot_put(w, "host.conf", "net.ipv4.tcp_fin_timeout = 11\n", 0644);
+	fakeroot_put(root, "etc/sysctl.d/05-real.conf", "net.core.somaxconn = 1\n", 0644);
 	inside = xasprintf("%s%s", root, host); /* where the absolute link lands inside root */
-	put(root, inside + strlen(root) + 1, "net.ipv4.tcp_fin_timeout = 22\n", 0644);
+	fakeroot_put(root, inside + strlen(root) + 1, "net.ipv4.tcp_fin_timeout = 22\n", 0644);
 	assert_int_equal(symlink(host, link), 0);
 
 	assert_int_equal(sysctl_system_files(root, &files), 0);
@@ -338,7 +296,7 @@ static void test_root(void **state)
 	free(link);
 	free(host);
 	free(root);
-	rm_rf(w);
+	fakeroot_rm(w);
 	free(w);
 }
 

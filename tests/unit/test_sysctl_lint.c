@@ -19,6 +19,7 @@
 
 #include "core/sysctl.h"
 #include "core/util.h"
+#include "fakeroot.h"
 
 static const struct td_kenv k618 = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };
 
@@ -42,31 +43,11 @@ static const struct {
 
 static char *fake_proc(void)
 {
-	char *root = xstrdup("/tmp/td-test-lint-XXXXXX");
-	assert_non_null(mkdtemp(root));
-	for (size_t i = 0; i < TD_ARRAY_SIZE(proc); i++) {
-		char *path = xasprintf("%s/%s", root, proc[i].path);
-		for (char *c = path + strlen(root) + 1; *c; c++)
-			if (*c == '/') {
-				*c = '\0';
-				mkdir(path, 0755);
-				*c = '/';
-			}
-		FILE *f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(proc[i].value, f);
-		fclose(f);
-		assert_int_equal(chmod(path, proc[i].mode), 0);
-		free(path);
-	}
-	return root;
-}
+	char *root = fakeroot_new("lint");
 
-static void rm_rf(const char *root)
-{
-	char *cmd = xasprintf("rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	for (size_t i = 0; i < TD_ARRAY_SIZE(proc); i++)
+		fakeroot_put(root, proc[i].path, proc[i].value, proc[i].mode);
+	return root;
 }
 
 /* Lints text and returns "line sev message|" for every finding (caller frees). */
@@ -139,7 +120,7 @@ static void test_inline_hash(void **state)
 		free(got);
 		td_sysctl_set_free(s);
 	}
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
@@ -167,7 +148,7 @@ static void test_readonly(void **state)
 				 "read-only key: the kernel refuses the write (ignored: the line "
 				 "starts with '-')|");
 	free(got);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
@@ -202,7 +183,7 @@ static void test_unknown_grouped(void **state)
 			    "1 info not in tcpdoctor's knowledge table; the key exists on this "
 			    "kernel|");
 	free(got);
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
@@ -230,7 +211,7 @@ static void test_cross_lint(void **state)
 			fail_msg("case %zu: got '%s'", i, got);
 		free(got);
 	}
-	rm_rf(root);
+	fakeroot_rm(root);
 	free(root);
 }
 
