@@ -377,8 +377,9 @@ static void test_conntrack(void **state)
 	p = params_find("net.netfilter.nf_conntrack_max");
 	assert_int_equal(params_judge(p, &env, "0", v, &n), TD_SEV_WARN);
 	assert_int_equal(params_judge(p, &env, "524288", v, &n), TD_SEV_OK);
+	/* the count is a reading: audit shows it, lint finds its file read-only */
 	p = params_find("net.netfilter.nf_conntrack_count");
-	assert_int_equal(params_judge(p, &env, "5", v, &n), TD_SEV_ERROR);
+	assert_int_equal(params_judge(p, &env, "5", v, &n), TD_SEV_OK);
 	p = params_find("net.netfilter.nf_conntrack_log_invalid");
 	assert_int_equal(params_judge(p, &env, "256", v, &n), TD_SEV_ERROR);
 	assert_int_equal(params_judge(p, &env, "6", v, &n), TD_SEV_INFO);
