@@ -7,6 +7,9 @@
  * makes ssh, ping and DNS fail together; a namespace where nothing uses conntrack has an empty
  * table, which is a state to report, not an error. The namespaces are visited through the
  * socket source's namespace walk (visit_only), so -N behaves as for every other command.
+ * --record keeps the raw reads of the main pass (and the stats of the first with --interval,
+ * held in memory until the namespace's chunks are written); --replay refills the same
+ * structures from such a record (ct_record.h), so both print through the same code.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,13 +24,22 @@
 #include "cmd/cmd.h"
 #include "core/conntrack.h"
 #include "core/ct_census.h"
+#include "core/ct_record.h"
+#include "core/record.h"
 #include "core/util.h"
 #include "render/table.h"
 
 #define INTERVAL_MAX_S 3600
 #define LIMIT_MAX      100000
 
-enum { OPT_BY = TD_OPT_CMD_BASE, OPT_LIMIT, OPT_INTERVAL };
+enum { OPT_BY = TD_OPT_CMD_BASE, OPT_LIMIT, OPT_INTERVAL, OPT_RECORD };
+
+/* A raw read of the first pass, kept until the namespace's chunks are written. */
+struct ct_pre {
+	enum td_ct_raw kind;
+	unsigned char *buf;
+	size_t len;
+};
 
 struct ct_ns {
 	char *name;
@@ -40,6 +52,8 @@ struct ct_ns {
 	struct td_ct_stats before, after;
 	bool has_before;
 	bool interrupted;
+	struct ct_pre *pre; /* --record with --interval: the first pass's stats */
+	size_t npre;
 };
 
 struct ct_run {
@@ -50,12 +64,16 @@ struct ct_run {
 	struct ct_ns *v;
 	size_t n, cap, at;
 	struct td_ct_groups *groups;
+	const char *record_path;
+	struct td_record *rec;
+	bool header; /* one header per namespace (-N, or a record made with -N) */
 };
 
 static void usage(void)
 {
 	puts("Usage: tcpdoctor [-N NS|all] conntrack [--by KEY] [--limit N] [--interval S] "
 	     "[--json]\n"
+	     "                 [--record FILE]\n"
 	     "The netfilter connection-tracking table: entries against nf_conntrack_max, by\n"
 	     "protocol and TCP conntrack state (with each state's timeout), the kernel's per-CPU\n"
 	     "statistics summed, and the largest groups. Needs CAP_NET_ADMIN for the entries.\n\n"
@@ -66,6 +84,8 @@ static void usage(void)
 	     "\"tcp_states\",\n"
 	     "                    \"timeouts\", \"stats\", \"groups\"}; with -N inside "
 	     "{\"netns\": [...]}\n"
+	     "      --record FILE also save the raw reads; replay with tcpdoctor --replay FILE "
+	     "conntrack\n"
 	     "  -N NS|all         a namespace, or every one");
 }
 
@@ -85,6 +105,9 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 		if (util_parse_u64(arg, 0, LIMIT_MAX, &run->limit))
 			return cmd_usage_err(g, "--limit '%s': expected a number from 0 to %d", arg,
 					     LIMIT_MAX);
+		return 0;
+	case OPT_RECORD:
+		run->record_path = arg;
 		return 0;
 	case 'i':
 		if (util_parse_seconds(arg, INTERVAL_MAX_S, &run->interval_ms))
@@ -108,34 +131,138 @@ static int on_entry(const struct td_ct *ct, void *arg)
 	return 0;
 }
 
+/* The first pass's tap: keeps the raw stats until the namespace is written. */
+static int pre_tap(void *arg, enum td_ct_raw kind, const void *buf, size_t len)
+{
+	struct ct_ns *x = arg;
+
+	x->pre = xrealloc(x->pre, (x->npre + 1) * sizeof(*x->pre));
+	x->pre[x->npre].kind = kind;
+	x->pre[x->npre].buf = xmalloc(len ? len : 1);
+	memcpy(x->pre[x->npre].buf, buf, len);
+	x->pre[x->npre++].len = len;
+	return 0;
+}
+
+static void ns_add(struct ct_run *run, const char *name)
+{
+	if (run->n == run->cap) {
+		run->cap = run->cap ? run->cap * 2 : 4;
+		run->v = xrealloc(run->v, run->cap * sizeof(*run->v));
+	}
+	memset(&run->v[run->n], 0, sizeof(run->v[run->n]));
+	run->v[run->n].name = xstrdup(name);
+	run->n++;
+}
+
+/* Writes the namespace's name and the first pass's reads; the rest follows through the tap. */
+static int record_ns_start(struct ct_run *run, struct ct_ns *x)
+{
+	struct td_ct_rec_tap t0 = { run->rec, 0 };
+	int r = record_write(run->rec, TD_CHUNK_NETNS, x->name, strlen(x->name));
+
+	for (size_t i = 0; !r && i < x->npre; i++)
+		r = ct_record_tap(&t0, x->pre[i].kind, x->pre[i].buf, x->pre[i].len);
+	return r;
+}
+
 /* Called inside each namespace, once per pass. */
 static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 {
 	struct ct_run *run = arg;
 
 	if (!run->second_pass) {
-		if (run->n == run->cap) {
-			run->cap = run->cap ? run->cap * 2 : 4;
-			run->v = xrealloc(run->v, run->cap * sizeof(*run->v));
-		}
-		memset(&run->v[run->n], 0, sizeof(run->v[run->n]));
-		run->v[run->n].name = xstrdup(ns->name);
-		run->v[run->n].has_before = conntrack_stats_read(&run->v[run->n].before) == 0;
-		run->n++;
+		struct ct_ns *x;
+		ns_add(run, ns->name);
+		x = &run->v[run->n - 1];
+		struct td_ct_io pre = { .tap = pre_tap, .arg = x };
+		x->has_before =
+			conntrack_stats_read_io(&x->before,
+						run->rec && run->interval_ms ? &pre : NULL) == 0;
 		return 0;
 	}
 	if (ns->idx >= run->n || strcmp(run->v[ns->idx].name, ns->name))
 		return -ESTALE; /* the namespaces changed between the two passes */
 	struct ct_ns *x = &run->v[ns->idx];
 	struct td_ct_dump_stats st = { 0 };
+	struct td_ct_rec_tap t1 = { run->rec, 1 };
+	struct td_ct_io io = { .tap = ct_record_tap, .arg = &t1 };
+	const struct td_ct_io *iop = run->rec ? &io : NULL;
+	int r = run->rec ? record_ns_start(run, x) : 0;
+
 	run->at = ns->idx;
-	x->present = conntrack_table_read(&x->table) == 0;
-	if (!x->present)
-		return 0;
-	conntrack_timeouts_read(x->timeouts);
-	x->dump_err = conntrack_dump(on_entry, run, &st);
-	x->interrupted = st.interrupted;
-	x->stats_err = conntrack_stats_read(&x->after);
+	x->present = !r && conntrack_table_read_io(&x->table, iop) == 0;
+	if (x->present) {
+		conntrack_timeouts_read_io(x->timeouts, iop);
+		x->dump_err = conntrack_dump_io(on_entry, run, &st, iop);
+		x->interrupted = st.interrupted;
+		x->stats_err = conntrack_stats_read_io(&x->after, iop);
+	}
+	if (run->rec && !r)
+		r = ct_record_end(run->rec, x->dump_err, x->interrupted);
+	return r;
+}
+
+/* --replay: the same structures filled from a record (ct_record.h). */
+static int rp_ns_begin(void *arg, const char *name)
+{
+	struct ct_run *run = arg;
+
+	ns_add(run, name);
+	run->at = run->n - 1;
+	run->v[run->at].stats_err = -ENOENT; /* until the record shows the main pass's stats */
+	return 0;
+}
+
+static int rp_sysctls(void *arg, const struct td_ct_io *io)
+{
+	struct ct_run *run = arg;
+	struct ct_ns *x = &run->v[run->at];
+
+	x->present = conntrack_table_read_io(&x->table, io) == 0;
+	if (x->present)
+		conntrack_timeouts_read_io(x->timeouts, io);
+	return 0;
+}
+
+static int rp_stats(void *arg, unsigned pass, const struct td_ct_stats *st)
+{
+	struct ct_run *run = arg;
+	struct ct_ns *x = &run->v[run->at];
+
+	if (pass == 0) {
+		x->before = *st;
+		x->has_before = true;
+	} else {
+		x->after = *st;
+		x->stats_err = 0;
+	}
+	return 0;
+}
+
+static int rp_ns_end(void *arg, int dump_err, const struct td_ct_dump_stats *st)
+{
+	struct ct_run *run = arg;
+	struct ct_ns *x = &run->v[run->at];
+
+	x->dump_err = dump_err;
+	x->interrupted = st->interrupted;
+	return 0;
+}
+
+static int replay(struct td_global *g, struct ct_run *run)
+{
+	static const struct td_ct_replay_cbs cbs = { rp_ns_begin, rp_sysctls, on_entry, rp_stats,
+						     rp_ns_end };
+	char err[512];
+	bool netns, interval;
+	int r = ct_record_replay(g->replay, &cbs, run, &netns, &interval, err, sizeof(err));
+
+	if (r) {
+		cmd_err(g, "%s", err);
+		return TD_EXIT_FAIL;
+	}
+	run->header = netns;
 	return 0;
 }
 
@@ -287,11 +414,11 @@ static json_t *ns_json(const struct ct_run *run, size_t i)
 	return o;
 }
 
-static void print_json(const struct td_global *g, const struct ct_run *run)
+static void print_json(const struct ct_run *run)
 {
 	json_t *root;
 
-	if (g->netns) {
+	if (run->header) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < run->n; i++) {
 			json_t *o = ns_json(run, i);
@@ -436,6 +563,7 @@ int cmd_conntrack_main(int argc, char **argv, struct td_global *g)
 		{ "by", required_argument, NULL, 'b' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "record", required_argument, NULL, OPT_RECORD },
 		{ 0 },
 	};
 	struct ct_run run = { .by = TD_CT_BY_DPORT, .limit = 10 };
@@ -444,20 +572,42 @@ int cmd_conntrack_main(int argc, char **argv, struct td_global *g)
 
 	if (r)
 		return r < 0 ? TD_EXIT_OK : r;
-	if (g->replay) {
-		cmd_err(g, "--replay: a recorded socket dump holds no conntrack table");
+	if (g->replay && (run.record_path || run.interval_ms || g->netns)) {
+		cmd_err(g, "--replay: %s",
+			run.record_path	  ? "--record does not go with it"
+			: run.interval_ms ? "--interval does not go with it (the record "
+					    "holds the interval it was made with)"
+					  : "-N does not go with it (the record holds the "
+					    "namespaces it was made with)");
 		return TD_EXIT_USAGE;
 	}
 	run.groups = ct_groups_new(run.by);
-	r = collect(g, &run);
+	run.header = g->netns != NULL;
+	if (g->replay) {
+		r = replay(g, &run);
+	} else if (run.record_path && (r = record_create(run.record_path, &run.rec)) < 0) {
+		cmd_err(g, "--record %s: %s", run.record_path, strerror(-r));
+		r = TD_EXIT_FAIL;
+	} else {
+		if (run.rec && (r = ct_record_meta(run.rec, run.header, run.interval_ms != 0)) < 0)
+			r = TD_EXIT_FAIL;
+		else
+			r = collect(g, &run);
+		int cr = run.rec ? record_close(run.rec) : 0;
+		if (cr < 0) {
+			cmd_err(g, "--record %s: %s: the record is incomplete", run.record_path,
+				strerror(-cr));
+			r = r ? r : TD_EXIT_FAIL;
+		}
+	}
 	if (!r) {
 		if (g->json)
-			print_json(g, &run);
+			print_json(&run);
 		else
 			for (size_t i = 0; i < run.n; i++) {
 				if (i)
 					putchar('\n');
-				print_ns_text(&run, i, g->netns != NULL);
+				print_ns_text(&run, i, run.header);
 			}
 		for (size_t i = 0; i < run.n; i++)
 			if (run.v[i].dump_err) {
@@ -468,8 +618,12 @@ int cmd_conntrack_main(int argc, char **argv, struct td_global *g)
 						strerror(-run.v[i].dump_err));
 			}
 	}
-	for (size_t i = 0; i < run.n; i++)
+	for (size_t i = 0; i < run.n; i++) {
+		for (size_t k = 0; k < run.v[i].npre; k++)
+			free(run.v[i].pre[k].buf);
+		free(run.v[i].pre);
 		free(run.v[i].name);
+	}
 	free(run.v);
 	ct_groups_free(run.groups);
 	return r;

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,7 +353,8 @@ int conntrack_stats_parse(const void *buf, size_t len, struct td_ct_stats *sum)
 }
 
 /* Sends a dump request of type msg and feeds every reply buffer to parse(buf, len, ctx). */
-static int ct_request(uint8_t msg, int (*parse)(const void *, size_t, void *), void *ctx)
+static int ct_request(uint8_t msg, int (*parse)(const void *, size_t, void *), void *ctx,
+		      const struct td_ct_io *io)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
 	void *buf;
@@ -387,7 +389,12 @@ static int ct_request(uint8_t msg, int (*parse)(const void *, size_t, void *), v
 			r = -EBADMSG;
 			break;
 		}
-		r = parse(buf, (size_t)n, ctx);
+		if (io && io->tap)
+			r = io->tap(io->arg,
+				    msg == IPCTNL_MSG_CT_GET ? TD_CT_RAW_DUMP : TD_CT_RAW_STATS,
+				    buf, (size_t)n);
+		if (r == 0)
+			r = parse(buf, (size_t)n, ctx);
 	}
 out:
 	free(buf);
@@ -408,11 +415,17 @@ static int dump_parse(const void *buf, size_t len, void *ctx)
 	return conntrack_parse(buf, len, d->fn, d->arg, d->st);
 }
 
-int conntrack_dump(td_ct_fn fn, void *arg, struct td_ct_dump_stats *st)
+int conntrack_dump_io(td_ct_fn fn, void *arg, struct td_ct_dump_stats *st,
+		      const struct td_ct_io *io)
 {
 	struct dump_ctx d = { fn, arg, st };
 
-	return ct_request(IPCTNL_MSG_CT_GET, dump_parse, &d);
+	return ct_request(IPCTNL_MSG_CT_GET, dump_parse, &d, io);
+}
+
+int conntrack_dump(td_ct_fn fn, void *arg, struct td_ct_dump_stats *st)
+{
+	return conntrack_dump_io(fn, arg, st, NULL);
 }
 
 static int stats_parse(const void *buf, size_t len, void *ctx)
@@ -509,8 +522,13 @@ int conntrack_stats_parse_proc(const char *text, size_t len, struct td_ct_stats 
 
 int conntrack_stats_read(struct td_ct_stats *sum)
 {
+	return conntrack_stats_read_io(sum, NULL);
+}
+
+int conntrack_stats_read_io(struct td_ct_stats *sum, const struct td_ct_io *io)
+{
 	struct td_ct_stats s = { 0 };
-	int r = ct_request(IPCTNL_MSG_CT_GET_STATS_CPU, stats_parse, &s);
+	int r = ct_request(IPCTNL_MSG_CT_GET_STATS_CPU, stats_parse, &s, io);
 
 	if (r == 0) {
 		*sum = s;
@@ -524,6 +542,10 @@ int conntrack_stats_read(struct td_ct_stats *sum)
 	int pr = util_read_file("/proc/net/stat/nf_conntrack", 1u << 20, &text, &len);
 	if (pr)
 		return pr == -ENOENT ? -ENOENT : r;
+	if (io && io->tap && (pr = io->tap(io->arg, TD_CT_RAW_STATS_PROC, text, len))) {
+		free(text);
+		return pr;
+	}
 	memset(&s, 0, sizeof(s));
 	pr = conntrack_stats_parse_proc(text, len, &s);
 	free(text);
@@ -532,12 +554,34 @@ int conntrack_stats_read(struct td_ct_stats *sum)
 	return pr;
 }
 
-static int read_u64(const char *name, uint64_t *out)
+/* The value of "name=" in recorded "name=value\n" lines, or -ENOENT. */
+static int recorded_value(const struct td_ct_io *io, const char *name, uint64_t *out)
+{
+	const char *p = io->sysctl_text, *end = p + io->sysctl_len;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t l = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		char v[32];
+		if (l > nl && !memcmp(p, name, nl) && p[nl] == '=' && l - nl - 1 < sizeof(v)) {
+			memcpy(v, p + nl + 1, l - nl - 1);
+			v[l - nl - 1] = '\0';
+			return util_parse_u64(v, 0, UINT64_MAX, out) ? -EBADMSG : 0;
+		}
+		p += l + 1;
+	}
+	return -ENOENT;
+}
+
+static int read_u64(const char *name, uint64_t *out, const struct td_ct_io *io)
 {
 	char path[128], *text;
 	size_t len;
 	int r;
 
+	if (io && io->sysctl_text)
+		return recorded_value(io, name, out);
 	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/nf_conntrack_%s", name);
 	r = util_read_file(path, 64, &text, &len);
 	if (r)
@@ -546,19 +590,34 @@ static int read_u64(const char *name, uint64_t *out)
 		text[--len] = '\0';
 	r = util_parse_u64(text, 0, UINT64_MAX, out);
 	free(text);
+	if (!r && io && io->tap) {
+		char line[160];
+		int n = snprintf(line, sizeof(line), "%s=%" PRIu64 "\n", name, *out);
+		r = io->tap(io->arg, TD_CT_RAW_SYSCTL, line, (size_t)n);
+	}
 	return r;
+}
+
+int conntrack_table_read_io(struct td_ct_table *t, const struct td_ct_io *io)
+{
+	memset(t, 0, sizeof(*t));
+	t->has_count = read_u64("count", &t->count, io) == 0;
+	t->has_max = read_u64("max", &t->max, io) == 0;
+	t->has_buckets = read_u64("buckets", &t->buckets, io) == 0;
+	return t->has_count ? 0 : -ENOENT;
 }
 
 int conntrack_table_read(struct td_ct_table *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->has_count = read_u64("count", &t->count) == 0;
-	t->has_max = read_u64("max", &t->max) == 0;
-	t->has_buckets = read_u64("buckets", &t->buckets) == 0;
-	return t->has_count ? 0 : -ENOENT;
+	return conntrack_table_read_io(t, NULL);
 }
 
 void conntrack_timeouts_read(struct td_ct_timeout out[TD_CT_TIMEOUTS])
+{
+	conntrack_timeouts_read_io(out, NULL);
+}
+
+void conntrack_timeouts_read_io(struct td_ct_timeout out[TD_CT_TIMEOUTS], const struct td_ct_io *io)
 {
 	static const char *const names[TD_CT_TIMEOUTS][2] = {
 		{ "tcp_syn_sent", "tcp_timeout_syn_sent" },
@@ -581,6 +640,6 @@ void conntrack_timeouts_read(struct td_ct_timeout out[TD_CT_TIMEOUTS])
 		out[i] = (struct td_ct_timeout){ .name = names[i][0] };
 		snprintf(out[i].key, sizeof(out[i].key), "net.netfilter.nf_conntrack_%s",
 			 names[i][1]);
-		out[i].known = read_u64(names[i][1], &out[i].seconds) == 0;
+		out[i].known = read_u64(names[i][1], &out[i].seconds, io) == 0;
 	}
 }

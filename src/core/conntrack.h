@@ -119,6 +119,34 @@ int conntrack_table_read(struct td_ct_table *t);
  * not exist stay known = false. Can't fail. */
 void conntrack_timeouts_read(struct td_ct_timeout out[TD_CT_TIMEOUTS]);
 
+/* What --record keeps of a conntrack read, and --replay feeds back to the same parsers. */
+enum td_ct_raw {
+	TD_CT_RAW_DUMP = 0,   /* one recv() buffer of the IPCTNL_MSG_CT_GET dump */
+	TD_CT_RAW_STATS,      /* one recv() buffer of the IPCTNL_MSG_CT_GET_STATS_CPU dump */
+	TD_CT_RAW_STATS_PROC, /* the text of /proc/net/stat/nf_conntrack (the fallback) */
+	TD_CT_RAW_SYSCTL,     /* "name=value\n": one /proc/sys/net/netfilter/nf_conntrack_<name> */
+};
+
+/* Optional companion of a read: tap receives the raw bytes as read (a non-zero return stops
+ * the read with that value); sysctl_text, when set, replaces /proc/sys: the recorded
+ * TD_CT_RAW_SYSCTL lines are looked up instead of the files (a name absent there is absent). */
+struct td_ct_io {
+	int (*tap)(void *arg, enum td_ct_raw kind, const void *buf, size_t len);
+	void *arg;
+	const char *sysctl_text;
+	size_t sysctl_len;
+};
+
+/* conntrack_dump, conntrack_stats_read, conntrack_table_read and conntrack_timeouts_read with
+ * an io (NULL: the plain functions). Replay calls only the sysctl readers with an io; the
+ * dump and stats buffers of a record go to conntrack_parse and the stats parsers directly. */
+int conntrack_dump_io(td_ct_fn fn, void *arg, struct td_ct_dump_stats *st,
+		      const struct td_ct_io *io);
+int conntrack_stats_read_io(struct td_ct_stats *sum, const struct td_ct_io *io);
+int conntrack_table_read_io(struct td_ct_table *t, const struct td_ct_io *io);
+void conntrack_timeouts_read_io(struct td_ct_timeout out[TD_CT_TIMEOUTS],
+				const struct td_ct_io *io);
+
 /* The timeout that applies to a TCP state ("tcp_established", ...), or NULL for NONE. */
 const char *conntrack_tcp_timeout_name(unsigned state);
 

@@ -41,6 +41,8 @@ const struct td_section facts_sections[] = {
 	{ "inet-diag", "What the socket dump (inet_diag) shows", "net/ipv4/inet_diag.c" },
 	{ "sysctl-files", "sysctl.conf and sysctl.d files", "sysctl.d(5)" },
 	{ "conntrack", "Connection tracking (netfilter)", "net/netfilter/nf_conntrack_core.c" },
+	{ "conntrack-sysctl", "Conntrack sysctls: defaults, scope and what they do",
+	  "net/netfilter/nf_conntrack_standalone.c" },
 	{ "other-keys", "Keys that do not touch connection states", "admin-guide/sysctl/net.rst" },
 	{ "errors", "Error messages and what they mean", "errno(3)" },
 	{ "trace", "Where connect() errors and resets arise (what trace sees)",

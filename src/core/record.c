@@ -180,7 +180,7 @@ int record_next(struct td_record_reader *rd, uint32_t *type, const unsigned char
 	if (n != 8)
 		return ferror(rd->f) ? -EIO : -EBADMSG;
 	uint32_t t = get_le32(hdr), l = get_le32(hdr + 4);
-	if (t < TD_CHUNK_META || t > TD_CHUNK_PROC_TCP6 || l > TD_RECORD_MAX_CHUNK)
+	if (t < TD_CHUNK_META || t > TD_CHUNK_CT_END || l > TD_RECORD_MAX_CHUNK)
 		return -EBADMSG;
 	/* A lying length in a small file must not allocate up to 256 MiB before the short read
 	 * tells: check it against the bytes actually left first. */

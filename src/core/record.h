@@ -8,7 +8,9 @@
  *   magic  "TDREC001" (8 bytes)
  *   chunk* { u32 type; u32 length; u8 data[length]; }
  * Chunk types: META ("key=value\n" lines), NETNS (name of the namespace the following chunks
- * belong to), NETLINK (one recv() buffer of inet_diag messages), PROC_TCP / PROC_TCP6 (file text).
+ * belong to), NETLINK (one recv() buffer of inet_diag messages), PROC_TCP / PROC_TCP6 (file text);
+ * a `conntrack --record` file has CT chunks (ct_record.h: a pass byte, a kind byte, then the raw
+ * ctnetlink buffer, /proc text or sysctl line) and one CT_END per namespace.
  * A chunk is at most TD_RECORD_MAX_CHUNK bytes; anything else is a corrupt file.
  */
 #ifndef TD_RECORD_H
@@ -27,6 +29,8 @@ enum td_chunk {
 	TD_CHUNK_NETLINK = 3,
 	TD_CHUNK_PROC_TCP = 4,
 	TD_CHUNK_PROC_TCP6 = 5,
+	TD_CHUNK_CT = 6,
+	TD_CHUNK_CT_END = 7,
 };
 
 struct td_record; /* writer */

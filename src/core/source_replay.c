@@ -104,6 +104,13 @@ static int data_chunk(struct replay *rp, uint32_t type, const unsigned char *d, 
 		if (rp->cbs->ns_begin && (r = rp->cbs->ns_begin(&rp->ns, rp->arg)) < 0)
 			return r;
 	}
+	if (type == TD_CHUNK_CT || type == TD_CHUNK_CT_END) {
+		source_errf(rp->errbuf,
+			    "%s: a conntrack record (chunk at offset %llu): replay it with "
+			    "'tcpdoctor --replay FILE conntrack'",
+			    rp->path, (unsigned long long)off);
+		return -EBADMSG;
+	}
 	if (type == TD_CHUNK_NETLINK) {
 		rp->ns.used = TD_SRC_NETLINK;
 		r = netlink_parse(d, len, &rp->sink, &rp->st);

@@ -12,6 +12,7 @@
 #include "core/sysctl.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
@@ -495,6 +496,64 @@ static void lint_duplicates(struct lint_ctx *c)
 		qsort(s->eff, s->neff, sizeof(*s->eff), cmp_eff);
 }
 
+/* The leading integer of an effective value ("1 # x" gives 1), or -1. */
+static int64_t eff_num(const struct td_sysctl_set *s, const char *key)
+{
+	char tok[24];
+	int64_t v;
+
+	for (size_t i = 0; i < s->neff; i++) {
+		const char *x = s->eff[i].value;
+		size_t l;
+		if (strcmp(s->eff[i].key, key))
+			continue;
+		x += strspn(x, " \t");
+		l = strcspn(x, " \t#");
+		if (!l || l >= sizeof(tok))
+			return -1;
+		memcpy(tok, x, l);
+		tok[l] = '\0';
+		return util_parse_i64(tok, 0, INT64_MAX, &v) ? -1 : v;
+	}
+	return -1;
+}
+
+/* A conntrack limit above the hash size it will be spread over: each entry is hashed in both
+ * directions, so a full table has chains of 2 x max / buckets (nf_conntrack-sysctl.rst). The
+ * buckets are the files' value, else this kernel's. */
+static void lint_ct_buckets(struct lint_ctx *c)
+{
+	static const char *const maxkeys[] = { "net.netfilter.nf_conntrack_max",
+					       "net.nf_conntrack_max" };
+	struct td_sysctl_set *s = c->s;
+	int64_t b = eff_num(s, "net.netfilter.nf_conntrack_buckets");
+	char buf[32];
+
+	if (b < 0 && c->o->procroot &&
+	    !sysctl_read(c->o->procroot, "net/netfilter/nf_conntrack_buckets", buf, sizeof(buf)) &&
+	    util_parse_i64(buf, 1, INT64_MAX, &b))
+		b = -1;
+	for (size_t k = 0; b > 0 && k < TD_ARRAY_SIZE(maxkeys); k++) {
+		int64_t m = eff_num(s, maxkeys[k]);
+		for (size_t i = 0; m > b && i < s->neff; i++) {
+			const struct td_sysctl_effective *e = &s->eff[i];
+			if (strcmp(e->key, maxkeys[k]))
+				continue;
+			sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_NOTE,
+					   "Each entry is hashed in both directions; raising the "
+					   "limit without "
+					   "nf_conntrack_buckets makes every lookup walk longer "
+					   "chains, and each "
+					   "entry costs about 256 bytes of kernel memory "
+					   "(nf_conntrack slab, 6.18).",
+					   "tcp-facts#conntrack-sysctl",
+					   "raised without nf_conntrack_buckets (%" PRId64
+					   "): chains of %.1f entries on average when full",
+					   b, 2.0 * (double)m / (double)b);
+		}
+	}
+}
+
 int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o)
 {
 	struct lint_ctx c = { .s = s, .o = o };
@@ -510,6 +569,7 @@ int sysctl_lint(struct td_sysctl_set *s, const struct td_lint_opts *o)
 		lint_entry(&c, i);
 	report_unknown(&c);
 	lint_duplicates(&c);
+	lint_ct_buckets(&c);
 	sysctl_cross_lint(s);
 	sysctl_findings_sort(s);
 	for (size_t i = 0; i < c.kl.n; i++)

@@ -301,3 +301,73 @@ if need_root; then
 else
 	skip "read-only keys in a child namespace" "needs root and network namespaces"
 fi
+
+# Conntrack keys (tcp-facts#conntrack-sysctl). The files exist once nf_conntrack is loaded: an
+# nftables ct rule in a namespace of our own loads it (nothing of the host's is changed). In the
+# initial namespace the limit is writable; in a child one it is the host's, read-only, and so
+# are the hash size; the timeouts are per namespace with the compiled-in defaults.
+if need_root && command -v nft >/dev/null; then
+	td_netns_add T cttrack
+	printf 'table inet tdtest {\n\tchain out { type filter hook output priority 0; ct state new counter; }\n}\n' |
+		ip netns exec "$T" nft -f -
+	check "$D/conntrack.conf" '2 error net.ipv4.netfilter.ip_conntrack_tcp_timeout_time_wait
+3 error net.ipv4.netfilter.ip_conntrack_max
+4 note net.netfilter.nf_conntrack_max
+5 note net.netfilter.nf_conntrack_tcp_timeout_time_wait
+6 warn net.netfilter.nf_conntrack_tcp_timeout_established
+7 warn net.netfilter.nf_conntrack_tcp_be_liberal
+8 note net.netfilter.nf_conntrack_tcp_loose
+9 info net.netfilter.nf_conntrack_udp_timeout
+10 warn net.netfilter.nf_conntrack_count
+rc=1'
+	out=$("$TD_BIN" sysctl lint "$D/conntrack.conf")
+	like "$out" "conntrack.conf:2: error: net.ipv4.netfilter.ip_conntrack_tcp_timeout_time_wait = 120: removed from the kernel in 4\.10" \
+		"legacy ip_conntrack name: gone, and since when"
+	like "$out" "the key is net\.netfilter\.nf_conntrack_tcp_timeout_time_wait\. sysctl -p fails on this line" \
+		"legacy name: which key replaced it, and that the line fails"
+	like "$out" "conntrack.conf:4: note: .*raised without nf_conntrack_buckets \($(cat /proc/sys/net/netfilter/nf_conntrack_buckets)\)" \
+		"a raised max without the buckets: the hash size named"
+	like "$out" "time_wait = 30: frees conntrack slots sooner; TCP's own TIME_WAIT stays 60 s" \
+		"conntrack's TIME_WAIT is not TCP's"
+	like "$out" "be_liberal = 1: hides invalid packets" "tcp_be_liberal hides invalid packets"
+	printf 'net.netfilter.nf_conntrack_max = 524288\nnet.netfilter.nf_conntrack_buckets = 524288\n' >"$tmp/ctb.conf"
+	is "$("$TD_BIN" sysctl lint --json "$tmp/ctb.conf" | jq -r '[.findings[] | select(.line == 1)] | length')" 0 \
+		"a max raised with buckets to match: no chain-length note"
+	# child namespace: limit, hash size and expect_max are the host's, read-only; timeouts are not
+	td_netns_add K ctchild
+	is "$(ip netns exec "$K" stat -c %a /proc/sys/net/netfilter/nf_conntrack_{max,buckets,expect_max,tcp_timeout_time_wait} | tr '\n' ' ')" \
+		"444 444 444 644 " "(child namespace: max, buckets, expect_max read-only; timeouts writable)"
+	is "$(ip netns exec "$K" cat /proc/sys/net/netfilter/nf_conntrack_max)" "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" \
+		"(child namespace: nf_conntrack_max shows the host's value)"
+	printf 'net.netfilter.nf_conntrack_max = 524288\nnet.netfilter.nf_conntrack_tcp_timeout_time_wait = 30\nnet.nf_conntrack_max = 524288\n' >"$tmp/ctns.conf"
+	j=$("$TD_BIN" -N "$K" sysctl lint --json "$tmp/ctns.conf")
+	is "$(jq -r '[.findings[] | "\(.line) \(.severity) \(.message)"] | join("; ")' <<<"$j")" \
+		"1 warn global key: read-only in this network namespace; set it on the host; 2 note frees conntrack slots sooner; TCP's own TIME_WAIT stays 60 s; 3 warn global key: not visible in this network namespace; set it on the host" \
+		"child namespace: the limit is the host's, the TIME_WAIT timeout is the namespace's"
+	# every per-namespace default in the table is what a fresh namespace has
+	bad=
+	for k in tcp_timeout_syn_sent tcp_timeout_syn_recv tcp_timeout_established tcp_timeout_fin_wait \
+		tcp_timeout_close_wait tcp_timeout_last_ack tcp_timeout_time_wait tcp_timeout_close \
+		tcp_timeout_max_retrans tcp_timeout_unacknowledged tcp_loose tcp_be_liberal \
+		tcp_ignore_invalid_rst tcp_max_retrans udp_timeout udp_timeout_stream icmp_timeout \
+		icmpv6_timeout generic_timeout acct checksum log_invalid timestamp; do
+		v=$(ip netns exec "$K" cat "/proc/sys/net/netfilter/nf_conntrack_$k")
+		printf 'net.netfilter.nf_conntrack_%s = %s\n' "$k" "$v" >"$tmp/def.conf"
+		m=$("$TD_BIN" -N "$K" sysctl lint --json "$tmp/def.conf" | jq -r '.findings[0].message')
+		[[ $m == "same as this kernel's default"* ]] || bad+=" $k=$v($m)"
+	done
+	is "${bad:-none}" none "conntrack defaults in the table are those of a fresh namespace"
+	# apply -N refuses what the namespace cannot write, and writes the rest there only
+	host_tw=$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait)
+	printf 'net.netfilter.nf_conntrack_tcp_timeout_time_wait = 30\n' >"$tmp/ctok.conf"
+	"$TD_BIN" -N "$K" sysctl apply --backup-dir "$tmp/bk" "$tmp/ctns.conf" >"$tmp/apply.out" 2>&1
+	is "$?" 1 "apply -N: a file with the host's limit is refused (exit 1)"
+	like "$(cat "$tmp/apply.out")" "nf_conntrack_max = 524288: refused: a global key cannot be set from a child namespace" \
+		"apply -N: nf_conntrack_max refused as the host's"
+	"$TD_BIN" -N "$K" sysctl apply --backup-dir "$tmp/bk" "$tmp/ctok.conf" >/dev/null 2>&1
+	is "$?" 0 "apply -N: the conntrack TIME_WAIT timeout is the namespace's own"
+	is "$(ip netns exec "$K" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait) $(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait)" \
+		"30 $host_tw" "apply -N: written in the namespace, the host's untouched"
+else
+	skip "conntrack keys" "needs root, network namespaces and nft"
+fi

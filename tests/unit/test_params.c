@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -287,12 +288,110 @@ static void test_table(void **state)
 	assert_int_equal(params_find("net.core.somaxconn")->scope, TD_SCOPE_NETNS);
 }
 
+/* The conntrack rows: defaults and scope as read on 6.18 in a fresh namespace (the host's limit
+ * and hash size are read-only there), the verdicts with their meaning, and every legacy
+ * ip_conntrack_ name gone since 4.10 and naming its replacement. */
+static void test_conntrack(void **state)
+{
+	static const struct {
+		const char *key, *def;
+		enum td_pscope scope;
+	} rows[] = {
+		{ "net.netfilter.nf_conntrack_max", NULL, TD_SCOPE_GLOBAL },
+		{ "net.nf_conntrack_max", NULL, TD_SCOPE_GLOBAL },
+		{ "net.netfilter.nf_conntrack_buckets", NULL, TD_SCOPE_GLOBAL },
+		{ "net.netfilter.nf_conntrack_expect_max", NULL, TD_SCOPE_GLOBAL },
+		{ "net.netfilter.nf_conntrack_count", NULL, TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", "120", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_syn_recv", "60", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_established", "432000", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_fin_wait", "120", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_close_wait", "60", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_last_ack", "30", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_time_wait", "120", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_close", "10", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_max_retrans", "300", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_timeout_unacknowledged", "300", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_loose", "1", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_be_liberal", "0", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_tcp_max_retrans", "3", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_udp_timeout", "30", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_udp_timeout_stream", "120", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_icmp_timeout", "30", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_generic_timeout", "600", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_acct", "0", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_checksum", "1", TD_SCOPE_NETNS },
+		{ "net.netfilter.nf_conntrack_log_invalid", "0", TD_SCOPE_NETNS },
+	};
+	static const char *const legacy[] = { "max",
+					      "buckets",
+					      "tcp_timeout_time_wait",
+					      "tcp_timeout_established",
+					      "tcp_be_liberal",
+					      "udp_timeout",
+					      "generic_timeout" };
+	struct td_kenv env = { .kver = PARAMS_KV(6, 18) };
+	struct td_verdict v[PARAMS_VERDICTS_MAX];
+	char buf[64], key[96];
+	size_t n;
+	(void)state;
+
+	for (size_t i = 0; i < TD_ARRAY_SIZE(rows); i++) {
+		const struct td_param *p = params_find(rows[i].key);
+		assert_non_null(p);
+		assert_int_equal(p->scope, rows[i].scope);
+		assert_string_equal(p->ref, "tcp-facts#conntrack-sysctl");
+		if (!rows[i].def) {
+			assert_int_not_equal(params_default(p, &env, buf, sizeof(buf)), 0);
+			continue;
+		}
+		assert_int_equal(params_default(p, &env, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, rows[i].def);
+		/* the default itself earns nothing worse than "same as the default" */
+		assert_int_equal(params_judge(p, &env, rows[i].def, v, &n), TD_SEV_INFO);
+	}
+	for (size_t i = 0; i < TD_ARRAY_SIZE(legacy); i++) {
+		snprintf(key, sizeof(key), "net.ipv4.netfilter.ip_conntrack_%s", legacy[i]);
+		const struct td_param *p = params_find(key);
+		assert_non_null(p);
+		assert_int_equal(params_judge(p, &env, "1", v, &n), TD_SEV_ERROR);
+		assert_int_equal(v[0].kv, PARAMS_KV(4, 10));
+		snprintf(key, sizeof(key), "net.netfilter.nf_conntrack_%s", legacy[i]);
+		assert_non_null(strstr(v[0].reason, key));
+		assert_non_null(params_find(key));
+		/* before 4.10 the old name was a working alias: no error for its existence */
+		struct td_kenv old = { .kver = PARAMS_KV(4, 9) };
+		assert_int_not_equal(params_judge(p, &old, "1", v, &n), TD_SEV_ERROR);
+	}
+	const struct td_param *p = params_find("net.netfilter.nf_conntrack_tcp_be_liberal");
+	assert_int_equal(params_judge(p, &env, "1", v, &n), TD_SEV_WARN);
+	assert_non_null(strstr(v[0].message, "hides invalid packets"));
+	p = params_find("net.netfilter.nf_conntrack_tcp_timeout_time_wait");
+	assert_int_equal(params_judge(p, &env, "30", v, &n), TD_SEV_NOTE);
+	assert_non_null(strstr(v[0].message, "TCP's own TIME_WAIT stays 60 s"));
+	p = params_find("net.netfilter.nf_conntrack_tcp_timeout_established");
+	assert_int_equal(params_judge(p, &env, "600", v, &n), TD_SEV_WARN);
+	assert_int_equal(params_judge(p, &env, "86400", v, &n), TD_SEV_INFO);
+	p = params_find("net.netfilter.nf_conntrack_tcp_loose");
+	assert_int_equal(params_judge(p, &env, "0", v, &n), TD_SEV_NOTE);
+	p = params_find("net.netfilter.nf_conntrack_max");
+	assert_int_equal(params_judge(p, &env, "0", v, &n), TD_SEV_WARN);
+	assert_int_equal(params_judge(p, &env, "524288", v, &n), TD_SEV_OK);
+	/* the count is a reading: audit shows it, lint finds its file read-only */
+	p = params_find("net.netfilter.nf_conntrack_count");
+	assert_int_equal(params_judge(p, &env, "5", v, &n), TD_SEV_OK);
+	p = params_find("net.netfilter.nf_conntrack_log_invalid");
+	assert_int_equal(params_judge(p, &env, "256", v, &n), TD_SEV_ERROR);
+	assert_int_equal(params_judge(p, &env, "6", v, &n), TD_SEV_INFO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),  cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_normalize), cmocka_unit_test(test_suggest),
-		cmocka_unit_test(test_table),	  cmocka_unit_test(test_words),
+		cmocka_unit_test(test_table),	  cmocka_unit_test(test_conntrack),
+		cmocka_unit_test(test_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
