@@ -23,6 +23,7 @@
 
 #include "cmd/cmd.h"
 #include "core/conntrack.h"
+#include "core/fields.h"
 #include "core/ct_census.h"
 #include "core/ct_record.h"
 #include "core/record.h"
@@ -344,10 +345,10 @@ static json_t *ns_json(const struct ct_run *run, size_t i)
 	json_object_set_new(o, "buckets",
 			    x->table.has_buckets ? json_integer((json_int_t)x->table.buckets)
 						 : json_null());
-	json_object_set_new(o, "usage",
-			    x->table.has_count && x->table.has_max && x->table.max
-				    ? json_real((double)x->table.count / (double)x->table.max)
-				    : json_null());
+	struct td_fval use = { .kind = TD_FV_NULL };
+	if (x->table.has_count && x->table.has_max) /* a percentage, as every usage (fields.h) */
+		fields_pct(x->table.count, x->table.max, &use);
+	json_object_set_new(o, "usage", use.kind == TD_FV_NULL ? json_null() : json_real(use.d));
 	json_object_set_new(o, "dumped", json_integer((json_int_t)x->census.entries));
 	for (unsigned pr = 0; pr < 256; pr++) {
 		if (!x->census.proto[pr])
