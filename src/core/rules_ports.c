@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "core/model.h"
+#include "core/fields.h"
 #include "core/ports.h"
 #include "core/rules.h"
 #include "core/source.h"
@@ -290,7 +291,10 @@ static void dest_evidence(struct td_finding *x, const struct port_ctx *c)
 
 	rules_ev(x, "in_use", d->in_use, "ports");
 	rules_ev(x, "capacity", d->capacity, "ports");
-	rules_ev(x, "usage", d->capacity ? 100.0 * d->in_use / d->capacity : 0, "%");
+	struct td_fval use;
+	ports_dest_usage(d, &use); /* the usage ports and watch show: none without a capacity */
+	if (use.kind != TD_FV_NULL)
+		rules_ev(x, "usage", use.d, "%");
 	for (unsigned i = 0; i < c->nheld; i++)
 		rules_ev(x, state_key[c->order[i]], d->n[c->order[i]], "sockets");
 	if (!d->n[TD_SS_TIME_WAIT])
