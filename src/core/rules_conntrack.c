@@ -59,9 +59,19 @@ static unsigned long long timeout_or(const struct td_ns_ct *ct, const char *name
 	return model_ct_timeout(ct, name, &v) ? dflt : (unsigned long long)v;
 }
 
-static const char *ns_where(const struct td_ns_model *ns)
+/* "ip netns exec NAME " before a command for a named namespace ("NS" when the name would need
+ * shell quoting), nothing for the current one. */
+static const char *ns_where(const struct td_ns_model *ns, char *b, size_t len)
 {
-	return *ns->name ? "ip netns exec NS " : "";
+	const char *n = ns->name;
+	bool plain =
+		strlen(n) < 64 && strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					    "0123456789._-") == strlen(n);
+
+	if (!*n)
+		return "";
+	snprintf(b, len, "ip netns exec %s ", plain ? n : "NS");
+	return b;
 }
 
 static void remedy_reuse(struct td_finding *x, const struct td_ns_ct *ct)
@@ -85,7 +95,8 @@ static void remedy_notrack(struct td_finding *x, const struct td_ns_model *ns)
 		snprintf(who, sizeof(who), " (here %s/%u holds the most: %llu entries)", pr,
 			 ct->top_dport, (unsigned long long)ct->top_n);
 	}
-	const char *w = ns_where(ns);
+	char wb[96];
+	const char *w = ns_where(ns, wb, sizeof(wb));
 	rules_remedy(x,
 		     "Do not track what needs no tracking: for high-rate local flows%s, skip "
 		     "conntrack in chains at raw priority (before conntrack): %snft add table inet "
@@ -100,22 +111,26 @@ static void remedy_notrack(struct td_finding *x, const struct td_ns_model *ns)
 
 static void remedy_tw_timeout(struct td_finding *x, const struct td_ns_model *ns)
 {
+	char wb[96];
+
 	rules_remedy(x,
 		     "Shorten conntrack's TIME_WAIT: unlike TCP's 60 s it is a sysctl, per "
 		     "namespace: %ssysctl -w net.netfilter.nf_conntrack_tcp_timeout_time_wait=30 "
 		     "(%llu s here, 120 by default); a late segment of a closed connection then "
 		     "finds no entry",
-		     ns_where(ns), timeout_or(&ns->ct, "tcp_time_wait", 120));
+		     ns_where(ns, wb, sizeof(wb)), timeout_or(&ns->ct, "tcp_time_wait", 120));
 }
 
 static void remedy_unreplied_timeouts(struct td_finding *x, const struct td_ns_model *ns)
 {
+	char wb[96];
+
 	rules_remedy(x,
 		     "Shorten the timeouts of unanswered flows, per namespace: %ssysctl -w "
 		     "net.netfilter.nf_conntrack_udp_timeout=10 (%llu s here, 30 by default) and "
 		     "net.netfilter.nf_conntrack_tcp_timeout_syn_sent=30 (%llu s here, 120 by "
 		     "default)",
-		     ns_where(ns), timeout_or(&ns->ct, "udp", 30),
+		     ns_where(ns, wb, sizeof(wb)), timeout_or(&ns->ct, "udp", 30),
 		     timeout_or(&ns->ct, "tcp_syn_sent", 120));
 }
 

@@ -122,7 +122,7 @@ like "$txt" "300 of 300 conntrack entries \(100%\) are closed TCP connections in
 
 # --- the notrack rules as doctor prints them stop tracking new connections to that port
 rule=$(rem 1)
-w="ip netns exec NS "
+w="ip netns exec $NS "
 for cmd in "${w}nft add table inet tdnotrack" \
 	"${w}nft add chain inet tdnotrack pre '{ type filter hook prerouting priority raw; }'" \
 	"${w}nft add chain inet tdnotrack out '{ type filter hook output priority raw; }'" \

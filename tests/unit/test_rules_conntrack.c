@@ -5,7 +5,8 @@
  * threshold and not one entry below, with its evidence numbers; the remedies come in order
  * (reuse, notrack, timeouts, raise the limit) with the exact notrack rule, the timeout read and
  * the memory computed from the entry size; a child namespace is told it cannot raise the limit;
- * counters with no interval only inform; and the slabinfo parser refuses hostile lines.
+ * counters with no interval only inform; a namespace name needing shell quotes is not pasted into
+ * a command; and the slabinfo parser refuses hostile lines.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -328,10 +329,18 @@ static void test_unreplied(void **state)
 	assert_true(ev(x, "unreplied") == 1650 && ev(x, "share") == 50);
 	assert_non_null(strstr(x->remedies[0], "tcpdoctor -N web conntrack --by dst"));
 	assert_true(!strncmp(x->remedies[1], "Do not track", 12));
-	assert_non_null(strstr(x->remedies[1], "ip netns exec NS nft add table inet tdnotrack"));
+	assert_non_null(strstr(x->remedies[1], "ip netns exec web nft add table inet tdnotrack"));
 	assert_non_null(strstr(x->remedies[2], "nf_conntrack_udp_timeout=10 (30 s here"));
 	assert_non_null(strstr(x->remedies[3], "nf_conntrack_max"));
 	assert_non_null(strstr(x->cause, "a scan, a flood, or an upstream that is down"));
+	rules_findings_free(&f);
+	/* a name that would need shell quoting is not pasted into a command */
+	free(m->ns[0].name);
+	m->ns[0].name = xstrdup("a b;$(x)");
+	eval(m, &lim, &f);
+	x = find(&f, "conntrack-unreplied");
+	assert_non_null(strstr(x->remedies[1], "ip netns exec NS nft add table inet tdnotrack"));
+	assert_null(strstr(x->remedies[1], "$(x)"));
 	rules_findings_free(&f);
 	model_free(m);
 }
