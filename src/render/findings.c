@@ -254,6 +254,8 @@ static json_t *conntrack_json(const struct td_ns_ct *ct)
 	json_object_set_new(o, "dumped",
 			    ct->dump_err ? json_null()
 					 : json_integer((json_int_t)ct->census.entries));
+	if (ct->dump_err) /* -EPERM without CAP_NET_ADMIN: the count still shows */
+		json_object_set_new(o, "dump_error", json_string(strerror(-ct->dump_err)));
 	json_object_set_new(o, "unreplied", json_integer((json_int_t)ct->census.unreplied));
 	json_object_set_new(o, "assured", json_integer((json_int_t)ct->census.assured));
 	json_t *ts = json_object();
