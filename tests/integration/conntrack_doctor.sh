@@ -27,6 +27,9 @@ table inet tdtest {
 EOF
 ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=600
+# loopback's default tcp_tw_reuse=2 lets connect() take over a TIME_WAIT port older than 1 s:
+# conntrack then replaces that connection's TIME_WAIT entry instead of adding one
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=0
 
 cat >"$tmp/actor.py" <<'EOF'
 import signal, socket, sys, time
@@ -39,9 +42,11 @@ def udp(*_):
     for p in range(3000):
         u.sendto(b"q", ("127.0.0.1", 20000 + p))
     print("udp", flush=True)
+rounds = [0]
 def more(*_):
     tcp(50)
-    print("more", flush=True)
+    rounds[0] += 1
+    print("more %d" % rounds[0], flush=True)
 signal.signal(signal.SIGUSR1, udp)
 signal.signal(signal.SIGUSR2, more)
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,6 +71,7 @@ for _ in $(seq 50); do
 	[ "$(ctl | grep -c ' TIME_WAIT ')" = 300 ] && break
 	sleep 0.1
 done
+is "$(ctl | grep -c ' TIME_WAIT ')" 300 "300 conntrack TIME_WAIT entries"
 
 # one finding's field from doctor's JSON: py EXPR over f (the finding) or d (the document)
 fnd() { # json id expr
@@ -137,7 +143,7 @@ for ch in pre out; do
 	ip netns exec "$NS" nft add rule inet tdnotrack $ch tcp sport 5000 notrack
 done
 kill -USR2 "$actor"
-td_wait_for "$tmp/actor.out" '^more' 30
+td_wait_for "$tmp/actor.out" '^more 1' 30
 is "$(ip netns exec "$NS" conntrack -C)" "$c1" "50 more connections to tcp/5000 made no entry (notrack works)"
 ip netns exec "$NS" nft delete table inet tdnotrack
 
@@ -152,7 +158,7 @@ tool=$!
 sleep 2
 kill -USR2 "$actor"
 wait "$tool"
-td_wait_for "$tmp/actor.out" '^more' 30
+td_wait_for "$tmp/actor.out" '^more 2' 30
 for k in found invalid insert insert_failed drop early_drop; do
 	is "$(fnd "$tmp/iv.json" x "d['netns'][0]['conntrack']['stats_delta']['$k']")" "$(($(sum_s $k) - before[$k]))" \
 		"--interval 5: stats_delta.$k equals conntrack -S's change"
@@ -162,6 +168,7 @@ for _ in $(seq 50); do
 	[ "$(ctl | grep -c ' TIME_WAIT ')" = 350 ] && break
 	sleep 0.1
 done
+is "$(ctl | grep -c ' TIME_WAIT ')" 350 "350 conntrack TIME_WAIT entries now"
 
 # --- 3000 datagrams nobody answers: UNREPLIED dominates
 kill -USR1 "$actor"
