@@ -291,6 +291,94 @@ const struct td_cat_finding catalogue_findings[] = {
 	  "established syn_sent syn_recv fin_wait1 fin_wait2 time_wait close close_wait last_ack "
 	  "listen closing",
 	  "tcpdoctor states; tcpdoctor check" },
+	{ "conntrack-full",
+	  "The connection tracking table is full or nearly full",
+	  "Where the firewall uses connection tracking, every new flow of any protocol needs an "
+	  "entry. At nf_conntrack_max the kernel evicts entries that are not ASSURED, then logs "
+	  "'nf_conntrack: table full, dropping packet' and drops new flows: TCP connects (inbound "
+	  "ssh too), ping and DNS fail together while established flows go on. The count is the "
+	  "namespace's own; the limit is the host's, read-only in a child namespace.",
+	  "Reads nf_conntrack_count and nf_conntrack_max in each namespace; fires when the count "
+	  "reaches conntrack_usage percent of the limit.",
+	  { "Reuse connections: each closed TCP connection keeps its entry in conntrack TIME_WAIT "
+	    "(nf_conntrack_tcp_timeout_time_wait, 120 s by default)",
+	    "Do not track what needs no tracking: nftables notrack in chains at raw priority for "
+	    "high-rate local flows (doctor prints the rules for the busiest port)",
+	    "Shorten the conntrack timeouts that are safe to shorten, per namespace: "
+	    "net.netfilter.nf_conntrack_tcp_timeout_time_wait, unlike TCP's TIME_WAIT, is a sysctl",
+	    "Raise net.netfilter.nf_conntrack_max with net.netfilter.nf_conntrack_buckets on the "
+	    "host (doctor computes the memory from the nf_conntrack slab); a child namespace "
+	    "cannot" },
+	  REF("conntrack"),
+	  "time-wait netns-scope",
+	  "conntrack_usage",
+	  "tcpdoctor conntrack; conntrack -C; conntrack -S" },
+	{ "conntrack-drops",
+	  "Connection tracking dropped or evicted flows",
+	  "drop counts new flows refused because the table was full; early_drop counts entries "
+	  "evicted to make room for new ones; insert_failed counts new entries that could not be "
+	  "added, their packet dropped. Any of them rising means the table is at its limit or its "
+	  "hash chains are too long.",
+	  "Sums the per-CPU statistics (ctnetlink, as conntrack -S) at the start and end of the "
+	  "interval; fires when drop + early_drop + insert_failed reaches conntrack_drops. "
+	  "With --interval 0 the totals since the namespace started only inform.",
+	  { "Reuse connections",
+	    "Do not track what needs no tracking (nftables notrack at raw priority)",
+	    "Shorten the conntrack timeouts that are safe to shorten",
+	    "Raise nf_conntrack_max with the buckets on the host" },
+	  REF("conntrack"),
+	  NULL,
+	  "conntrack_drops",
+	  "tcpdoctor conntrack --interval 5; conntrack -S" },
+	{ "conntrack-time-wait",
+	  "Closed TCP connections in conntrack TIME_WAIT fill the table",
+	  "Short connections: conntrack keeps each closed TCP connection in its own TIME_WAIT for "
+	  "nf_conntrack_tcp_timeout_time_wait, 120 s by default, twice TCP's 60 s, so a rate of R "
+	  "connections a second holds about 120 x R entries. Unlike TCP's, this timeout is a "
+	  "sysctl, set per namespace.",
+	  "Counts the TCP entries in TIME_WAIT in a ctnetlink dump; fires when they are at least "
+	  "100 and conntrack_time_wait percent of the entries: info while the table has room, a "
+	  "warning once conntrack_usage is reached.",
+	  { "Reuse connections: keep-alive or a connection pool",
+	    "Do not track what needs no tracking (nftables notrack at raw priority)",
+	    "Shorten net.netfilter.nf_conntrack_tcp_timeout_time_wait in that namespace",
+	    "Raise nf_conntrack_max with the buckets on the host" },
+	  REF("conntrack"),
+	  "time-wait",
+	  "conntrack_time_wait conntrack_usage",
+	  "tcpdoctor conntrack --by state; conntrack -L" },
+	{ "conntrack-unreplied",
+	  "Flows nobody answers fill the connection tracking table",
+	  "Entries that never saw a reply: a scan, a flood, or an upstream that is down (UDP to a "
+	  "closed port, SYNs nobody answers). Each holds its slot until its timeout "
+	  "(nf_conntrack_udp_timeout 30 s, nf_conntrack_tcp_timeout_syn_sent 120 s by default); "
+	  "not being ASSURED, they are the first a full table evicts.",
+	  "Counts the entries without a reply in a ctnetlink dump; fires when they are at least "
+	  "100 and conntrack_unreplied percent of the entries: info while the table has room, a "
+	  "warning once conntrack_usage is reached.",
+	  { "Find who sends them and whether anyone should answer: tcpdoctor conntrack --by dst",
+	    "Do not track what needs no tracking (nftables notrack at raw priority)",
+	    "Shorten nf_conntrack_udp_timeout and nf_conntrack_tcp_timeout_syn_sent in that "
+	    "namespace",
+	    "Raise nf_conntrack_max with the buckets on the host" },
+	  REF("conntrack"),
+	  NULL,
+	  "conntrack_unreplied conntrack_usage",
+	  "tcpdoctor conntrack --by dst; conntrack -L" },
+	{ "conntrack-hash",
+	  "The conntrack hash table is small for nf_conntrack_max",
+	  "Each entry is hashed twice (original and reply direction), so a full table averages "
+	  "2 x nf_conntrack_max / nf_conntrack_buckets entries a chain, walked for every packet "
+	  "of a new flow; since 5.15 insertions into a chain past a limit are refused "
+	  "(chaintoolong) and the packet dropped.",
+	  "Compares nf_conntrack_max with nf_conntrack_buckets; fires when the average chain at a "
+	  "full table reaches conntrack_chain, or when chaintoolong rises during the interval.",
+	  { "Size the buckets to the limit on the host: net.netfilter.nf_conntrack_buckets, "
+	    "writable only in the host's namespace, 8 bytes a bucket" },
+	  REF("conntrack"),
+	  NULL,
+	  "conntrack_chain",
+	  "tcpdoctor conntrack; conntrack -S" },
 };
 const size_t catalogue_nfindings = TD_ARRAY_SIZE(catalogue_findings);
 

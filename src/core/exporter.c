@@ -3,13 +3,15 @@
  * Builds the exporter's metric families from a model. One table lists every family with its
  * name, help, type and getter, in the order they are published; the kernel counters follow,
  * named and explained by counters_known. Label sets are bounded: namespaces, two families,
- * eleven states, the top N destinations, the finding ids.
+ * eleven states, the top N destinations, the finding ids, conntrack's protocols and states.
  */
 #include "core/exporter.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,8 @@ struct def {
 	enum exporter_type type;
 	void (*get)(const struct ctx *c, const struct def *d, struct exporter_family *f);
 	double (*dest)(const struct td_port_dest *d); /* for get_dest */
+	size_t ct_off; /* for get_ct_stat: offset of the field in struct td_ct_stats */
+	uint64_t (*ct)(const struct td_ns_ct *ct); /* for get_ct */
 };
 
 static struct exporter_sample *sample(struct exporter_family *f, double value)
@@ -212,60 +216,201 @@ static void get_worst(const struct ctx *c, const struct def *d, struct exporter_
 		sample(f, (double)rules_worst(c->in->fs));
 }
 
+/* Namespaces with a conntrack table; the entry counts also need the dump to have worked. */
+static bool ct_shown(const struct td_ns_ct *ct, bool census)
+{
+	return ct->present && (!census || !ct->dump_err);
+}
+
+static void get_ct(const struct ctx *c, const struct def *d, struct exporter_family *f)
+{
+	const struct td_model *m = c->in->m;
+
+	for (size_t i = 0; m && i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		if (ct_shown(ct, false) && d->ct(ct) != UINT64_MAX)
+			label(sample(f, (double)d->ct(ct)), "netns", "%s", m->ns[i].name);
+	}
+}
+
+static uint64_t ct_count(const struct td_ns_ct *ct)
+{
+	return ct->table.has_count ? ct->table.count : UINT64_MAX;
+}
+
+static uint64_t ct_max(const struct td_ns_ct *ct)
+{
+	return ct->table.has_max ? ct->table.max : UINT64_MAX;
+}
+
+static uint64_t ct_buckets(const struct td_ns_ct *ct)
+{
+	return ct->table.has_buckets ? ct->table.buckets : UINT64_MAX;
+}
+
+static uint64_t ct_unreplied(const struct td_ns_ct *ct)
+{
+	return ct->dump_err ? UINT64_MAX : ct->census.unreplied;
+}
+
+static uint64_t ct_assured(const struct td_ns_ct *ct)
+{
+	return ct->dump_err ? UINT64_MAX : ct->census.assured;
+}
+
+/* tcp, udp, icmp and icmpv6 always (0 is a value), any other protocol when it has entries. */
+static void get_ct_proto(const struct ctx *c, const struct def *d, struct exporter_family *f)
+{
+	const struct td_model *m = c->in->m;
+
+	(void)d;
+	for (size_t i = 0; m && i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		if (!ct_shown(ct, true))
+			continue;
+		for (unsigned p = 0; p < 256; p++) {
+			bool common = p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_ICMP ||
+				      p == IPPROTO_ICMPV6;
+			if (!common && !ct->census.proto[p])
+				continue;
+			const char *nm = conntrack_proto_name(p);
+			struct exporter_sample *s = sample(f, (double)ct->census.proto[p]);
+			label(s, "netns", "%s", m->ns[i].name);
+			if (nm)
+				label(s, "protocol", "%s", nm);
+			else
+				label(s, "protocol", "%u", p);
+		}
+	}
+}
+
+static void get_ct_state(const struct ctx *c, const struct def *d, struct exporter_family *f)
+{
+	const struct td_model *m = c->in->m;
+
+	(void)d;
+	for (size_t i = 0; m && i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		for (unsigned st = 1; ct_shown(ct, true) && st < TD_CT_TCP_COUNT; st++) {
+			struct exporter_sample *s = sample(f, (double)ct->census.tcp_state[st]);
+			label(s, "netns", "%s", m->ns[i].name);
+			label(s, "state", "%s", conntrack_tcp_state_name(st));
+		}
+	}
+}
+
+static void get_ct_stat(const struct ctx *c, const struct def *d, struct exporter_family *f)
+{
+	const struct td_model *m = c->in->m;
+
+	for (size_t i = 0; m && i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		uint64_t v;
+		if (!ct->present || !ct->has_stats)
+			continue;
+		memcpy(&v, (const char *)&ct->s1 + d->ct_off, sizeof(v));
+		label(sample(f, (double)v), "netns", "%s", m->ns[i].name);
+	}
+}
+
+#define CT_STAT(field, text)                                                                       \
+	{                                                                                          \
+		"tcpdoctor_conntrack_stat_" #field "_total",                                       \
+			"Conntrack statistic " #field                                              \
+			", summed over CPUs (conntrack -S; node_exporter "                         \
+			"node_nf_conntrack_stat_" #field "): " text,                               \
+			EXPORTER_COUNTER, get_ct_stat, NULL, offsetof(struct td_ct_stats, field),  \
+			NULL                                                                       \
+	}
+
 /* The published families, in order. Units in names follow the Prometheus conventions. */
 static const struct def defs[] = {
 	{ "tcpdoctor_build_info", "tcpdoctor's version (always 1)", EXPORTER_GAUGE, get_build_info,
-	  NULL },
+	  NULL, 0, NULL },
 	{ "tcpdoctor_scrape_duration_seconds",
 	  "How long the collection behind this page took (sockets, /proc, rules)", EXPORTER_GAUGE,
-	  get_duration, NULL },
+	  get_duration, NULL, 0, NULL },
 	{ "tcpdoctor_scrape_error", "1 when the collection behind this page failed, else 0",
-	  EXPORTER_GAUGE, get_error, NULL },
+	  EXPORTER_GAUGE, get_error, NULL, 0, NULL },
 	{ "tcpdoctor_collections_total",
 	  "Collections made since the exporter started (scrapes inside --min-interval share one)",
-	  EXPORTER_COUNTER, get_collections, NULL },
+	  EXPORTER_COUNTER, get_collections, NULL, 0, NULL },
 	{ "tcpdoctor_collection_errors_total", "Collections that failed since the exporter started",
-	  EXPORTER_COUNTER, get_errors, NULL },
+	  EXPORTER_COUNTER, get_errors, NULL, 0, NULL },
 	{ "tcpdoctor_last_collection_timestamp_seconds",
 	  "When the collection behind this page finished, Unix time", EXPORTER_GAUGE, get_timestamp,
-	  NULL },
+	  NULL, 0, NULL },
 	{ "tcpdoctor_sockets",
 	  "TCP sockets by network namespace, family and state, as inet_diag reports them "
 	  "(orphaned FIN_WAIT2 apart from TIME_WAIT, request sockets as SYN_RECV)",
-	  EXPORTER_GAUGE, get_sockets, NULL },
+	  EXPORTER_GAUGE, get_sockets, NULL, 0, NULL },
 	{ "tcpdoctor_dump_interrupted",
 	  "1 when the kernel flagged the socket dump as interrupted (NLM_F_DUMP_INTR): counts may "
 	  "miss or repeat sockets that changed during it",
-	  EXPORTER_GAUGE, get_interrupted, NULL },
+	  EXPORTER_GAUGE, get_interrupted, NULL, 0, NULL },
 	{ "tcpdoctor_port_destinations",
 	  "Destinations (source IP, destination IP, destination port) holding ephemeral ports; "
 	  "only the --top riskiest get tcpdoctor_port_dest_* series",
-	  EXPORTER_GAUGE, get_ndests, NULL },
+	  EXPORTER_GAUGE, get_ndests, NULL, 0, NULL },
 	{ "tcpdoctor_port_dest_in_use_ports",
 	  "Ephemeral ports held to one destination (any state, client side)", EXPORTER_GAUGE,
-	  get_dest, dest_in_use },
+	  get_dest, dest_in_use, 0, NULL },
 	{ "tcpdoctor_port_dest_capacity_ports",
 	  "Ephemeral ports connect() can use per destination (ip_local_port_range, even span, "
 	  "minus reserved)",
-	  EXPORTER_GAUGE, get_dest, dest_capacity },
+	  EXPORTER_GAUGE, get_dest, dest_capacity, 0, NULL },
 	{ "tcpdoctor_port_dest_time_wait_sockets",
 	  "Client-side TIME_WAIT sockets to one destination (each holds its port for 60 s)",
-	  EXPORTER_GAUGE, get_dest, dest_time_wait },
+	  EXPORTER_GAUGE, get_dest, dest_time_wait, 0, NULL },
 	{ "tcpdoctor_port_dest_close_rate_per_second",
 	  "Connections to one destination closed per second, from TIME_WAIT timers (larger of the "
 	  "60 s and 10 s windows; a lower bound)",
-	  EXPORTER_GAUGE, get_dest, dest_rate },
+	  EXPORTER_GAUGE, get_dest, dest_rate, 0, NULL },
 	{ "tcpdoctor_port_dest_exhaustion_seconds",
 	  "Seconds until connect() to one destination fails with EADDRNOTAVAIL at the current "
 	  "close rate; 0 exhausted now, +Inf never at this rate",
-	  EXPORTER_GAUGE, get_dest, dest_exhaust },
+	  EXPORTER_GAUGE, get_dest, dest_exhaust, 0, NULL },
+	{ "tcpdoctor_conntrack_entries",
+	  "Connection tracking entries in the namespace (nf_conntrack_count; node_exporter "
+	  "node_nf_conntrack_entries); no sample where the kernel has no conntrack",
+	  EXPORTER_GAUGE, get_ct, NULL, 0, ct_count },
+	{ "tcpdoctor_conntrack_entries_limit",
+	  "nf_conntrack_max: the host's limit, which each namespace's own count may reach "
+	  "(node_exporter node_nf_conntrack_entries_limit)",
+	  EXPORTER_GAUGE, get_ct, NULL, 0, ct_max },
+	{ "tcpdoctor_conntrack_buckets",
+	  "nf_conntrack_buckets: the host's conntrack hash table size", EXPORTER_GAUGE, get_ct,
+	  NULL, 0, ct_buckets },
+	{ "tcpdoctor_conntrack_protocol_entries",
+	  "Connection tracking entries by protocol, from a ctnetlink dump", EXPORTER_GAUGE,
+	  get_ct_proto, NULL, 0, NULL },
+	{ "tcpdoctor_conntrack_tcp_state_entries",
+	  "TCP connection tracking entries by conntrack state (TIME_WAIT lasts "
+	  "nf_conntrack_tcp_timeout_time_wait, 120 s by default)",
+	  EXPORTER_GAUGE, get_ct_state, NULL, 0, NULL },
+	{ "tcpdoctor_conntrack_unreplied_entries",
+	  "Connection tracking entries that never saw a reply (UNREPLIED)", EXPORTER_GAUGE, get_ct,
+	  NULL, 0, ct_unreplied },
+	{ "tcpdoctor_conntrack_assured_entries",
+	  "Connection tracking entries marked ASSURED (not evicted to make room)", EXPORTER_GAUGE,
+	  get_ct, NULL, 0, ct_assured },
+	CT_STAT(found, "lookups that found an entry"),
+	CT_STAT(invalid, "packets conntrack could not track"),
+	CT_STAT(insert, "entries inserted"),
+	CT_STAT(insert_failed, "entries that could not be inserted, their packet dropped"),
+	CT_STAT(drop, "new flows dropped because the table was full"),
+	CT_STAT(early_drop, "entries evicted to make room for new flows"),
+	CT_STAT(error, "packets with errors (ICMP errors that matched no flow)"),
+	CT_STAT(search_restart, "lookups restarted because the table changed under them"),
+	CT_STAT(clash_resolve, "insertion clashes resolved"),
+	CT_STAT(chaintoolong, "insertions refused because the hash chain was too long"),
 	{ "tcpdoctor_findings",
 	  "Findings of the doctor rules by namespace, id and severity (count); counter rules judge "
 	  "the time since the previous collection; tcpdoctor explain ID says what an id means",
-	  EXPORTER_GAUGE, get_findings, NULL },
+	  EXPORTER_GAUGE, get_findings, NULL, 0, NULL },
 	{ "tcpdoctor_findings_worst_severity",
 	  "Worst finding: 0 ok, 1 info, 2 warning, 3 critical (doctor exits 0, 0, 1, 2)",
-	  EXPORTER_GAUGE, get_worst, NULL },
+	  EXPORTER_GAUGE, get_worst, NULL, 0, NULL },
 };
 
 /* Takes ownership of name and help. */
@@ -408,15 +553,26 @@ void exporter_metrics_free(struct td_metrics *out)
 	memset(out, 0, sizeof(*out));
 }
 
+static void carry_ct(struct exporter_carry *carry, size_t k, struct td_ns_ct *ct)
+{
+	if (!carry->v[k].has_ct || !ct->has_stats || ct->has_delta)
+		return;
+	ct->s0 = carry->v[k].ct;
+	ct->s0_ns = carry->v[k].ct_ns;
+	ct->has_delta = true;
+	carry->v[k].has_ct = false;
+}
+
 void exporter_carry_apply(struct exporter_carry *carry, struct td_model *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct td_ns_model *ns = &m->ns[i];
-		if (!ns->c0 || ns->c1)
-			continue;
 		for (size_t k = 0; k < carry->n; k++) {
-			if (!carry->v[k].c || strcmp(carry->v[k].name, ns->name))
+			if (strcmp(carry->v[k].name, ns->name))
 				continue;
+			carry_ct(carry, k, &ns->ct);
+			if (!carry->v[k].c || !ns->c0 || ns->c1)
+				break;
 			ns->c1 = ns->c0;
 			ns->c0 = carry->v[k].c;
 			carry->v[k].c = NULL;
@@ -433,9 +589,12 @@ void exporter_carry_keep(struct exporter_carry *carry, struct td_model *m)
 	for (size_t i = 0; i < m->n; i++) {
 		struct td_ns_model *ns = &m->ns[i];
 		struct td_counters **lp = ns->c1 ? &ns->c1 : &ns->c0;
-		if (!*lp)
+		if (!*lp && !ns->ct.has_stats)
 			continue;
 		carry->v[carry->n].name = xstrdup(ns->name);
+		carry->v[carry->n].has_ct = ns->ct.has_stats;
+		carry->v[carry->n].ct = ns->ct.s1;
+		carry->v[carry->n].ct_ns = ns->ct.s1_ns;
 		carry->v[carry->n++].c = *lp;
 		*lp = NULL;
 	}

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/conntrack.h"
+
 struct td_model;
 struct td_findings;
 struct td_counters;
@@ -73,6 +75,9 @@ struct exporter_carry {
 	struct {
 		char *name;
 		struct td_counters *c;
+		bool has_ct; /* the conntrack statistics, as the previous collection read them */
+		struct td_ct_stats ct;
+		uint64_t ct_ns;
 	} * v;
 	size_t n;
 };
@@ -80,7 +85,8 @@ struct exporter_carry {
 /*
  * Before the rules run on a fresh model m (collected with one snapshot per namespace, c0):
  * for each namespace that carry has a snapshot for, that one becomes c0, m's becomes c1 and
- * interval_s their distance, so counter rules judge what happened since the last collection.
+ * interval_s their distance, so counter rules judge what happened since the last collection;
+ * the conntrack statistics likewise (ct.s0 from carry, ct.has_delta).
  * Can't fail.
  */
 void exporter_carry_apply(struct exporter_carry *carry, struct td_model *m);

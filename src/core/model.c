@@ -50,14 +50,15 @@ static int on_ns_begin(const struct td_ns_info *info, void *arg)
 	struct td_port_cfg cfg;
 
 	if (c->second_pass) {
-		for (size_t i = 0; i < m->n; i++)
-			if (!strcmp(m->ns[i].name, info->name) && !m->ns[i].c1 && m->ns[i].c0) {
-				if (counters_read(&m->ns[i].c1, NULL) == 0)
-					m->ns[i].interval_s = (double)(m->ns[i].c1->taken_ns -
-								       m->ns[i].c0->taken_ns) /
-							      1e9;
-				break;
-			}
+		for (size_t i = 0; i < m->n; i++) {
+			struct td_ns_model *x = &m->ns[i];
+			if (strcmp(x->name, info->name) || x->c1)
+				continue;
+			if (x->c0 && counters_read(&x->c1, NULL) == 0)
+				x->interval_s = (double)(x->c1->taken_ns - x->c0->taken_ns) / 1e9;
+			model_ct_collect(&x->ct, true);
+			break;
+		}
 		return 0;
 	}
 	m->ns = xrealloc(m->ns, (m->n + 1) * sizeof(*m->ns));
@@ -74,6 +75,10 @@ static int on_ns_begin(const struct td_ns_info *info, void *arg)
 	judge_sysctls(m, ns);
 	if (!m->replay && counters_read(&ns->c0, NULL) == 0 && !c->first_c0_ns)
 		c->first_c0_ns = ns->c0->taken_ns;
+	/* A recording holds no conntrack table yet: a replayed namespace shows none (ct.present
+	 * false). The hook for record/replay of the table is here: fill ns->ct from it. */
+	if (!m->replay)
+		model_ct_collect(&ns->ct, false);
 	return 0;
 }
 
@@ -289,6 +294,9 @@ static void read_host(struct td_model *m)
 	uint64_t v;
 
 	sysctl_kenv_read("/proc/sys", &m->env);
+	m->ct_entry_measured = model_ct_entry_bytes(&m->ct_entry_bytes) == 0;
+	if (!m->ct_entry_measured)
+		m->ct_entry_bytes = TD_CT_ENTRY_BYTES;
 	/* global, and absent in child namespaces (kernel-facts §12): read it from here */
 	if (!sysctl_read("/proc/sys", "net/ipv4/tcp_max_orphans", buf, sizeof(buf)) &&
 	    !util_parse_u64(buf, 0, UINT64_MAX, &v))

@@ -18,6 +18,8 @@
 #include <sys/types.h>
 
 #include "core/aggregate.h"
+#include "core/conntrack.h"
+#include "core/ct_census.h"
 #include "core/owners.h"
 #include "core/params.h"
 #include "core/source.h"
@@ -85,6 +87,27 @@ struct td_src_ports {
 
 #define TD_SRC_PORTS_MAX 64 /* source addresses tracked per namespace; more are ignored */
 
+/* The namespace's netfilter connection-tracking table: counted as the dump streams past (no
+ * entry is kept). present false: no nf_conntrack in this kernel (or a replay, which records no
+ * table yet): a state, not an error. */
+struct td_ns_ct {
+	bool present;
+	bool max_ro;	  /* nf_conntrack_max is read-only here: a child namespace, the host's */
+	int dump_err;	  /* 0, or the -errno of the ctnetlink dump (census then empty) */
+	bool interrupted; /* NLM_F_DUMP_INTR */
+	struct td_ct_table table;
+	struct td_ct_census census;
+	struct td_ct_timeout timeouts[TD_CT_TIMEOUTS];
+	bool has_stats;		   /* s1 read */
+	bool has_delta;		   /* s0 read an interval before s1 */
+	struct td_ct_stats s0, s1; /* summed per-CPU statistics */
+	uint64_t s0_ns, s1_ns;	   /* when they were read (CLOCK_MONOTONIC) */
+	/* the (protocol, destination port) with the most entries: what a notrack rule names */
+	uint8_t top_proto;
+	uint16_t top_dport;
+	uint64_t top_n;
+};
+
 struct td_ns_model {
 	char *name;
 	enum td_source_kind used;
@@ -115,6 +138,7 @@ struct td_ns_model {
 	size_t nsys;
 	struct td_counters *c0, *c1; /* NULL when unavailable (replay, no /proc) */
 	double interval_s;	     /* between c0 and c1 */
+	struct td_ns_ct ct;
 	/* private to model.c while collecting */
 	uint32_t *tw_by_port, *syn_by_port;
 };
@@ -128,7 +152,15 @@ struct td_model {
 	uint64_t max_orphans; /* host-wide tcp_max_orphans, 0 unknown */
 	uint64_t orphans;     /* host-wide sockstat orphan, from the first namespace */
 	struct td_kenv env;
+	/* bytes per conntrack entry: the nf_conntrack slab's object size from /proc/slabinfo
+	 * (ct_entry_measured), else TD_CT_ENTRY_BYTES */
+	uint64_t ct_entry_bytes;
+	bool ct_entry_measured;
 };
+
+/* struct nf_conn's slab object on x86_64 6.18 (measured here in /proc/slabinfo), used when
+ * /proc/slabinfo cannot be read (it is root-only). */
+#define TD_CT_ENTRY_BYTES 256
 
 struct td_model_opts {
 	struct td_source_opts src;
@@ -149,5 +181,18 @@ int model_counter(const struct td_ns_model *ns, const char *section, const char 
 int model_gauge(const struct td_ns_model *ns, const char *name, uint64_t *value);
 /* A sysctl value from the namespace's meta or live read, as an integer; -ENOENT/-EINVAL. */
 int model_sysctl_int(const struct td_ns_model *ns, const char *key, int64_t *out);
+
+/* model_ct.c. Reads the current namespace's conntrack table into ct: the first look (again
+ * false) takes everything; again takes a second statistics snapshot (s0 <- s1). Can't fail:
+ * what could not be read stays unknown. */
+void model_ct_collect(struct td_ns_ct *ct, bool again);
+/* The nf_conntrack slab's object size from /proc/slabinfo. Returns 0 or -errno. */
+int model_ct_entry_bytes(uint64_t *bytes);
+/* The same from the text of /proc/slabinfo: 0, -ENOENT (no nf_conntrack line) or -EBADMSG. */
+int model_ct_slab_parse(const char *text, size_t len, uint64_t *bytes);
+/* The namespace tracks connections: present, and entries now or activity in the statistics. */
+bool model_ct_tracking(const struct td_ns_ct *ct);
+/* A conntrack timeout in seconds by name ("tcp_time_wait", "udp"); -ENOENT when unknown. */
+int model_ct_timeout(const struct td_ns_ct *ct, const char *name, uint64_t *seconds);
 
 #endif

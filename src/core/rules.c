@@ -2,7 +2,8 @@
 /*
  * The findings engine: thresholds, the finding builders the rule files use, evaluation over every
  * namespace of a model, and a stable order (worst first). The rules themselves live in
- * rules_sockets.c (what the socket tables show) and rules_kernel.c (counters and sysctls).
+ * rules_sockets.c (what the socket tables show), rules_kernel.c (counters and sysctls) and
+ * rules_conntrack.c (the netfilter connection-tracking table).
  */
 #include "core/rules.h"
 
@@ -39,6 +40,21 @@ void rules_limits_default(struct td_limits *lim)
 		[TD_LIM_FW2_ORPHANS] = { "fin_wait2_orphans", "FIN_WAIT2 no process holds", 1000,
 					 0 },
 		[TD_LIM_TW_BUCKETS] = { "tw_buckets", "% of tcp_max_tw_buckets", 80, 100 },
+		[TD_LIM_CT_USAGE] = { "conntrack_usage",
+				      "% of nf_conntrack_max in use in a namespace", 75, 90 },
+		[TD_LIM_CT_DROPS] = { "conntrack_drops",
+				      "conntrack drop + early_drop + insert_failed in the interval",
+				      1, 100 },
+		[TD_LIM_CT_TW] = { "conntrack_time_wait",
+				   "% of conntrack entries in TCP TIME_WAIT (at least 100)", 50,
+				   0 },
+		[TD_LIM_CT_UNREPLIED] = { "conntrack_unreplied",
+					  "% of conntrack entries never answered (at least 100)",
+					  50, 0 },
+		[TD_LIM_CT_CHAIN] = { "conntrack_chain",
+				      "average conntrack hash chain at a full table "
+				      "(2*max/buckets)",
+				      16, 0 },
 	};
 	static const char *const st[11] = { "established", "syn_sent",	"syn_recv", "fin_wait1",
 					    "fin_wait2",   "time_wait", "close",    "close_wait",
@@ -162,6 +178,7 @@ void rules_evaluate(const struct td_model *m, const struct td_limits *lim, struc
 	for (size_t i = 0; i < m->n; i++) {
 		rules_sockets(m, &m->ns[i], lim, out);
 		rules_kernel(m, &m->ns[i], lim, out);
+		rules_conntrack(m, &m->ns[i], lim, out);
 	}
 	state_limits(m, lim, out);
 	if (out->n > 1) /* qsort(NULL, 0) is undefined behaviour */

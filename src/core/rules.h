@@ -66,6 +66,11 @@ enum td_limit_id {
 	TD_LIM_ORPHANS,	       /* % of tcp_max_orphans */
 	TD_LIM_FW2_ORPHANS,    /* FIN_WAIT2 orphans */
 	TD_LIM_TW_BUCKETS,     /* % of tcp_max_tw_buckets */
+	TD_LIM_CT_USAGE,       /* % of nf_conntrack_max in use in a namespace */
+	TD_LIM_CT_DROPS,       /* conntrack drop + early_drop + insert_failed over the interval */
+	TD_LIM_CT_TW,	       /* % of conntrack entries in TCP TIME_WAIT */
+	TD_LIM_CT_UNREPLIED,   /* % of conntrack entries that never saw a reply */
+	TD_LIM_CT_CHAIN,       /* average hash chain at a full table: 2 * max / buckets */
 	TD_LIM_STATE_FIRST,    /* then one per TCP state, off (0) by default */
 	TD_LIM_COUNT = TD_LIM_STATE_FIRST + 11,
 };
@@ -121,7 +126,10 @@ void rules_syn_schedule(unsigned retries, unsigned linear, struct td_syn_schedul
 /* "resends its SYN after 1, 3 and 7 s and connect() fails after about 15 s" into b. */
 void rules_syn_text(const struct td_syn_schedule *s, char *b, size_t len);
 
-/* The rule groups (rules_sockets.c, rules_ports.c, rules_kernel.c). */
+/* Entries of a kind (TIME_WAIT, UNREPLIED) below which their share of the table is not judged. */
+#define TD_CT_MIN_ENTRIES 100
+
+/* The rule groups (rules_sockets.c, rules_ports.c, rules_kernel.c, rules_conntrack.c). */
 struct td_ns_model;
 void rules_ports(const struct td_model *m, const struct td_ns_model *ns,
 		 const struct td_limits *lim, struct td_findings *out);
@@ -129,5 +137,7 @@ void rules_sockets(const struct td_model *m, const struct td_ns_model *ns,
 		   const struct td_limits *lim, struct td_findings *out);
 void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,
 		  const struct td_limits *lim, struct td_findings *out);
+void rules_conntrack(const struct td_model *m, const struct td_ns_model *ns,
+		     const struct td_limits *lim, struct td_findings *out);
 
 #endif

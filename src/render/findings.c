@@ -15,6 +15,7 @@
 #include "core/facts.h"
 #include "core/model.h"
 #include "core/ports.h"
+#include "core/util.h"
 #include "render/census.h"
 #include "render/table.h"
 
@@ -230,6 +231,65 @@ static json_t *finding_json(const struct td_finding *x)
 	return o;
 }
 
+/* A namespace's conntrack table as doctor saw it: {"present": false} when there is none. */
+static json_t *conntrack_json(const struct td_ns_ct *ct)
+{
+	static const char *const sn[] = { "found",	   "invalid",	     "insert",
+					  "insert_failed", "drop",	     "early_drop",
+					  "error",	   "search_restart", "clash_resolve",
+					  "chaintoolong" };
+	json_t *o = json_object();
+
+	json_object_set_new(o, "present", json_boolean(ct->present));
+	if (!ct->present)
+		return o;
+	json_object_set_new(o, "tracking", json_boolean(model_ct_tracking(ct)));
+	json_object_set_new(o, "count", json_integer((json_int_t)ct->table.count));
+	json_object_set_new(o, "max",
+			    ct->table.has_max ? json_integer((json_int_t)ct->table.max)
+					      : json_null());
+	json_object_set_new(o, "buckets",
+			    ct->table.has_buckets ? json_integer((json_int_t)ct->table.buckets)
+						  : json_null());
+	json_object_set_new(o, "dumped",
+			    ct->dump_err ? json_null()
+					 : json_integer((json_int_t)ct->census.entries));
+	if (ct->dump_err) /* -EPERM without CAP_NET_ADMIN: the count still shows */
+		json_object_set_new(o, "dump_error", json_string(strerror(-ct->dump_err)));
+	json_object_set_new(o, "unreplied", json_integer((json_int_t)ct->census.unreplied));
+	json_object_set_new(o, "assured", json_integer((json_int_t)ct->census.assured));
+	json_t *ts = json_object();
+	for (unsigned s = 1; s < TD_CT_TCP_COUNT; s++)
+		if (ct->census.tcp_state[s])
+			json_object_set_new(ts, conntrack_tcp_state_name(s),
+					    json_integer((json_int_t)ct->census.tcp_state[s]));
+	json_object_set_new(o, "tcp_states", ts);
+	if (ct->has_stats) {
+		const struct td_ct_stats *x = &ct->s0, *y = &ct->s1;
+		const uint64_t a[] = { x->found,	 x->invalid,	    x->insert,
+				       x->insert_failed, x->drop,	    x->early_drop,
+				       x->error,	 x->search_restart, x->clash_resolve,
+				       x->chaintoolong };
+		const uint64_t b[] = { y->found,	 y->invalid,	    y->insert,
+				       y->insert_failed, y->drop,	    y->early_drop,
+				       y->error,	 y->search_restart, y->clash_resolve,
+				       y->chaintoolong };
+		json_t *st = json_object(), *d = json_object();
+		for (size_t k = 0; k < TD_ARRAY_SIZE(sn); k++) {
+			json_object_set_new(st, sn[k], json_integer((json_int_t)b[k]));
+			json_object_set_new(
+				d, sn[k],
+				json_integer((json_int_t)(b[k] >= a[k] ? b[k] - a[k] : 0)));
+		}
+		json_object_set_new(o, "stats", st);
+		if (ct->has_delta)
+			json_object_set_new(o, "stats_delta", d);
+		else
+			json_decref(d);
+	}
+	return o;
+}
+
 json_t *render_findings_json(const struct td_model *m, const struct td_findings *fs, int exit_code)
 {
 	json_t *o = json_object(), *ns = json_array(), *arr = json_array();
@@ -241,6 +301,7 @@ json_t *render_findings_json(const struct td_model *m, const struct td_findings 
 		json_t *n = render_census_json(&m->ns[i].census);
 		json_object_set_new(n, "name", json_string(m->ns[i].name));
 		json_object_set_new(n, "interval_s", json_real(m->ns[i].interval_s));
+		json_object_set_new(n, "conntrack", conntrack_json(&m->ns[i].ct));
 		json_array_append_new(ns, n);
 	}
 	json_object_set_new(o, "netns", ns);

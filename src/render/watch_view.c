@@ -198,6 +198,36 @@ static void states(struct td_wframe *f, const struct td_wview *v, const struct t
 		    r->tw_created, r->tw_expired, r->active_opens, r->passive_opens);
 }
 
+/* The conntrack table of the namespaces shown, when any of them tracks connections. */
+static void conntrack_line(struct td_wframe *f, const struct td_wview *v, const struct td_model *m)
+{
+	uint64_t count = 0, max = 0, tw = 0, unrep = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		if ((!total_view(v, m) && (size_t)v->ns != i) || !model_ct_tracking(ct))
+			continue;
+		any = true;
+		count += ct->table.count;
+		max = ct->table.max; /* the host's: the same in every namespace */
+		tw += ct->census.tcp_state[TD_CT_TCP_TIME_WAIT];
+		unrep += ct->census.unreplied;
+	}
+	if (!any)
+		return;
+	if (max)
+		add(f, v, TD_WL_TEXT,
+		    "conntrack %llu of nf_conntrack_max %llu (%.1f%%)  TIME_WAIT %llu  unreplied "
+		    "%llu",
+		    (unsigned long long)count, (unsigned long long)max,
+		    100.0 * (double)count / (double)max, (unsigned long long)tw,
+		    (unsigned long long)unrep);
+	else
+		add(f, v, TD_WL_TEXT, "conntrack %llu  TIME_WAIT %llu  unreplied %llu",
+		    (unsigned long long)count, (unsigned long long)tw, (unsigned long long)unrep);
+}
+
 static void spark(struct td_wframe *f, const struct td_wview *v, const struct td_history *h,
 		  unsigned state)
 {
@@ -350,6 +380,7 @@ void watch_frame_build(struct td_wframe *f, const struct td_wview *v, const stru
 	else
 		memset(&r, 0, sizeof(r));
 	states(f, v, &total, &r);
+	conntrack_line(f, v, m);
 	spark(f, v, h, TD_SS_TIME_WAIT);
 	spark(f, v, h, TD_SS_CLOSE_WAIT);
 	add(f, v, TD_WL_TEXT, "%s", "");

@@ -94,7 +94,7 @@ fi
 if td_require promtool prometheus; then
 	out=$(promtool check rules contrib/prometheus/tcpdoctor.rules.yml 2>&1)
 	is "$?" 0 "promtool check rules contrib/prometheus/tcpdoctor.rules.yml"
-	like "$out" "SUCCESS: 12 rules found" "rules: 12 rules"
+	like "$out" "SUCCESS: 15 rules found" "rules: 15 rules"
 fi
 python3 -m json.tool contrib/grafana/tcpdoctor.json >/dev/null
 is "$?" 0 "contrib/grafana/tcpdoctor.json is JSON"

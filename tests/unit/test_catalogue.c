@@ -70,7 +70,8 @@ static void assert_words_anchors(const char *list, const char *what)
 static void test_rule_ids_in_catalogue(void **state)
 {
 	static const char *const files[] = { "src/core/rules.c", "src/core/rules_sockets.c",
-					     "src/core/rules_kernel.c", "src/core/rules_ports.c" };
+					     "src/core/rules_kernel.c", "src/core/rules_ports.c",
+					     "src/core/rules_conntrack.c" };
 	size_t calls = 0;
 
 	(void)state;
