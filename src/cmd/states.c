@@ -29,8 +29,55 @@ struct ns_census {
 struct states_run {
 	struct ns_census *v;
 	size_t n, cap;
-	struct td_bpf_census *bpf; /* count in the kernel (no dump), or NULL */
+	bool bpf_may;		   /* no source, record, replay or family asked for; TD_BPF not 0 */
+	bool bpf_always;	   /* TD_BPF=1: whatever the namespace's size */
+	bool bpf_tried;		   /* census_bpf_open was called (once) */
+	struct td_bpf_census *bpf; /* the loaded census iterator, or NULL */
 };
+
+/* Below this many TCP sockets in a namespace (sockstat's inuse + tw) the dump is quicker than
+ * loading the census iterator (about 40 ms and 10 MiB of BTF for libbpf). */
+#define STATES_BPF_MIN_SOCKETS 50000
+
+/* TCP sockets in the current namespace as /proc/net/sockstat counts them (inuse + tw), or 0.
+ * The line: "TCP: inuse N orphan N tw N alloc N mem N". */
+static uint64_t sockstat_tcp(void)
+{
+	char *buf, *line, *save, *w;
+	size_t len;
+	uint64_t n = 0, v;
+
+	if (util_read_file("/proc/net/sockstat", 4096, &buf, &len))
+		return 0;
+	if ((line = strstr(buf, "\nTCP: ")) != NULL) {
+		line[strcspn(line + 1, "\n") + 1] = '\0';
+		for (w = strtok_r(line + 6, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			bool want = !strcmp(w, "inuse") || !strcmp(w, "tw");
+			if ((w = strtok_r(NULL, " ", &save)) == NULL)
+				break;
+			if (want && util_parse_u64(w, 0, UINT32_MAX, &v) == 0)
+				n += v;
+		}
+	}
+	free(buf);
+	return n;
+}
+
+/* Counts the namespace with the census iterator when that is worth it; TD_NS_COUNTED then. */
+static int count_bpf(struct states_run *s, struct ns_census *x)
+{
+	if (!s->bpf_may || (!s->bpf_always && sockstat_tcp() < STATES_BPF_MIN_SOCKETS))
+		return 0;
+	if (!s->bpf_tried) {
+		s->bpf_tried = true;
+		if (census_bpf_open(&s->bpf))
+			s->bpf = NULL; /* no BPF here: dump every namespace */
+	}
+	if (!s->bpf || census_bpf_count(s->bpf, &x->c))
+		return 0; /* the dump counts it instead */
+	x->used = TD_SRC_BPF;
+	return TD_NS_COUNTED;
+}
 
 static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 {
@@ -41,7 +88,7 @@ static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
 	s->v[s->n++] = (struct ns_census){ .name = xstrdup(ns->name) };
-	return s->bpf ? census_bpf_count(s->bpf, &s->v[s->n - 1].c) : 0;
+	return count_bpf(s, &s->v[s->n - 1]);
 }
 
 static int on_sock(const struct td_sock *sk, void *arg)
@@ -57,7 +104,8 @@ static int on_ns_end(const struct td_ns_info *ns, const struct td_dump_stats *st
 	struct states_run *s = arg;
 
 	s->v[s->n - 1].interrupted = st->interrupted;
-	s->v[s->n - 1].used = s->bpf ? TD_SRC_BPF : ns->used;
+	if (s->v[s->n - 1].used != TD_SRC_BPF)
+		s->v[s->n - 1].used = ns->used;
 	return 0;
 }
 
@@ -165,21 +213,14 @@ int cmd_states_main(int argc, char **argv, struct td_global *g)
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &o);
 	o.families = families;
-	/* Counted in the kernel where BPF works (the same numbers, no message per socket); the
-	 * dump otherwise, or when a source, a record, a replay or one family is asked for. */
-	if (o.kind == TD_SRC_AUTO && !o.replay && !o.record && !families &&
-	    census_bpf_open(&s.bpf) == 0)
-		o.visit_only = true;
+	/* Counted in the kernel where BPF works and the namespace is large (the same numbers, no
+	 * message per socket); the dump otherwise, or when a source, a record, a replay or one
+	 * family is asked for. TD_BPF=0 never, TD_BPF=1 always. */
+	const char *env = getenv("TD_BPF");
+	s.bpf_may = o.kind == TD_SRC_AUTO && !o.replay && !o.record && !families &&
+		    !(env && !strcmp(env, "0"));
+	s.bpf_always = env && !strcmp(env, "1");
 	r = source_run(&o, &cbs, &s, err);
-	if (r && s.bpf) { /* the iterator failed in a namespace: count again from the dump */
-		census_bpf_close(s.bpf);
-		s.bpf = NULL;
-		for (size_t i = 0; i < s.n; i++)
-			free(s.v[i].name);
-		s.n = 0;
-		o.visit_only = false;
-		r = source_run(&o, &cbs, &s, err);
-	}
 	if (r) {
 		r = cmd_source_err(g, r, err);
 		goto out;

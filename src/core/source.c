@@ -128,7 +128,8 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 	}
 	if (cbs->ns_begin && (r = cbs->ns_begin(ns, arg)) < 0)
 		goto out;
-	if (o->visit_only) {
+	bool counted = cbs->ns_begin && r == TD_NS_COUNTED;
+	if (o->visit_only || counted) {
 		r = 0;
 	} else if (o->kind != TD_SRC_PROCFS) {
 		ns->used = TD_SRC_NETLINK;
@@ -143,7 +144,7 @@ static int dump_one(const struct td_source_opts *o, const struct td_source_cbs *
 				source_errf(errbuf, "inet_diag dump failed: %s", strerror(-r));
 		}
 	}
-	if (!o->visit_only && (o->kind == TD_SRC_PROCFS || r == 1)) {
+	if (!o->visit_only && !counted && (o->kind == TD_SRC_PROCFS || r == 1)) {
 		ns->used = TD_SRC_PROCFS;
 		r = procfs_dump(&sink, rec, &st);
 		if (r < 0)

@@ -73,8 +73,12 @@ struct td_source_opts {
 			       second look at counters); ignored with replay */
 };
 
+#define TD_NS_COUNTED 1
+
 struct td_source_cbs {
-	/* Before the sockets of a namespace. May be NULL. Return <0 to stop. */
+	/* Before the sockets of a namespace. May be NULL. Return <0 to stop, TD_NS_COUNTED when
+	 * it accounted for the namespace itself (no dump then; ns_end still comes, with zero
+	 * counts). */
 	int (*ns_begin)(const struct td_ns_info *ns, void *arg);
 	td_sock_fn sock;
 	/* After them, with its counts. May be NULL. */

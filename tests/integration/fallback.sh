@@ -12,7 +12,8 @@ cc -shared -fPIC -O2 -Wall -Werror -o "$d/nodiag.so" "$TD_ROOT/tests/preload/nod
 ok $? "the nodiag shim builds"
 # an ASan binary wants its runtime first in the library list; the shim only wraps socket()
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-# (TD_BPF=0: states would count with the BPF census iterator, which needs no inet_diag)
+# (TD_BPF=0: on a large namespace states would count with the BPF census iterator, which needs
+# no inet_diag)
 nodiag() { TD_BPF=0 LD_PRELOAD="$d/nodiag.so" "$TD_BIN" "$@"; }
 py() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
