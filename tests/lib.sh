@@ -119,6 +119,18 @@ td_tw_exact() {
 	local n
 	for n; do ip netns exec "$n" sysctl -qw net.ipv4.tcp_rfc1337=1 || return 1; done
 }
+# td_ct_netns VAR NAME: td_netns_add, then connection tracking on in that namespace (an nftables
+# ruleset that uses ct: a namespace tracks flows only then) with UDP entries kept 600 s, so the
+# counts a test makes stay put while it reads them.
+td_ct_netns() {
+	td_netns_add "$1" "$2" || return 1
+	ip netns exec "${!1}" nft -f - <<-'NFT' || return 1
+		table inet tdtest {
+			chain out { type filter hook output priority 0; ct state new counter; }
+		}
+	NFT
+	ip netns exec "${!1}" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
+}
 # Background a process and remember its pid for cleanup.
 td_bg_pid() { _td_pids+=("$1"); }
 

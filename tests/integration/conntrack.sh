@@ -12,17 +12,11 @@ td_require_netns "conntrack in a private namespace"
 td_require nft nftables || exit 1
 td_require conntrack conntrack || exit 1
 td_require python3 python3 || exit 1
-td_netns_add NS ct || exit 1
+td_ct_netns NS ct || exit 1
 td_netns_add BARE ctbare || exit 1
 tmp=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$tmp"' EXIT
 
-ip netns exec "$NS" nft -f - <<'EOF'
-table inet tdtest {
-	chain out { type filter hook output priority 0; ct state new counter; }
-}
-EOF
-ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 ip -n "$NS" addr add ::1/128 dev lo 2>/dev/null
 
 cat >"$tmp/actor.py" <<'EOF'

@@ -15,17 +15,11 @@ td_require_netns "conntrack in a private namespace"
 td_require nft nftables || exit 1
 td_require conntrack conntrack || exit 1
 td_require python3 python3 || exit 1
-td_netns_add NS ctdoc || exit 1
+td_ct_netns NS ctdoc || exit 1
 td_netns_add BARE ctdocbare || exit 1
 tmp=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$tmp"' EXIT
 
-ip netns exec "$NS" nft -f - <<'EOF'
-table inet tdtest {
-	chain out { type filter hook output priority 0; ct state new counter; }
-}
-EOF
-ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=600
 # loopback's default tcp_tw_reuse=2 lets connect() take over a TIME_WAIT port older than 1 s:
 # conntrack then replaces that connection's TIME_WAIT entry instead of adding one
