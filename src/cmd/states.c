@@ -16,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "core/aggregate.h"
 #include "core/util.h"
+#include "core/bpf_common.h"
 #include "core/census_bpf.h"
 #include "render/census.h"
 
@@ -216,10 +217,9 @@ int cmd_states_main(int argc, char **argv, struct td_global *g)
 	/* Counted in the kernel where BPF works and the namespace is large (the same numbers, no
 	 * message per socket); the dump otherwise, or when a source, a record, a replay or one
 	 * family is asked for. TD_BPF=0 never, TD_BPF=1 always. */
-	const char *env = getenv("TD_BPF");
 	s.bpf_may = o.kind == TD_SRC_AUTO && !o.replay && !o.record && !families &&
-		    !(env && !strcmp(env, "0"));
-	s.bpf_always = env && !strcmp(env, "1");
+		    bpf_mode() != TD_BPF_OFF;
+	s.bpf_always = bpf_mode() == TD_BPF_ALWAYS;
 	r = source_run(&o, &cbs, &s, err);
 	if (r) {
 		r = cmd_source_err(g, r, err);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #ifdef TD_HAVE_BPF
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 
 #include "bpf/census.h"
 #include "census.skel.h"
+#include "core/bpf_common.h"
 #include "core/sock.h"
 #include "core/util.h"
 
@@ -29,35 +29,26 @@ struct td_bpf_census {
 	struct bpf_link *link;
 };
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	if (!getenv("TD_BPF_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 int census_bpf_open(struct td_bpf_census **out)
 {
 	struct td_bpf_census *h;
 
 	*out = NULL;
-	const char *env = getenv("TD_BPF");
-	if (env && !strcmp(env, "0"))
+	if (bpf_mode() == TD_BPF_OFF)
 		return -ENOTSUP; /* the user turned BPF sources off */
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return -ENOENT;
-	libbpf_set_print(quiet);
+	int r = bpf_prepare();
+	if (r)
+		return r;
 	h = xcalloc(1, sizeof(*h));
 	h->skel = td_census_bpf__open_and_load();
 	if (!h->skel) {
-		int r = errno ? -errno : -EINVAL;
+		r = errno ? -errno : -EINVAL;
 		free(h);
 		return r;
 	}
 	h->link = bpf_program__attach_iter(h->skel->progs.td_census, NULL);
 	if (!h->link) {
-		int r = errno ? -errno : -EINVAL;
+		r = errno ? -errno : -EINVAL;
 		census_bpf_close(h);
 		return r;
 	}

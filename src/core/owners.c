@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bpf/owners.h"
+#include "core/bpf_common.h"
 #include "core/hashmap.h"
 #include "core/names.h"
 #include "core/owners_build.h"
@@ -328,9 +329,9 @@ static uint64_t host_open_files(void)
 
 int owners_scan(struct td_owners **out, struct td_owners_stats *st)
 {
-	const char *via = getenv("TD_OWNERS"), *bpf = getenv("TD_BPF");
+	const char *via = getenv("TD_OWNERS");
 	bool want_bpf = via			   ? !strcmp(via, "bpf")
-			: bpf && !strcmp(bpf, "0") ? false
+			: bpf_mode() == TD_BPF_OFF ? false
 						   : host_open_files() >= OWNERS_BPF_MIN_FILES;
 
 	if (want_bpf) {

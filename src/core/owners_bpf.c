@@ -11,7 +11,6 @@
 
 #ifdef TD_HAVE_BPF
 #include <linux/types.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,19 +20,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/bpf_common.h"
 #include "core/owners_build.h"
 #include "core/util.h"
 #include "owners.skel.h"
 
 #define READ_BUF (256 * 1024)
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	if (!getenv("TD_BPF_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 /* Reads the iterator behind fd to its end into rd. */
 static int drain(int fd, struct td_owners_reader *rd)
@@ -76,9 +68,8 @@ int owners_scan_bpf(struct td_owners **out, struct td_owners_stats *st_out)
 	int r, fd = -1;
 
 	*out = NULL;
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return -ENOENT;
-	libbpf_set_print(quiet);
+	if ((r = bpf_prepare()))
+		return r;
 	skel = td_owners_bpf__open_and_load();
 	if (!skel)
 		return errno ? -errno : -EINVAL;

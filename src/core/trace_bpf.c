@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #ifdef TD_HAVE_BPF
-#include <stdarg.h>
 #include <stdio.h>
 
 #include <bpf/libbpf.h>
 
+#include "core/bpf_common.h"
 #include "core/util.h"
 #include "trace.skel.h"
 
@@ -31,14 +31,6 @@ struct td_trace {
 bool trace_supported(void)
 {
 	return true;
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	if (!getenv("TD_BPF_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -60,11 +52,10 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 
 	why = why ? why : &dummy;
 	*out = NULL;
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if ((err = bpf_prepare())) {
 		*why = "the kernel has no BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
-		return errno == EACCES ? -EPERM : -ENOENT;
+		return err;
 	}
-	libbpf_set_print(quiet);
 	t = xcalloc(1, sizeof(*t));
 	*why = "opening the BPF object";
 	t->skel = td_trace_bpf__open();
