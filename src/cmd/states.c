@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/aggregate.h"
+#include "core/census.h"
 #include "core/util.h"
 #include "core/bpf_common.h"
 #include "core/census_bpf.h"

@@ -5,7 +5,7 @@
  * says which side of its connections this host is: the local port listens (server), is an
  * ephemeral port (client), or neither. To know the listening ports before the sockets stream by,
  * a first dump asks the kernel for LISTEN sockets only (it then walks only the listening hash:
- * cheap); the second dump streams into a group-by table (core/aggregate.c), O(1) per socket.
+ * cheap); the second dump streams into a group-by table (core/groups.c), O(1) per socket.
  *
  * --by process maps inodes to processes with one pass over /proc (core/owners.c). Sockets
  * without an inode (TIME_WAIT, orphans, request sockets: kernel-facts §14) cannot be traced;
@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/aggregate.h"
+#include "core/groups.h"
 #include "core/hashmap.h"
 #include "core/owners.h"
 #include "core/ports.h"

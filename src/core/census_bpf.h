@@ -8,7 +8,7 @@
 #ifndef TD_CENSUS_BPF_H
 #define TD_CENSUS_BPF_H
 
-#include "core/aggregate.h"
+#include "core/census.h"
 
 struct td_bpf_census;
 

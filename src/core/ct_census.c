@@ -2,7 +2,7 @@
 /*
  * The conntrack census and group-by tables. Groups live in the shared hash table (hashmap.h),
  * keyed by a zeroed struct td_ct_key; the top-N selection keeps a bounded heap, as top's
- * groups do (aggregate.c), so a table of a million entries in a few groups sorts nothing big.
+ * groups do (groups.c), so a table of a million entries in a few groups sorts nothing big.
  */
 #include "core/ct_census.h"
 

@@ -4,7 +4,7 @@
  * probing over a power-of-two slot array, entries kept dense in insertion order so they can be
  * iterated, sorted and indexed without touching the slots. It backs every table that must stay
  * O(1) per socket: inode -> owner (owners.c), per-destination port usage (ports.c) and the
- * group-by tables of `top` (aggregate.c).
+ * group-by tables of `top` (groups.c).
  *
  * Written here rather than taken from a Debian package, after looking at what Debian ships:
  * uthash-dev chains an intrusive 56-byte handle and a separate allocation per element (a pointer

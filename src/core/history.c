@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/aggregate.h"
+#include "core/census.h"
 #include "core/counters.h"
 #include "core/model.h"
 #include "core/util.h"

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/aggregate.h"
+#include "core/census.h"
 #include "core/conntrack.h"
 #include "core/ct_census.h"
 #include "core/owners.h"

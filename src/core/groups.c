@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Streaming aggregators. The census is a fixed array indexed by family and state, so adding a
- * socket is two array indexes and an increment. The group-by tables are a hash table from
- * td_group_key to td_group (hashmap.c), so adding is one hash and a few increments; top-N keeps
- * a bounded heap instead of sorting every group.
+ * The group-by tables are a hash table from td_group_key to td_group (hashmap.c), so adding a
+ * socket is one hash and a few increments; top-N keeps a bounded heap instead of sorting every
+ * group.
  */
-#include "core/aggregate.h"
+#include "core/groups.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,45 +14,6 @@
 
 #include "core/hashmap.h"
 #include "core/util.h"
-
-void census_add(struct td_census *c, const struct td_sock *sk)
-{
-	unsigned st = sk->state < TD_SS_COUNT ? sk->state : TD_SS_UNKNOWN;
-
-	c->n[sk->family == AF_INET6 ? TD_FI_INET6 : TD_FI_INET][st]++;
-}
-
-void census_merge(struct td_census *a, const struct td_census *b)
-{
-	for (int f = 0; f < TD_FI_COUNT; f++)
-		for (int s = 0; s < TD_SS_COUNT; s++)
-			a->n[f][s] += b->n[f][s];
-}
-
-uint64_t census_state_total(const struct td_census *c, unsigned state)
-{
-	uint64_t t = 0;
-
-	for (int f = 0; f < TD_FI_COUNT; f++) {
-		if (state < TD_SS_COUNT) {
-			t += c->n[f][state];
-			continue;
-		}
-		t += census_family_total(c, (enum td_fam_idx)f);
-	}
-	return t;
-}
-
-uint64_t census_family_total(const struct td_census *c, enum td_fam_idx f)
-{
-	uint64_t t = 0;
-
-	for (int s = 0; s < TD_SS_COUNT; s++)
-		t += c->n[f][s];
-	return t;
-}
-
-/* ---- group-by tables ---- */
 
 struct td_groups {
 	enum td_group_by by;

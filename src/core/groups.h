@@ -1,35 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Streaming aggregation: O(1) work per socket, nothing kept per socket.
- * td_census counts sockets by state and family (the `states` command and many findings).
- * td_groups (groups_*) counts them per group for `top`: by peer, local port, process,
- * destination or namespace, each group with per-state counts, a server/client/neither split and
+ * Group-by tables for `top`: sockets counted per group (by peer, local port, process,
+ * destination or namespace), each group with per-state counts, a server/client/neither split and
  * the number of sockets whose process was inferred. A hash table keeps adding O(1); top-N
- * selection is O(groups * log N). Not thread-safe; allocation failure aborts.
+ * selection is O(groups * log N). Nothing kept per socket. Not thread-safe; allocation failure
+ * aborts.
  */
-#ifndef TD_AGGREGATE_H
-#define TD_AGGREGATE_H
+#ifndef TD_GROUPS_H
+#define TD_GROUPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/sock.h"
-
-enum td_fam_idx { TD_FI_INET = 0, TD_FI_INET6 = 1, TD_FI_COUNT = 2 };
-
-struct td_census {
-	uint64_t n[TD_FI_COUNT][TD_SS_COUNT];
-};
-
-/* Adds one socket. Can't fail; sockets of unknown state count under TD_SS_UNKNOWN. */
-void census_add(struct td_census *c, const struct td_sock *sk);
-/* Adds every count of b into a. */
-void census_merge(struct td_census *a, const struct td_census *b);
-/* Sum over families for one state; state TD_SS_COUNT means every state. */
-uint64_t census_state_total(const struct td_census *c, unsigned state);
-/* Sum over states for one family index. */
-uint64_t census_family_total(const struct td_census *c, enum td_fam_idx f);
 
 enum td_group_by {
 	TD_BY_PEER = 0, /* netns, remote address */
