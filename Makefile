@@ -68,7 +68,7 @@ else
 Q := @
 endif
 
-LIB_SRCS := $(wildcard src/core/*.c src/render/*.c src/cmd/*.c src/lab/*.c)
+LIB_SRCS := $(wildcard src/core/*.c src/core/*/*.c src/render/*.c src/cmd/*.c src/lab/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/main.o
 LIB := $(BUILD)/libtd.a
@@ -120,14 +120,14 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name td_$*_bpf >$@.tmp && mv $@.tmp $@
 
 ifeq ($(BPF),1)
-$(BUILD)/src/core/trace_bpf.o: $(BUILD)/bpf/trace.skel.h
-$(BUILD)/src/core/owners_bpf.o: $(BUILD)/bpf/owners.skel.h
-$(BUILD)/src/core/census_bpf.o: $(BUILD)/bpf/census.skel.h
+$(BUILD)/src/core/trace/trace_bpf.o: $(BUILD)/bpf/trace.skel.h
+$(BUILD)/src/core/source/owners_bpf.o: $(BUILD)/bpf/owners.skel.h
+$(BUILD)/src/core/source/census_bpf.o: $(BUILD)/bpf/census.skel.h
 .SECONDARY: $(BUILD)/bpf/trace.bpf.o $(BUILD)/bpf/owners.bpf.o $(BUILD)/bpf/census.bpf.o
 endif
 
-# doc/tcp-facts.md is built into the binary (src/core/facts_doc.c, .incbin): `explain` prints it.
-$(BUILD)/src/core/facts_doc.o: doc/tcp-facts.md
+# doc/tcp-facts.md is built into the binary (src/core/rules/facts_doc.c, .incbin): `explain` prints it.
+$(BUILD)/src/core/rules/facts_doc.o: doc/tcp-facts.md
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -220,7 +220,7 @@ uninstall:
 DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB := build/tcpdoctor_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_INPUTS := Makefile $(wildcard src/*.c src/*/*.[ch] doc/*.scd doc/*.md contrib/*/* debian/* debian/*/*)
+DEB_INPUTS := Makefile $(wildcard src/*.c src/*/*.[ch] src/*/*/*.[ch] doc/*.scd doc/*.md contrib/*/* debian/* debian/*/*)
 
 deb:
 	$(Q)$(DEPS) deb

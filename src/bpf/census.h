@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the census iterator (census.bpf.c) leaves in its global data for user space
- * (core/census_bpf.c): TCP sockets of one network namespace counted by family and by the state
+ * (core/source/census_bpf.c): TCP sockets of one network namespace counted by family and by the state
  * inet_diag would report (a TIME_WAIT socket's substate, SYN_RECV for request sockets).
  */
 #ifndef TD_BPF_CENSUS_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The records the owners iterator (owners.bpf.c) writes to user space (core/owners_bpf.c), in
+ * The records the owners iterator (owners.bpf.c) writes to user space (core/source/owners_bpf.c), in
  * the order of a /proc scan: for each process with open files, a TASK record, one SOCK record per
  * socket fd, then an END record with its number of fds. Fixed sizes, native byte order. Included
  * after vmlinux.h on the BPF side and after <linux/types.h> in user space.

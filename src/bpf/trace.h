@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The record the trace BPF programs (trace.bpf.c) send to user space (core/trace_bpf.c) through
+ * The record the trace BPF programs (trace.bpf.c) send to user space (core/trace/trace_bpf.c) through
  * the ring buffer, shared by both sides: fixed-size, no pointers to follow, addresses in network
  * order and ports in host order. Included after vmlinux.h on the BPF side and after
  * <linux/types.h> in user space.

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "core/catalogue.h"
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/rules/catalogue.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/findings.h"
 

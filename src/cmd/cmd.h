@@ -10,7 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "core/source.h"
+#include "core/source/source.h"
 
 enum td_exit {
 	TD_EXIT_OK = 0,

@@ -22,11 +22,11 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/conntrack.h"
+#include "core/conntrack/conntrack.h"
 #include "core/fields.h"
-#include "core/ct_census.h"
-#include "core/ct_record.h"
-#include "core/record.h"
+#include "core/conntrack/ct_census.h"
+#include "core/conntrack/ct_record.h"
+#include "core/source/record.h"
 #include "core/util.h"
 #include "render/table.h"
 

@@ -18,8 +18,8 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/counters.h"
-#include "core/netns.h"
+#include "core/model/counters.h"
+#include "core/source/netns.h"
 #include "core/util.h"
 
 #define INTERVAL_MAX_S 3600

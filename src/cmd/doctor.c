@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/findings.h"
 

@@ -14,10 +14,10 @@
 
 #include "cmd/cmd.h"
 #include "cmd/explain.h"
-#include "core/catalogue.h"
-#include "core/facts.h"
-#include "core/params.h"
-#include "core/rules.h"
+#include "core/rules/catalogue.h"
+#include "core/rules/facts.h"
+#include "core/sysctl/params.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 #define WIDTH	  100

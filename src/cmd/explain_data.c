@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/catalogue.h"
-#include "core/facts.h"
-#include "core/params.h"
-#include "core/rules.h"
+#include "core/rules/catalogue.h"
+#include "core/rules/facts.h"
+#include "core/sysctl/params.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 static json_t *words_json(const char *list)

@@ -17,8 +17,8 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "lab/chart.h"
 #include "lab/env.h"

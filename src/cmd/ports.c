@@ -2,7 +2,7 @@
 /*
  * `tcpdoctor ports`: ephemeral-port headroom per destination (netns, source IP, destination IP,
  * destination port), the unit in which connect() runs out of ports (kernel-facts §5). One dump
- * of every state streams into the ports model (core/ports.c) together with each namespace's
+ * of every state streams into the ports model (core/model/ports.c) together with each namespace's
  * port range, reserved ports and tw_reuse/timestamps settings; the result is sorted by risk:
  * how full, how fast connections close (read from the TIME_WAIT timers, no sampling), when
  * connect() would fail at that rate, and whether tcp_tw_reuse can help there.
@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/ports.h"
+#include "core/model/ports.h"
 #include "core/util.h"
 #include "core/fields.h"
 #include "render/fields.h"

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/rules.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/prom.h"
 

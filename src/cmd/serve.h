@@ -13,7 +13,7 @@
 
 #include "cmd/cmd.h"
 #include "core/exporter.h"
-#include "core/model.h"
+#include "core/model/model.h"
 
 /* 127.0.0.1 only by default. The exporter range 9100-9999 of the Prometheus wiki's default
  * port allocations is fully taken, so any port there clashes with some registered exporter;

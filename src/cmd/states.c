@@ -14,10 +14,10 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/census.h"
+#include "core/model/census.h"
 #include "core/util.h"
 #include "core/bpf_common.h"
-#include "core/census_bpf.h"
+#include "core/source/census_bpf.h"
 #include "render/census.h"
 
 struct ns_census {

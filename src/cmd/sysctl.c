@@ -18,10 +18,10 @@
 
 #include <jansson.h>
 
-#include "core/facts.h"
-#include "core/netns.h"
-#include "core/recommend.h"
-#include "core/sysctl_files.h"
+#include "core/rules/facts.h"
+#include "core/source/netns.h"
+#include "core/sysctl/recommend.h"
+#include "core/sysctl/sysctl_files.h"
 #include "core/util.h"
 
 static void usage(void)

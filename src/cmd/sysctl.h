@@ -2,7 +2,7 @@
 /*
  * What the three files of `tcpdoctor sysctl` share: the parsed arguments, entering the -N
  * namespace, and printing findings. sysctl.c parses the command line and lints; sysctl_audit.c
- * renders the audit and the recommendations (the policy is core/recommend.c); sysctl_run.c
+ * renders the audit and the recommendations (the policy is core/sysctl/recommend.c); sysctl_run.c
  * applies and rolls back. The names carry cmd_sysctl_ so that core's sysctl_ stays core's.
  */
 #ifndef TD_CMD_SYSCTL_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "cmd/cmd.h"
-#include "core/sysctl.h"
+#include "core/sysctl/sysctl.h"
 
 #define CMD_SYSCTL_PROCROOT   "/proc/sys"
 #define CMD_SYSCTL_BACKUP_DIR "/var/lib/tcpdoctor"

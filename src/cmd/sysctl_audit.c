@@ -16,11 +16,11 @@
 #include <jansson.h>
 
 #include "cmd/sysctl.h"
-#include "core/facts.h"
-#include "core/model.h"
-#include "core/recommend.h"
-#include "core/sysctl_apply.h"
-#include "core/sysctl_cross.h"
+#include "core/rules/facts.h"
+#include "core/model/model.h"
+#include "core/sysctl/recommend.h"
+#include "core/sysctl/sysctl_apply.h"
+#include "core/sysctl/sysctl_cross.h"
 #include "core/util.h"
 
 struct evidence {

@@ -16,8 +16,8 @@
 #include <jansson.h>
 
 #include "cmd/sysctl.h"
-#include "core/sysctl_apply.h"
-#include "core/sysctl_files.h"
+#include "core/sysctl/sysctl_apply.h"
+#include "core/sysctl/sysctl_files.h"
 #include "core/util.h"
 
 /* backup-<netns>.conf: the -N name with anything but [A-Za-z0-9._-] turned into '_', or

@@ -5,9 +5,9 @@
  * says which side of its connections this host is: the local port listens (server), is an
  * ephemeral port (client), or neither. To know the listening ports before the sockets stream by,
  * a first dump asks the kernel for LISTEN sockets only (it then walks only the listening hash:
- * cheap); the second dump streams into a group-by table (core/groups.c), O(1) per socket.
+ * cheap); the second dump streams into a group-by table (core/model/groups.c), O(1) per socket.
  *
- * --by process maps inodes to processes with one pass over /proc (core/owners.c). Sockets
+ * --by process maps inodes to processes with one pass over /proc (core/source/owners.c). Sockets
  * without an inode (TIME_WAIT, orphans, request sockets: kernel-facts §14) cannot be traced;
  * they are attributed by inference and counted as such: server side to the process listening
  * on the local port, client side to the process holding the most sockets to the same
@@ -23,10 +23,10 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/groups.h"
+#include "core/model/groups.h"
 #include "core/hashmap.h"
-#include "core/owners.h"
-#include "core/ports.h"
+#include "core/source/owners.h"
+#include "core/model/ports.h"
 #include "core/util.h"
 #include "core/fields.h"
 #include "render/fields.h"

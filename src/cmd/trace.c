@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * `tcpdoctor trace`: watches the kernel with BPF (core/trace.h) until Ctrl-C or --duration and
+ * `tcpdoctor trace`: watches the kernel with BPF (core/trace/trace.h) until Ctrl-C or --duration and
  * reports, aggregated with exact counts: connect() and bind() failures by errno, program,
  * namespace and destination (non-blocking connects included: charged to the caller of
  * connect() when the kernel sets the socket's error), resets received and sent, who closed
@@ -19,8 +19,8 @@
 
 #include "cmd/cmd.h"
 #include "core/names.h"
-#include "core/netns.h"
-#include "core/trace.h"
+#include "core/source/netns.h"
+#include "core/trace/trace.h"
 #include "core/util.h"
 #include "render/table.h"
 

@@ -22,9 +22,9 @@
 #include <curses.h>
 
 #include "cmd/cmd.h"
-#include "core/history.h"
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/model/history.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/watch_view.h"
 

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/counters.h"
-#include "core/model.h"
-#include "core/ports.h"
-#include "core/rules.h"
+#include "core/model/counters.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 /* A destination with the namespace it belongs to, for the top-N selection across them all. */

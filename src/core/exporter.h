@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/conntrack.h"
+#include "core/conntrack/conntrack.h"
 
 struct td_model;
 struct td_findings;

@@ -30,7 +30,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
-#include "core/netns.h"
+#include "core/source/netns.h"
 #include "core/util.h"
 
 #define RUN_NETNS     "/run/netns"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/source.h"
+#include "core/source/source.h"
 #include "core/util.h"
 
 struct tally {

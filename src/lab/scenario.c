@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/counters.h"
-#include "core/netns.h"
-#include "core/ports.h"
+#include "core/model/counters.h"
+#include "core/source/netns.h"
+#include "core/model/ports.h"
 #include "core/util.h"
 #include "lab/client.h"
 #include "lab/sampler.h"

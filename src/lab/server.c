@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/netns.h"
+#include "core/source/netns.h"
 #include "core/util.h"
 
 #define TAG_LISTEN (1ull << 32)

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "core/census.h"
+#include "core/model/census.h"
 
 /* Table with rows ESTABLISHED..CLOSING in kernel order, columns IPv4, IPv6, Total, a Total
  * row last. Zero rows are dimmed in colour mode. */

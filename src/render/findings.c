@@ -12,9 +12,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/facts.h"
-#include "core/model.h"
-#include "core/ports.h"
+#include "core/rules/facts.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
 #include "core/util.h"
 #include "render/census.h"
 #include "render/table.h"

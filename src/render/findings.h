@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "core/rules.h"
+#include "core/rules/rules.h"
 
 struct td_model;
 

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/history.h"
-#include "core/model.h"
-#include "core/ports.h"
-#include "core/rules.h"
+#include "core/model/history.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/fields.h"
 

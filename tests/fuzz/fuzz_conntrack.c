@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/conntrack.h"
-#include "core/ct_census.h"
+#include "core/conntrack/conntrack.h"
+#include "core/conntrack/ct_census.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/conntrack.h"
-#include "core/ct_record.h"
+#include "core/conntrack/conntrack.h"
+#include "core/conntrack/ct_record.h"
 #include "core/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

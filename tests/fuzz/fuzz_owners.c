@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer harness for the reader of the BPF owners iterator's records (owners_reader_feed in
- * src/core/owners.c). The first byte chooses the block size the rest is fed in, as read() may
+ * src/core/source/owners.c). The first byte chooses the block size the rest is fed in, as read() may
  * cut records anywhere. Whatever is accepted must give a consistent table: every socket fd
  * counted once in its holder, no more inodes than socket fds, every inode found again by
  * owners_lookup with a holder whose pid was in a TASK record. Failures abort.
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/owners.h"
-#include "core/owners_build.h"
+#include "core/source/owners.h"
+#include "core/source/owners_build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

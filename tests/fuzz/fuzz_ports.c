@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for the two port sysctl parsers of src/core/ports.c. The input, as a
+ * libFuzzer harness for the two port sysctl parsers of src/core/model/ports.c. The input, as a
  * NUL-terminated heap copy, goes to both ip_local_port_range and ip_local_reserved_ports
  * parsing. Whatever parses must hold the invariants (1 <= low <= high; capacity within the
  * range) and survive a round trip: printed back in the kernel's format, it parses to the same
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ports.h"
+#include "core/model/ports.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 
 #include "core/sock.h"
-#include "core/source.h"
-#include "core/source_procfs.h"
+#include "core/source/source.h"
+#include "core/source/source_procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

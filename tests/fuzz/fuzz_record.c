@@ -17,8 +17,8 @@
 
 #include "core/names.h"
 #include "core/sock.h"
-#include "core/source.h"
-#include "core/source_replay.h"
+#include "core/source/source.h"
+#include "core/source/source_replay.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

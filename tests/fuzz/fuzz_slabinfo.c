@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for model_ct_slab_parse (src/core/model_ct.c), the reader of /proc/slabinfo
+ * libFuzzer harness for model_ct_slab_parse (src/core/model/model_ct.c), the reader of /proc/slabinfo
  * that finds the nf_conntrack slab's object size. The input is not NUL-terminated; whatever the
  * bytes, the parser must stay inside them and return 0 with a size from 1 to 1 MiB, -ENOENT or
  * -EBADMSG.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/model.h"
+#include "core/model/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/params.h"
-#include "core/sysctl.h"
+#include "core/sysctl/params.h"
+#include "core/sysctl/sysctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

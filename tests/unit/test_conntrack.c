@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/conntrack.c and ct_census.c: a ctnetlink dump captured from a private
+ * Unit tests for src/core/conntrack/conntrack.c and ct_census.c: a ctnetlink dump captured from a private
  * namespace with a known table (tests/data/conntrack/capture.py: 1 TCP ESTABLISHED, 2 TCP
  * TIME_WAIT, 4 IPv4 UDP flows to ports 6000-6003 and 1 IPv6 UDP flow to 7000, all UDP
  * unreplied), messages built here (every field, per-CPU statistics summed), hostile ones
@@ -25,8 +25,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
-#include "core/conntrack.h"
-#include "core/ct_census.h"
+#include "core/conntrack/conntrack.h"
+#include "core/conntrack/ct_census.h"
 #include "core/util.h"
 
 #define MAXN 64

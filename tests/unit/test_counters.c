@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/counters.c: real /proc/net samples captured in a private namespace on
+ * Unit tests for src/core/model/counters.c: real /proc/net samples captured in a private namespace on
  * 6.18 (tests/data/proc/ns-fresh right after `ip netns add`, ns-events after tcpevents made
  * refused 5, linger0 3, unread 4, timewait 6), a table of malformed texts each parsed from an
  * exact-size heap copy so ASan catches any read past the end, and deltas including counters
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/counters.h"
+#include "core/model/counters.h"
 #include "core/util.h"
 
 /* Entries in each captured file: snmp 82, netstat 229, sockstat 12 (counted with awk). */

@@ -21,9 +21,9 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
-#include "core/catalogue.h"
-#include "core/facts.h"
-#include "core/params.h"
+#include "core/rules/catalogue.h"
+#include "core/rules/facts.h"
+#include "core/sysctl/params.h"
 #include "core/util.h"
 
 struct run {

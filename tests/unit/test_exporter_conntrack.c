@@ -16,8 +16,8 @@
 #include <cmocka.h>
 
 #include "core/exporter.h"
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 static struct td_model *model2(void)

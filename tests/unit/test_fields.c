@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "core/fields.h"
-#include "core/ports.h"
+#include "core/model/ports.h"
 #include "render/fields.h"
 #include "render/table.h"
 

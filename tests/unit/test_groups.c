@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for the group-by tables of src/core/groups.c and the census of src/core/census.c:
+/* Unit tests for the group-by tables of src/core/model/groups.c and the census of src/core/model/census.c:
  * exact per-group counts for every grouping, side and inferred counts, top-N order by a state
  * or the total with stable ties, and 100k groups forcing many hash-table growths. */
 #include <arpa/inet.h>
@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/census.h"
-#include "core/groups.h"
+#include "core/model/census.h"
+#include "core/model/groups.h"
 #include "core/util.h"
 
 static struct td_sock sk4(unsigned state, const char *src, uint16_t sport, const char *dst,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for src/core/history.c: sparkline levels at the edges (0, 1, max, past max, 2^64),
+/* Unit tests for src/core/model/history.c: sparkline levels at the edges (0, 1, max, past max, 2^64),
  * ring wrap-around and series, rates between two samples (TIME_WAIT created/expired from the TW
  * counters and the census, counter resets, no counters, a clock that did not move), samples
  * taken from a model namespace with parsed /proc text, and the per-namespace ring set as
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/counters.h"
-#include "core/history.h"
-#include "core/model.h"
+#include "core/model/counters.h"
+#include "core/model/history.h"
+#include "core/model/model.h"
 #include "core/util.h"
 
 #define SEC 1000000000ull

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for src/core/owners.c: a fake /proc tree with every kind of entry (exact counts,
+/* Unit tests for src/core/source/owners.c: a fake /proc tree with every kind of entry (exact counts,
  * malformed links, a process gone before its fd dir is read, a socket shared after fork and one
  * dup()ed), then the real /proc with a child holding known sockets, a socket shared with it,
  * a zombie, and children exiting while we scan. */
@@ -23,8 +23,8 @@
 #include <linux/types.h>
 
 #include "bpf/owners.h"
-#include "core/owners.h"
-#include "core/owners_build.h"
+#include "core/source/owners.h"
+#include "core/source/owners_build.h"
 #include "core/util.h"
 
 static char root[64];

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/params.h"
+#include "core/sysctl/params.h"
 #include "core/util.h"
 
 static const struct td_kenv k618 = { PARAMS_KV(6, 18), 262144, 1048576, 1024 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for src/core/ports.c: strict sysctl parsers (hostile strings included), capacity
+/* Unit tests for src/core/model/ports.c: strict sysctl parsers (hostile strings included), capacity
  * and parity, the tw_reuse loopback rule, close-rate and exhaustion arithmetic on constructed
  * sockets, server-side exclusion and risk order. "Now" is the dump: expires_ms is what is left. */
 #include <arpa/inet.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/ports.h"
+#include "core/model/ports.h"
 #include "core/util.h"
 
 static void test_parse_range(void **state)

@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/counters.h"
-#include "core/model.h"
-#include "core/ports.h"
-#include "core/recommend.h"
+#include "core/model/counters.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
+#include "core/sysctl/recommend.h"
 #include "core/util.h"
 
 /* A fresh namespace's values of the keys the policy reads. */

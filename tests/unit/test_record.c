@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/record.h"
-#include "core/source.h"
+#include "core/source/record.h"
+#include "core/source/source.h"
 #include "core/util.h"
 
 static char *tmp_path(void)

@@ -19,10 +19,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/counters.h"
-#include "core/model.h"
-#include "core/ports.h"
-#include "core/rules.h"
+#include "core/model/counters.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 static struct td_model *model1(void)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the conntrack rules (src/core/rules_conntrack.c) on hand-built models: a
+ * Unit tests for the conntrack rules (src/core/rules/rules_conntrack.c) on hand-built models: a
  * namespace without conntrack, or with an idle table, gets nothing; each finding fires at its
  * threshold and not one entry below, with its evidence numbers; the remedies come in order
  * (reuse, notrack, timeouts, raise the limit) with the exact notrack rule, the timeout read and
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/model.h"
-#include "core/rules.h"
+#include "core/model/model.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 
 /* One namespace with a tracked table of count entries of nf_conntrack_max max. */

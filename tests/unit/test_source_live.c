@@ -24,11 +24,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/record.h"
+#include "core/source/record.h"
 #include "core/sock.h"
-#include "core/source.h"
-#include "core/source_netlink.h"
-#include "core/source_procfs.h"
+#include "core/source/source.h"
+#include "core/source/source_netlink.h"
+#include "core/source/source_procfs.h"
 #include "core/util.h"
 
 #define B(s) (1u << (s))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/source_netlink.c: inet_diag replies captured from a private namespace
+ * Unit tests for src/core/source/source_netlink.c: inet_diag replies captured from a private namespace
  * with a known socket set (tests/data/capture.sh), hand-built hostile messages (truncated
  * headers, lengths past the buffer, short payloads, errors, DONE, DUMP_INTR, NEW_SYN_RECV,
  * filters). The live dump is tested in test_source_live.c.
@@ -24,8 +24,8 @@
 #include <linux/sock_diag.h>
 
 #include "core/sock.h"
-#include "core/source.h"
-#include "core/source_netlink.h"
+#include "core/source/source.h"
+#include "core/source/source_netlink.h"
 #include "core/util.h"
 
 #include "unit/sockcollect.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/source_procfs.c: real /proc/net/tcp{,6} text captured from a private
+ * Unit tests for src/core/source/source_procfs.c: real /proc/net/tcp{,6} text captured from a private
  * namespace with a known socket set (tests/data/capture.sh), checked field by field and against
  * the inet_diag reply captured from the same sockets; then hand-made broken text (truncated,
  * CRLF, bad hex, overlong, ...). Every input is copied into an exact-size buffer with no
@@ -19,9 +19,9 @@
 #include <cmocka.h>
 
 #include "core/sock.h"
-#include "core/source.h"
-#include "core/source_netlink.h"
-#include "core/source_procfs.h"
+#include "core/source/source.h"
+#include "core/source/source_netlink.h"
+#include "core/source/source_procfs.h"
 #include "core/util.h"
 
 #include "unit/sockcollect.h"

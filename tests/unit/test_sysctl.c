@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/sysctl.h"
-#include "core/sysctl_apply.h"
-#include "core/sysctl_cross.h"
+#include "core/sysctl/sysctl.h"
+#include "core/sysctl/sysctl_apply.h"
+#include "core/sysctl/sysctl_cross.h"
 #include "core/util.h"
 #include "fakeroot.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for what keeps `sysctl apply`/`rollback`/`lint --root` in bounds
- * (src/core/sysctl_apply.c, the file reading of src/core/sysctl.c): the namespace scope of a
+ * (src/core/sysctl/sysctl_apply.c, the file reading of src/core/sysctl/sysctl.c): the namespace scope of a
  * key (host-wide keys refused with -N), empty values written as "\n" so they round trip,
  * values compared by meaning (port lists as sets), one pass to find each key's winning line,
  * non-regular files refused without blocking, and --root resolving links inside the root. A
@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/sysctl.h"
-#include "core/sysctl_apply.h"
-#include "core/sysctl_files.h"
+#include "core/sysctl/sysctl.h"
+#include "core/sysctl/sysctl_apply.h"
+#include "core/sysctl/sysctl_files.h"
 #include "core/util.h"
 #include "fakeroot.h"
 

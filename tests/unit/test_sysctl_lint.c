@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for sysctl lint (src/core/sysctl_lint.c) beyond the parser: an inline '#' judged as
+/* Unit tests for sysctl lint (src/core/sysctl/sysctl_lint.c) beyond the parser: an inline '#' judged as
  * the kernel takes it for each value shape (measured on 6.18 in a fresh namespace: integer and
  * vector keys keep the numbers before a blank and '#', names and port lists reject the write),
  * keys without write permission, keys outside the table grouped per file unless verbose,
@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/sysctl.h"
+#include "core/sysctl/sysctl.h"
 #include "core/util.h"
 #include "fakeroot.h"
 

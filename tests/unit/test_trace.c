@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for src/core/trace.c, the aggregation behind `trace`, fed with hand-built events:
+/* Unit tests for src/core/trace/trace.c, the aggregation behind `trace`, fed with hand-built events:
  * exact counts per key, which ports a key keeps (connect, bind, accepted and connected sockets),
  * sections and their order, CLOSE_WAIT stays (open, left, oldest age, longest stay, a socket
  * address reused), unknown kinds refused, and the names and addresses printed. */
@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/trace.h"
+#include "core/trace/trace.h"
 
 static struct td_trace_event ev(uint8_t kind, uint32_t pid, const char *dst, uint16_t dport)
 {

@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/history.h"
-#include "core/model.h"
-#include "core/ports.h"
-#include "core/rules.h"
+#include "core/model/history.h"
+#include "core/model/model.h"
+#include "core/model/ports.h"
+#include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/watch_view.h"
 

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The aggregation behind `trace`: events from the BPF programs become rows counted by program,
+ * namespace, errno and endpoints. Each event is counted once, in the row its key names, so the
+ * totals are exact. CLOSE_WAIT is followed per socket: the peer's FIN opens a stay, the
+ * program's close ends it, and what is still open when the rows are taken gives the age of the
+ * oldest (a leak shows as a growing age and count). Needs no BPF.
+ */
+#include "core/trace/trace.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/hashmap.h"
+#include "core/util.h"
+
+/* A socket that entered CLOSE_WAIT: its row and when */
+struct cw_stay {
+	size_t row; /* index in rows */
+	uint64_t since_ns;
+	bool open;
+};
+
+struct row_val {
+	uint64_t count, cw_open, cw_longest_ns;
+};
+
+struct td_trace_agg {
+	struct td_hashmap *rows; /* struct td_trace_key -> struct row_val */
+	struct td_hashmap *cw;	 /* socket address (u64) -> struct cw_stay */
+	uint64_t events;
+};
+
+struct td_trace_agg *trace_agg_new(void)
+{
+	struct td_trace_agg *t = xcalloc(1, sizeof(*t));
+
+	t->rows = hashmap_new(sizeof(struct td_trace_key), sizeof(struct row_val));
+	t->cw = hashmap_new(sizeof(uint64_t), sizeof(struct cw_stay));
+	return t;
+}
+
+void trace_agg_free(struct td_trace_agg *t)
+{
+	if (!t)
+		return;
+	hashmap_free(t->rows);
+	hashmap_free(t->cw);
+	free(t);
+}
+
+uint64_t trace_agg_events(const struct td_trace_agg *t)
+{
+	return t->events;
+}
+
+static enum td_trace_section kind_section(uint8_t kind)
+{
+	switch (kind) {
+	case TD_EV_CONNECT_FAIL:
+	case TD_EV_BIND_FAIL:
+		return TD_TRACE_FAILURES;
+	case TD_EV_RESET_RECV:
+	case TD_EV_RESET_SENT:
+		return TD_TRACE_RESETS;
+	case TD_EV_CLOSE_LOCAL:
+	case TD_EV_CLOSE_PEER:
+		return TD_TRACE_CLOSES;
+	case TD_TRACE_KIND_CW:
+		return TD_TRACE_CLOSE_WAIT;
+	}
+	return TD_TRACE_SECTIONS;
+}
+
+/* The key an event is counted under (see struct td_trace_key for which fields are kept) */
+static void event_key(const struct td_trace_event *e, uint8_t kind, struct td_trace_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	k->netns = e->netns;
+	k->pid = e->pid;
+	k->family = e->family;
+	memcpy(k->comm, e->comm, sizeof(k->comm));
+	k->comm[sizeof(k->comm) - 1] = '\0';
+	memcpy(k->saddr, e->saddr, sizeof(k->saddr));
+	memcpy(k->daddr, e->daddr, sizeof(k->daddr));
+	if (e->family == AF_INET) { /* only the first 4 bytes mean anything */
+		memset(k->saddr + 4, 0, 12);
+		memset(k->daddr + 4, 0, 12);
+	}
+	switch (kind) {
+	case TD_EV_CONNECT_FAIL:
+		k->err = e->err;
+		k->dport = e->dport;
+		break;
+	case TD_EV_BIND_FAIL:
+		k->err = e->err;
+		k->sport = e->sport;
+		memset(k->daddr, 0, sizeof(k->daddr));
+		break;
+	default:
+		k->detail = kind == TD_EV_RESET_SENT ? e->detail : 0;
+		if (e->role == TD_ROLE_ACCEPTED)
+			k->sport = e->sport;
+		else
+			k->dport = e->dport;
+		break;
+	}
+}
+
+static struct row_val *count_row(struct td_trace_agg *t, const struct td_trace_event *e,
+				 uint8_t kind, size_t *idx)
+{
+	struct td_trace_key k;
+	struct row_val *v;
+
+	event_key(e, kind, &k);
+	v = hashmap_put(t->rows, &k, NULL);
+	v->count++;
+	if (idx)
+		*idx = (size_t)hashmap_index(t->rows, &k);
+	return v;
+}
+
+static void cw_leave(struct td_trace_agg *t, const struct td_trace_event *e)
+{
+	struct cw_stay *s = hashmap_get(t->cw, &e->sk);
+	struct row_val *v;
+
+	if (!s || !s->open)
+		return; /* entered before the trace began */
+	s->open = false;
+	v = hashmap_val_at(t->rows, s->row);
+	v->cw_open--;
+	if (e->ts_ns > s->since_ns && e->ts_ns - s->since_ns > v->cw_longest_ns)
+		v->cw_longest_ns = e->ts_ns - s->since_ns;
+}
+
+int trace_agg_add(struct td_trace_agg *t, const struct td_trace_event *e)
+{
+	struct cw_stay *s;
+	struct row_val *v;
+	size_t idx;
+
+	if (e->kind == TD_EV_CW_LEAVE) {
+		t->events++;
+		cw_leave(t, e);
+		return 0;
+	}
+	if (kind_section(e->kind) == TD_TRACE_SECTIONS || e->kind == TD_TRACE_KIND_CW)
+		return -EINVAL;
+	t->events++;
+	count_row(t, e, e->kind, NULL);
+	if (e->kind != TD_EV_CLOSE_PEER)
+		return 0;
+	v = count_row(t, e, TD_TRACE_KIND_CW, &idx);
+	s = hashmap_put(t->cw, &e->sk, NULL);
+	if (s->open) { /* the socket's address came back without our seeing it leave */
+		struct row_val *old = hashmap_val_at(t->rows, s->row);
+		old->cw_open--;
+	}
+	v->cw_open++;
+	*s = (struct cw_stay){ .row = idx, .since_ns = e->ts_ns, .open = true };
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct td_trace_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+struct td_trace_row *trace_agg_rows(const struct td_trace_agg *t, enum td_trace_section sec,
+				    uint64_t now_ns, size_t *n)
+{
+	size_t nrows = hashmap_count(t->rows), m = 0;
+	struct td_trace_row *out = xcalloc(nrows ? nrows : 1, sizeof(*out));
+	/* row index -> place in out, for the CLOSE_WAIT ages */
+	size_t *at = xcalloc(nrows ? nrows : 1, sizeof(*at));
+
+	*n = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct td_trace_key *k = hashmap_key_at(t->rows, i);
+		const struct row_val *v = hashmap_val_at(t->rows, i);
+
+		if (kind_section(k->kind) != sec)
+			continue;
+		out[m] = (struct td_trace_row){ .k = *k,
+						.count = v->count,
+						.cw_open = v->cw_open,
+						.cw_longest_ns = v->cw_longest_ns };
+		at[i] = m++;
+	}
+	if (sec == TD_TRACE_CLOSE_WAIT) {
+		for (size_t i = 0, ns = hashmap_count(t->cw); i < ns; i++) {
+			const struct cw_stay *s = hashmap_val_at(t->cw, i);
+			struct td_trace_row *r;
+
+			if (!s->open)
+				continue;
+			r = &out[at[s->row]];
+			if (now_ns > s->since_ns && now_ns - s->since_ns > r->cw_oldest_ns)
+				r->cw_oldest_ns = now_ns - s->since_ns;
+		}
+	}
+	free(at);
+	if (!m) {
+		free(out);
+		return NULL;
+	}
+	qsort(out, m, sizeof(*out), row_cmp);
+	*n = m;
+	return out;
+}
+
+const char *trace_section_name(enum td_trace_section s)
+{
+	static const char *const names[] = { "failures", "resets", "closes", "close_wait" };
+
+	return s < TD_TRACE_SECTIONS ? names[s] : NULL;
+}
+
+const char *trace_syscall_name(uint8_t kind)
+{
+	return kind == TD_EV_CONNECT_FAIL ? "connect" : kind == TD_EV_BIND_FAIL ? "bind" : NULL;
+}
+
+const char *trace_reset_dir(uint8_t kind)
+{
+	return kind == TD_EV_RESET_RECV ? "received" : kind == TD_EV_RESET_SENT ? "sent" : NULL;
+}
+
+const char *trace_reset_cause(uint8_t kind, uint8_t detail)
+{
+	static const char *const causes[TD_RST_MAX] = {
+		[TD_RST_OTHER] = "other",	 [TD_RST_LINGER0] = "linger0",
+		[TD_RST_UNREAD] = "unread-data", [TD_RST_MEMORY] = "memory",
+		[TD_RST_TIMEOUT] = "timeout",	 [TD_RST_REPLY] = "reply",
+	};
+
+	if (kind == TD_EV_RESET_RECV)
+		return "peer";
+	if (kind != TD_EV_RESET_SENT)
+		return NULL;
+	return detail < TD_RST_MAX ? causes[detail] : "other";
+}
+
+const char *trace_close_first(uint8_t kind)
+{
+	return kind == TD_EV_CLOSE_LOCAL ? "local" : kind == TD_EV_CLOSE_PEER ? "peer" : NULL;
+}
+
+char *trace_addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
+{
+	static const uint8_t zero[16];
+
+	buf[0] = '\0';
+	if (!memcmp(addr, zero, family == AF_INET ? 4 : 16) ||
+	    !inet_ntop(family == AF_INET ? AF_INET : AF_INET6, addr, buf, (socklen_t)len))
+		buf[0] = '\0';
+	return buf;
+}
