@@ -153,7 +153,7 @@ static int on_sock(const struct td_sock *sk, void *arg)
 		return 0;
 	}
 	enum td_side side = side_of(t, sk);
-	if (t->by == TD_BY_PROCESS)
+	if (t->by == TD_BY_PROCESS && t->owners)
 		add_process(t, sk, side, wanted);
 	else if (wanted)
 		groups_add(t->groups, sk, 0, side, false, false);
@@ -382,6 +382,8 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 	if (t->owners && t->ost.partial)
 		printf("Attribution is partial: %s (%u unreadable).\n",
 		       owners_partial_reason(&t->ost), t->ost.procs_denied);
+	if (t->by == TD_BY_PROCESS && t->g->replay)
+		puts("Not attributed: a record holds sockets, not processes (replayed).");
 }
 
 static json_t *row_json(const struct top_run *t, const struct td_group *x)
@@ -428,6 +430,11 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 					      (int)t->ost.procs_denied, "processes_gone",
 					      (int)t->ost.procs_gone, "via",
 					      t->ost.via == TD_OWNERS_VIA_BPF ? "bpf" : "proc"));
+	else if (t->by == TD_BY_PROCESS)
+		json_object_set_new(root, "attribution",
+				    json_pack("{s:b, s:s, s:s}", "partial", 1, "reason",
+					      "a record holds sockets, not processes", "via",
+					      "none"));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(root);
@@ -557,7 +564,9 @@ int cmd_top_main(int argc, char **argv, struct td_global *g)
 	if (r)
 		return r < 0 ? TD_EXIT_OK : r;
 	t.groups = groups_new(t.by);
-	if (t.by == TD_BY_PROCESS) {
+	/* A record holds sockets, not processes: the live /proc would name whoever holds the same
+	 * inode number today, so a replay attributes nothing (and says so) */
+	if (t.by == TD_BY_PROCESS && !g->replay) {
 		if ((r = owners_scan(&t.owners, &t.ost))) {
 			const char *via = getenv("TD_OWNERS");
 			if (via && !strcmp(via, "bpf"))
@@ -576,7 +585,7 @@ int cmd_top_main(int argc, char **argv, struct td_global *g)
 	}
 	if ((r = run_dumps(&t, families)))
 		goto out;
-	if (t.by == TD_BY_PROCESS)
+	if (t.by == TD_BY_PROCESS && t.owners)
 		resolve_pending(&t);
 	rows = xcalloc(groups_count(t.groups) + 1, sizeof(*rows));
 	size_t n = groups_top(t.groups, t.sort, t.limit, rows);
