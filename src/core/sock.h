@@ -62,6 +62,14 @@ struct td_sock {
 	uint64_t inode;	     /* 0 for timewait and request sockets */
 	uint64_t cookie;     /* inet_diag socket cookie; 0 from procfs */
 	unsigned netns;	     /* index of the namespace this came from (source_run numbering) */
+	uint8_t flags;	     /* TD_SK_* */
+};
+
+/* td_sock.flags */
+enum {
+	/* LISTEN read from /proc/net/tcp*: the kernel prints no backlog there (wqueue is 0), so
+	 * the accept queue's size is not known */
+	TD_SK_NO_BACKLOG = 1u << 0,
 };
 
 /* Returns the kernel name ("ESTABLISHED", "TIME_WAIT", ...) or "UNKNOWN". Can't fail. */

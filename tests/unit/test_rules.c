@@ -82,11 +82,13 @@ static void test_listener(void **state)
 	static const struct {
 		uint32_t q, backlog;
 		enum td_fsev sev;
+		bool unknown; /* read from /proc: no backlog, no finding whatever the queue */
 	} cases[] = {
-		{ 4, 3, TD_F_CRITICAL }, /* full: backlog 3 holds 4 */
-		{ 4, 4, TD_F_WARNING },	 /* 80 % of 5 */
-		{ 3, 4, TD_F_OK },	 /* 60 % */
-		{ 129, 128, TD_F_CRITICAL },
+		{ 4, 3, TD_F_CRITICAL, false }, /* full: backlog 3 holds 4 */
+		{ 4, 4, TD_F_WARNING, false },	/* 80 % of 5 */
+		{ 3, 4, TD_F_OK, false },	/* 60 % */
+		{ 129, 128, TD_F_CRITICAL, false }, { 4, 0, TD_F_OK, true },
+		{ 129, 0, TD_F_OK, true },
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
@@ -98,12 +100,15 @@ static void test_listener(void **state)
 		l->port = 8080;
 		l->accept_q = cases[i].q;
 		l->backlog = cases[i].backlog;
+		l->backlog_unknown = cases[i].unknown;
+		l->syn_recv = cases[i].unknown ? 50 : 0;
 		m->ns[0].lis = l;
 		m->ns[0].nlis = 1;
 		eval_default(m, &f);
 		const struct td_finding *x = find(&f, "accept-queue");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
+			assert_null(find(&f, "syn-queue"));
 		} else {
 			assert_non_null(x);
 			assert_int_equal(x->sev, cases[i].sev);

@@ -131,6 +131,8 @@ static void test_sample_fields(void **state)
 		assert_int_equal(s->rqueue, rows[i].rq);
 		assert_int_equal(s->wqueue, rows[i].wq);
 		assert_int_equal(s->inode, rows[i].inode);
+		/* only a listener's backlog is missing from /proc */
+		assert_int_equal(s->flags, rows[i].st == TD_SS_LISTEN ? TD_SK_NO_BACKLOG : 0);
 		assert_int_equal(s->uid, 0);
 		assert_memory_equal(s->src, lo, 16);
 		if (rows[i].dport)

@@ -98,6 +98,7 @@ static void add_listener(struct collect *c, const struct td_sock *sk)
 	l->port = sk->sport;
 	l->accept_q = sk->rqueue;
 	l->backlog = sk->wqueue;
+	l->backlog_unknown = !!(sk->flags & TD_SK_NO_BACKLOG);
 	if (p) {
 		l->pid = p->pid;
 		memcpy(l->comm, p->comm, sizeof(l->comm));

@@ -32,10 +32,11 @@ struct td_listener {
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
-	uint32_t accept_q; /* connections waiting for accept() */
-	uint32_t backlog;  /* the accept queue holds backlog + 1 */
-	uint32_t syn_recv; /* request sockets to this port (all of its listeners) */
-	pid_t pid;	   /* holder, 0 unknown */
+	uint32_t accept_q;    /* connections waiting for accept() */
+	uint32_t backlog;     /* the accept queue holds backlog + 1 */
+	bool backlog_unknown; /* read from /proc: no backlog there, no queue finding */
+	uint32_t syn_recv;    /* request sockets to this port (all of its listeners) */
+	pid_t pid;	      /* holder, 0 unknown */
 	char comm[16];
 };
 

@@ -138,6 +138,8 @@ static void rule_listeners(const struct td_ns_model *ns, const struct td_limits 
 {
 	for (size_t i = 0; i < ns->nlis; i++) {
 		const struct td_listener *l = &ns->lis[i];
+		if (l->backlog_unknown) /* /proc has the queue's length, not its size */
+			continue;
 		double pct = 100.0 * l->accept_q / ((double)l->backlog + 1);
 		enum td_fsev sev = rules_grade(&lim->l[TD_LIM_ACCEPT_Q], pct);
 		char ep[80], who[48] = "";

@@ -191,6 +191,8 @@ static int procfs_line(const char *p, const char *end, int family, struct td_soc
 	 * wqueue. procfs has no backlog, so wqueue differs between the sources for listeners. */
 	sk->rqueue = (uint32_t)w.rx;
 	sk->wqueue = (uint32_t)w.tx;
+	if (sk->state == TD_SS_LISTEN)
+		sk->flags |= TD_SK_NO_BACKLOG;
 	sk->uid = (uint32_t)w.uid;
 	sk->inode = w.inode;
 	/* A request socket prints its listener's uid; inet_diag says 0 (sock.h). */
