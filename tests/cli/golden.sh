@@ -31,6 +31,19 @@ golden sockets-listen-json --replay "$NL" sockets --state listen --json
 golden sockets-bucket-v4 --replay "$NL" sockets --state bucket -4
 golden sockets-dport --replay "$PF" sockets --dport 20032 --state close-wait,fin-wait-2
 golden sockets-src6 --replay "$NL" sockets --src ::1 --state established --sport 20000
+# doctor, check, top and ports read the same records: findings, exit codes, groups and port
+# headroom are fixed by the recorded sockets and the sysctls recorded with them.
+golden doctor-text --replay "$NL" doctor
+golden doctor-json --replay "$NL" doctor --json
+golden doctor-procfs --replay "$PF" doctor
+golden check --replay "$NL" check
+golden check-thresholds --replay "$NL" check --warn time_wait=5 --crit close_wait=3
+golden top-peer --replay "$NL" top
+golden top-lport-json --replay "$NL" top --by lport --json
+golden top-dest-tw --replay "$PF" top --by dest --state time-wait
+golden top-process --replay "$NL" top --by process
+golden ports-text --replay "$NL" ports
+golden ports-json --replay "$NL" ports --json
 
 # The two sources must agree on every count (their records differ in bytes, not in meaning).
 a=$("$TD_BIN" --replay "$NL" states --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ipv4"], d["ipv6"])')
