@@ -69,9 +69,10 @@ static void assert_words_anchors(const char *list, const char *what)
 /* Every string literal passed as the id of rules_add() in the rule files has an entry. */
 static void test_rule_ids_in_catalogue(void **state)
 {
-	static const char *const files[] = { "src/core/rules.c", "src/core/rules_sockets.c",
-					     "src/core/rules_kernel.c", "src/core/rules_ports.c",
-					     "src/core/rules_conntrack.c" };
+	static const char *const files[] = {
+		"src/core/rules.c",	  "src/core/rules_sockets.c",	"src/core/rules_kernel.c",
+		"src/core/rules_ports.c", "src/core/rules_conntrack.c", "src/core/rules_trace.c"
+	};
 	size_t calls = 0;
 
 	(void)state;
