@@ -178,7 +178,7 @@ int trace_bg_start(const struct td_global *g, struct td_trace_bg **out, int fail
 }
 
 struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section s, size_t *n,
-				   uint64_t *lost)
+				   uint64_t *events, uint64_t *lost)
 {
 	struct td_trace_row *rows;
 
@@ -188,6 +188,8 @@ struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section 
 	rows = trace_agg_rows(b->agg, s, util_now_ns(), n);
 	if (lost)
 		*lost = trace_lost(b->t);
+	if (events)
+		*events = trace_agg_events(b->agg);
 	pthread_mutex_unlock(&b->lock);
 	return rows;
 }

@@ -33,9 +33,10 @@ int trace_use_run(const struct td_global *g, struct td_trace *t, struct td_trace
  * section under the lock. */
 struct td_trace_bg;
 int trace_bg_start(const struct td_global *g, struct td_trace_bg **out, int fail_exit);
-/* The rows of one section so far (trace_agg_rows), *lost the events lost. */
+/* The rows of one section so far (trace_agg_rows); *events (may be NULL) the events counted,
+ * *lost (may be NULL) those lost. */
 struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section s, size_t *n,
-				   uint64_t *lost);
+				   uint64_t *events, uint64_t *lost);
 void trace_bg_stop(struct td_trace_bg *b);
 
 #endif
