@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/model.h"
 #include "core/netns.h"
 #include "core/util.h"
 
@@ -131,6 +132,7 @@ struct td_trace_bg {
 	pthread_mutex_t lock;
 	volatile sig_atomic_t stop;
 	int err;
+	uint64_t start_ns;
 };
 
 static void *bg_main(void *arg)
@@ -164,6 +166,7 @@ int trace_bg_start(const struct td_global *g, struct td_trace_bg **out, int fail
 		return r;
 	}
 	b->agg = trace_agg_new();
+	b->start_ns = util_now_ns();
 	pthread_mutex_init(&b->lock, NULL);
 	if ((r = pthread_create(&b->thread, NULL, bg_main, b))) {
 		cmd_err(g, "--trace: %s", strerror(r));
@@ -192,6 +195,16 @@ struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section 
 		*events = trace_agg_events(b->agg);
 	pthread_mutex_unlock(&b->lock);
 	return rows;
+}
+
+void trace_bg_attach(struct td_trace_bg *b, struct td_model *m)
+{
+	pthread_mutex_lock(&b->lock);
+	while (trace_poll(b->t, b->agg, 0) > 0)
+		;
+	model_trace_attach(m, b->agg, (double)(util_now_ns() - b->start_ns) / 1e9,
+			   trace_lost(b->t));
+	pthread_mutex_unlock(&b->lock);
 }
 
 void trace_bg_stop(struct td_trace_bg *b)

@@ -38,5 +38,14 @@ int trace_bg_start(const struct td_global *g, struct td_trace_bg **out, int fail
 struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section s, size_t *n,
 				   uint64_t *events, uint64_t *lost);
 void trace_bg_stop(struct td_trace_bg *b);
+/* Gives m what the trace counted so far as evidence (model_trace_attach), before the rules. */
+struct td_model;
+void trace_bg_attach(struct td_trace_bg *b, struct td_model *m);
+
+/* watch --trace: the trace's failures and resets of namespace ino (0: all), most first, as
+ * lines for the frame (at most max, cut to width). */
+struct td_wframe;
+void trace_use_frame(struct td_wframe *f, const struct td_model *m, uint32_t ino, unsigned width,
+		     size_t max);
 
 #endif
