@@ -178,15 +178,21 @@ static void peer_finding(const struct td_model *m, const struct td_ns_model *ns,
 	const struct td_model_trace *t = m->trace;
 	const struct td_cat_finding *c = catalogue_finding("peer-rejects");
 	struct td_finding *x = rules_add(out, "peer-rejects", sev, ns->name, NULL);
-	char dst[64];
+	char dst[64], what[96];
 
 	endpoint(p->family, p->addr, p->port, dst, sizeof(dst));
 	rules_subject(x, "%s", dst);
-	rules_title(
-		x,
-		"%s rejected %llu connects (ECONNREFUSED) and reset %llu connections during the "
-		"%.1f s trace; ephemeral ports are fine",
-		dst, (unsigned long long)p->refused, (unsigned long long)p->reset, t->duration_s);
+	if (p->refused && p->reset)
+		snprintf(what, sizeof(what), "%llu connects refused, %llu connections reset",
+			 (unsigned long long)p->refused, (unsigned long long)p->reset);
+	else if (p->refused)
+		snprintf(what, sizeof(what), "%llu connects refused",
+			 (unsigned long long)p->refused);
+	else
+		snprintf(what, sizeof(what), "%llu connections reset",
+			 (unsigned long long)p->reset);
+	rules_title(x, "%s rejects us: %s during the %.1f s trace; ephemeral ports are fine", dst,
+		    what, t->duration_s);
 	rules_cause(x, "%s", c->cause);
 	rules_ev(x, "refused", (double)p->refused, "connects");
 	rules_ev(x, "reset", (double)p->reset, "connections");
