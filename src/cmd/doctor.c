@@ -39,24 +39,48 @@ int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *
 int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
 		   struct td_model **m, struct td_findings *fs)
 {
-	return doctor_collect_traced(g, mo, lim, NULL, 0, 0, m, fs);
+	return doctor_collect_traced(g, mo, lim, 0, m, fs);
+}
+
+/* Traces first: the failures come first, then the snapshot of what is left */
+static int run_trace(struct td_global *g, uint64_t ms, struct td_trace_agg **agg, double *secs,
+		     uint64_t *lost)
+{
+	struct td_trace *t = NULL;
+	int r;
+
+	if ((r = trace_use_open(g, &t, TD_EXIT_UNKNOWN)))
+		return r;
+	*agg = trace_agg_new();
+	r = trace_use_run(g, t, *agg, ms, secs, TD_EXIT_UNKNOWN);
+	*lost = trace_lost(t);
+	trace_close(t);
+	return r;
 }
 
 int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
-			  const struct td_limits *lim, const struct td_trace_agg *agg, double secs,
-			  uint64_t lost, struct td_model **m, struct td_findings *fs)
+			  const struct td_limits *lim, uint64_t trace_ms, struct td_model **m,
+			  struct td_findings *fs)
 {
 	char err[TD_ERRMSG_LEN];
-	int r = model_collect(mo, m, err);
+	struct td_trace_agg *agg = NULL;
+	uint64_t lost = 0;
+	double secs = 0;
+	int r = trace_ms ? run_trace(g, trace_ms, &agg, &secs, &lost) : 0;
 
-	if (r) {
+	if (!r && (r = model_collect(mo, m, err))) {
 		cmd_err(g, "%s", *err ? err : strerror(-r));
-		return TD_EXIT_UNKNOWN;
+		r = TD_EXIT_UNKNOWN;
+	}
+	if (r) {
+		trace_agg_free(agg);
+		return r;
 	}
 	if (*err)
 		cmd_err(g, "%s", err);
 	if (agg)
 		model_trace_attach(*m, agg, secs, lost);
+	trace_agg_free(agg);
 	memset(fs, 0, sizeof(*fs));
 	rules_evaluate(*m, lim, fs);
 	return 0;
@@ -137,10 +161,7 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 	struct td_limits lim;
 	struct td_model *m = NULL;
 	struct td_findings fs;
-	struct td_trace *t = NULL;
-	struct td_trace_agg *agg = NULL;
-	uint64_t trace_ms = 0, lost = 0;
-	double secs = 0;
+	uint64_t trace_ms = 0;
 	bool verbose = false;
 	int r = parse_args(argc, argv, g, &mo, &verbose, &trace_ms);
 
@@ -148,21 +169,7 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &mo.src);
 	rules_limits_default(&lim);
-	if (trace_ms) { /* before the snapshot: the failures come first, then what is left */
-		if ((r = trace_use_open(g, &t, TD_EXIT_UNKNOWN)))
-			return r;
-		agg = trace_agg_new();
-		r = trace_use_run(g, t, agg, trace_ms, &secs, TD_EXIT_UNKNOWN);
-		lost = trace_lost(t);
-		trace_close(t);
-		if (r) {
-			trace_agg_free(agg);
-			return r;
-		}
-	}
-	r = doctor_collect_traced(g, &mo, &lim, agg, secs, lost, &m, &fs);
-	trace_agg_free(agg);
-	if (r)
+	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs)))
 		return r;
 	r = doctor_exit(&fs);
 	if (g->json) {

@@ -81,6 +81,8 @@ bg TP "$NS3" top --by process --trace 120 --json
 ok $? "top --by process --trace attached in NS3"
 bg W "$NS" watch --trace --count 2 --interval 10
 ok $? "watch --trace attached in NS"
+bg CK "$NS" check --trace 120 --interval 0
+ok $? "check --trace attached in NS"
 
 gen() { # NS VAR MODE ARGS...: runs the helper, VAR gets "COUNT PID"
 	local ns=$1 var=$2 out
@@ -103,7 +105,7 @@ ok $? "7 TIME_WAIT in NS3"
 URL=$(sed -n 's/^listening on //p' "$tmp/SV.out")
 ip netns exec "$NS" curl -s -m 10 -o "$tmp/m" "$URL"
 ok $? "serve answered a scrape"
-kill -INT "$DA_pid" "$DX_pid" "$D4_pid" "$TP_pid" "$SV_pid"
+kill -INT "$DA_pid" "$DX_pid" "$D4_pid" "$TP_pid" "$SV_pid" "$CK_pid"
 wait "$DA_pid"
 is "$?" 1 "doctor in NS: warning (exit 1)"
 wait "$DX_pid"
@@ -114,6 +116,10 @@ ok $? "doctor in NS4: nothing above info (exit 0)"
 wait "$TP_pid"
 is "$?" 0 "top --trace stops on SIGINT with status 0"
 wait "$SV_pid"
+wait "$CK_pid"
+is "$?" 1 "check --trace in NS: WARNING (exit 1)"
+like "$(head -n1 "$tmp/CK.out")" "^TCPDOCTOR WARNING - 127\.0\.0\.1:5002 rejects us: 6 connects refused" \
+	"with the rejecting destination and the count in its status line"
 
 # --- doctor: peer-rejects
 A=$tmp/DA.out X=$tmp/DX.out
@@ -157,6 +163,9 @@ is "$(jq -r ".groups[] | select(.pid == $cl_pid) | [.comm, .states.TIME_WAIT, .e
 is "$(jq '.trace.exact' "$T")" 7 "and the trace says 7 sockets were attributed exactly"
 "$TD_BIN" -N "$NS3" top --by process >"$tmp/top.txt"
 is "$(grep -c EXACT "$tmp/top.txt")" 0 "without --trace: no EXACT column"
+# text: the EXACT column holds the 7
+"$TD_BIN" -N "$NS3" top --by process --trace 0.1 >"$tmp/topx.txt" 2>/dev/null
+like "$(grep -E '^ *PID ' "$tmp/topx.txt")" "EXACT" "top --trace: an EXACT column in text"
 
 # --- watch --trace: the frame shows them
 wait "$W_pid"
