@@ -387,7 +387,8 @@ const struct td_cat_finding catalogue_findings[] = {
 	  "(ECONNRESET) is the peer ending it. Neither comes from TIME_WAIT or the ephemeral "
 	  "range: "
 	  "tuning them does not help.",
-	  "Needs a trace (doctor or check --trace S, watch --trace): counts, per destination, connects that failed with ECONNREFUSED "
+	  "Needs a trace (doctor or check --trace S, watch --trace): counts, per destination, "
+	  "connects that failed with ECONNREFUSED "
 	  "or ECONNRESET and resets received on connections we opened, with the programs; fires at "
 	  "peer_rejects when the namespace has no port-exhaustion finding.",
 	  { "Look at the destination: is the service listening on that port (ss -ltn there), "

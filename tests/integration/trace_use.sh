@@ -151,6 +151,10 @@ is "$(grep -c '^tcpdoctor_trace_failures_total{syscall="connect",errno="ECONNREF
 	"serve --trace: tcpdoctor_trace_failures_total counts the 6 refused connects"
 is "$(grep -c '^tcpdoctor_trace_failures_total' "$tmp/m")" 1 "and no other failure in NS"
 is "$(grep -c '^tcpdoctor_trace_events_lost_total 0$' "$tmp/m")" 1 "no event lost"
+missing=$(grep -ohE 'tcpdoctor_trace_[a-z0-9_]+' "$TD_ROOT/contrib/prometheus/tcpdoctor.rules.yml" \
+	"$TD_ROOT/contrib/grafana/tcpdoctor.json" | sort -u |
+	while read -r n; do grep -q "^# TYPE $n " "$tmp/m" || echo "$n"; done)
+is "$missing" "" "every tcpdoctor_trace_ metric named in contrib/ is published by serve --trace"
 if td_require promtool prometheus; then
 	lint=$(promtool check metrics <"$tmp/m" 2>&1)
 	is "$?:$lint" "0:" "promtool check metrics on the page with the trace families"
