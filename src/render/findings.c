@@ -193,6 +193,9 @@ static void header(FILE *f, const struct td_model *m, bool color)
 	fputs(*sep == ',' ? ")" : "", f);
 	if (m->n && m->ns[0].interval_s > 0)
 		fprintf(f, "; counters over %.1f s", m->ns[0].interval_s);
+	if (m->trace)
+		fprintf(f, "; traced %.1f s: %llu events, %llu lost", m->trace->duration_s,
+			(unsigned long long)m->trace->events, (unsigned long long)m->trace->lost);
 	else if (m->replay)
 		fputs("; replayed, no counters", f);
 	fputs("\n\n", f);
@@ -354,6 +357,11 @@ json_t *render_findings_json(const struct td_model *m, const struct td_findings 
 	for (size_t i = 0; i < fs->n; i++)
 		json_array_append_new(arr, finding_json(&fs->v[i]));
 	json_object_set_new(o, "findings", arr);
+	if (m->trace) /* doctor --trace: how long it ran and whether every event was counted */
+		json_object_set_new(o, "trace",
+				    json_pack("{s:f, s:I, s:I}", "duration_s", m->trace->duration_s,
+					      "events", (json_int_t)m->trace->events, "lost",
+					      (json_int_t)m->trace->lost));
 	return o;
 }
 

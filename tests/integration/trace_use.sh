@@ -134,6 +134,7 @@ is "$(pr '.[0].traced | map([.comm, .pid, .call, .errno, .dst, .count] | join(" 
 is "$(pr '.[0].severity' "$A")" warning "a warning below peer_rejects' critical 100"
 is "$(pr '.[0].ref' "$A")" "tcp-facts#peer-rejects" "with its reference"
 is "$(jq '[.findings[] | select(.id == "port-exhaustion")] | length' "$A")" 0 "and no port-exhaustion"
+is "$(jq '.trace.lost' "$A")" 0 "doctor --trace --json: no event lost"
 
 # --- doctor: port exhaustion names the program
 pe() { jq -r "[.findings[] | select(.id == \"port-exhaustion\")] | $1" "$X"; }
