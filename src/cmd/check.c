@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/trace_use.h"
 #include "core/rules/catalogue.h"
 #include "core/model/model.h"
 #include "core/rules/rules.h"
@@ -34,6 +35,8 @@ static void usage(void)
 	}
 	puts("  -i, --interval S   counters interval (default 1; 0: totals)\n"
 	     "  -v, --verbose      one more line per further finding\n"
+	     "      --trace S      trace failed connects and resets for S seconds first (BPF,\n"
+	     "                     root): peer_rejects and the programs behind port-exhaustion\n"
 	     "Findings (tcpdoctor explain ID tells cause, remedies and thresholds):");
 	for (size_t i = 0; i < catalogue_nfindings; i++)
 		printf("  %-28s %s\n", catalogue_findings[i].id, catalogue_findings[i].title);
@@ -72,6 +75,7 @@ struct check_args {
 	struct td_model_opts *mo;
 	struct td_limits *lim;
 	bool *verbose;
+	uint64_t *trace_ms;
 };
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
@@ -87,12 +91,14 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	case 'v':
 		*a->verbose = true;
 		return 0;
+	case TD_OPT_CMD_BASE:
+		return trace_use_parse(g, arg, a->trace_ms, TD_EXIT_UNKNOWN);
 	}
 	return cmd_getopt_err(g);
 }
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
-		      struct td_limits *lim, bool *verbose)
+		      struct td_limits *lim, bool *verbose, uint64_t *trace_ms)
 {
 	static const struct option opts[] = {
 		TD_GLOBAL_LONGOPTS,
@@ -100,9 +106,10 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct td_mode
 		{ "crit", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, TD_OPT_CMD_BASE },
 		{ 0 },
 	};
-	struct check_args a = { mo, lim, verbose };
+	struct check_args a = { mo, lim, verbose, trace_ms };
 
 	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "w:c:i:v", opts, on_opt, &a, usage,
 			      TD_EXIT_UNKNOWN);
@@ -115,13 +122,14 @@ int cmd_check_main(int argc, char **argv, struct td_global *g)
 	struct td_model *m = NULL;
 	struct td_findings fs;
 	bool verbose = false;
+	uint64_t trace_ms = 0;
 	int r;
 
 	rules_limits_default(&lim);
-	if ((r = parse_args(argc, argv, g, &mo, &lim, &verbose)))
+	if ((r = parse_args(argc, argv, g, &mo, &lim, &verbose, &trace_ms)))
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &mo.src);
-	if ((r = doctor_collect(g, &mo, &lim, &m, &fs))) {
+	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs))) {
 		printf("TCPDOCTOR UNKNOWN - could not read the socket tables\n");
 		return TD_EXIT_UNKNOWN;
 	}

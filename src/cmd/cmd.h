@@ -106,6 +106,11 @@ int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *
 int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
 		   struct td_model **m, struct td_findings *fs);
 int doctor_exit(const struct td_findings *fs);
+/* doctor_collect after a trace of trace_ms (0: none) whose rows become evidence (doctor and
+ * check --trace); a trace that cannot run is printed and TD_EXIT_UNKNOWN. */
+int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
+			  const struct td_limits *lim, uint64_t trace_ms, struct td_model **m,
+			  struct td_findings *fs);
 
 /* Commands */
 int cmd_doctor_main(int argc, char **argv, struct td_global *g);

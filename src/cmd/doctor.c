@@ -12,12 +12,13 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "cmd/trace_use.h"
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/findings.h"
 
-enum { OPT_INTERVAL = TD_OPT_CMD_BASE, OPT_NO_OWNERS };
+enum { OPT_INTERVAL = TD_OPT_CMD_BASE, OPT_NO_OWNERS, OPT_TRACE };
 
 int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *ms)
 {
@@ -38,15 +39,48 @@ int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *
 int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
 		   struct td_model **m, struct td_findings *fs)
 {
-	char err[TD_ERRMSG_LEN];
-	int r = model_collect(mo, m, err);
+	return doctor_collect_traced(g, mo, lim, 0, m, fs);
+}
 
-	if (r) {
+/* Traces first: the failures come first, then the snapshot of what is left */
+static int run_trace(struct td_global *g, uint64_t ms, struct td_trace_agg **agg, double *secs,
+		     uint64_t *lost)
+{
+	struct td_trace *t = NULL;
+	int r;
+
+	if ((r = trace_use_open(g, &t, TD_EXIT_UNKNOWN)))
+		return r;
+	*agg = trace_agg_new();
+	r = trace_use_run(g, t, *agg, ms, secs, TD_EXIT_UNKNOWN);
+	*lost = trace_lost(t);
+	trace_close(t);
+	return r;
+}
+
+int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
+			  const struct td_limits *lim, uint64_t trace_ms, struct td_model **m,
+			  struct td_findings *fs)
+{
+	char err[TD_ERRMSG_LEN];
+	struct td_trace_agg *agg = NULL;
+	uint64_t lost = 0;
+	double secs = 0;
+	int r = trace_ms ? run_trace(g, trace_ms, &agg, &secs, &lost) : 0;
+
+	if (!r && (r = model_collect(mo, m, err))) {
 		cmd_err(g, "%s", *err ? err : strerror(-r));
-		return TD_EXIT_UNKNOWN;
+		r = TD_EXIT_UNKNOWN;
+	}
+	if (r) {
+		trace_agg_free(agg);
+		return r;
 	}
 	if (*err)
 		cmd_err(g, "%s", err);
+	if (agg)
+		model_trace_attach(*m, agg, secs, lost);
+	trace_agg_free(agg);
 	memset(fs, 0, sizeof(*fs));
 	rules_evaluate(*m, lim, fs);
 	return 0;
@@ -61,7 +95,7 @@ int doctor_exit(const struct td_findings *fs)
 
 static void usage(void)
 {
-	puts("Usage: tcpdoctor [-N NS|all] [doctor] [--interval S] [--json] [-v]\n"
+	puts("Usage: tcpdoctor [-N NS|all] [doctor] [--interval S] [--trace S] [--json] [-v]\n"
 	     "Diagnoses the host: port exhaustion, TIME_WAIT storms, CLOSE_WAIT leaks, full "
 	     "accept\n"
 	     "queues, SYN floods, orphans, TIME_WAIT bucket overflow and harmful sysctls, each "
@@ -69,6 +103,9 @@ static void usage(void)
 	     "its numbers, its cause and what to do (application fixes first).\n\n"
 	     "  -i, --interval S   watch the kernel counters for S seconds (default 1; 0: totals)\n"
 	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n"
+	     "      --trace S      first trace failed connects and resets for S seconds (BPF,\n"
+	     "                     root; Ctrl-C ends it early): findings name the programs and\n"
+	     "                     count exactly; a destination refusing us is peer-rejects\n"
 	     "  -v, --verbose      show every info finding\n"
 	     "      --json         {\"status\", \"exit\", \"netns\": [...], \"findings\": "
 	     "[{\"id\",\n"
@@ -79,6 +116,7 @@ static void usage(void)
 struct doctor_args {
 	struct td_model_opts *mo;
 	bool *verbose;
+	uint64_t *trace_ms;
 };
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
@@ -94,21 +132,24 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	case 'v':
 		*a->verbose = true;
 		return 0;
+	case OPT_TRACE:
+		return trace_use_parse(g, arg, a->trace_ms, TD_EXIT_UNKNOWN);
 	}
 	return cmd_getopt_err(g);
 }
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
-		      bool *verbose)
+		      bool *verbose, uint64_t *trace_ms)
 {
 	static const struct option opts[] = {
 		TD_GLOBAL_LONGOPTS,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ 0 },
 	};
-	struct doctor_args a = { mo, verbose };
+	struct doctor_args a = { mo, verbose, trace_ms };
 
 	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:v", opts, on_opt, &a, usage,
 			      TD_EXIT_UNKNOWN);
@@ -120,14 +161,15 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 	struct td_limits lim;
 	struct td_model *m = NULL;
 	struct td_findings fs;
+	uint64_t trace_ms = 0;
 	bool verbose = false;
-	int r = parse_args(argc, argv, g, &mo, &verbose);
+	int r = parse_args(argc, argv, g, &mo, &verbose, &trace_ms);
 
 	if (r)
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &mo.src);
 	rules_limits_default(&lim);
-	if ((r = doctor_collect(g, &mo, &lim, &m, &fs)))
+	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs)))
 		return r;
 	r = doctor_exit(&fs);
 	if (g->json) {

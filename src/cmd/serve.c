@@ -16,6 +16,7 @@
  * once (the server's cached page, or the textfile, is replaced); nothing else is re-read.
  */
 #include "cmd/serve.h"
+#include "cmd/trace_use.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,7 @@ enum {
 	OPT_TOP,
 	OPT_NO_OWNERS,
 	OPT_MAX_CONN,
+	OPT_TRACE,
 };
 
 static void usage(void)
@@ -78,6 +80,11 @@ static void usage(void)
 	       "      --max-connections N connections at once (default %d, fewer if the open-file\n"
 	       "                          limit is lower; it is raised to its hard limit at "
 	       "start)\n"
+	       "      --trace             keep a BPF trace running (root): failed "
+	       "connect()/bind()\n"
+	       "                          by errno and destination, resets, as counters\n"
+	       "                          tcpdoctor_trace_* (the --top first destinations, then\n"
+	       "                          dst=\"other\"; at most 100)\n"
 	       "  -v, --verbose           log libmicrohttpd's messages to stderr\n"
 	       "Limits: a request must be complete and answered within %d s of its connection\n"
 	       "(408 otherwise); at the connection limit a newcomer takes the slot of the oldest\n"
@@ -188,6 +195,9 @@ static int parse_opt(struct td_global *g, struct serve_opts *o, int c, const cha
 	case 'v':
 		o->verbose = true;
 		return 0;
+	case OPT_TRACE:
+		o->trace = true;
+		return 0;
 	}
 	return cmd_getopt_err(g);
 }
@@ -217,6 +227,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct serve_o
 		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ 0 },
 	};
 	struct serve_args a = { o, false };
@@ -244,6 +255,22 @@ static double wall_s(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* serve --trace: what the trace counted since the start, as tcpdoctor_trace_* counters */
+static void add_trace(struct serve_collector *c, struct td_metrics *mx)
+{
+	struct exporter_trace_input ti = { 0 };
+	struct td_trace_row *fail, *rst;
+
+	c->tst.top = c->o->top < EXPORTER_TRACE_TOP_MAX ? c->o->top : EXPORTER_TRACE_TOP_MAX;
+	fail = trace_bg_rows(c->trace, TD_TRACE_FAILURES, &ti.nfail, NULL, NULL);
+	rst = trace_bg_rows(c->trace, TD_TRACE_RESETS, &ti.nrst, &ti.events, &ti.lost);
+	ti.fail = fail;
+	ti.rst = rst;
+	exporter_trace_build(&c->tst, &ti, mx);
+	free(fail);
+	free(rst);
 }
 
 /* The model with a single counter snapshot per namespace (the previous collection's snapshot
@@ -279,6 +306,8 @@ char *serve_collect_page(struct serve_collector *c, size_t *len)
 		.version = TD_VERSION,
 	};
 	exporter_build(&in, &mx);
+	if (c->trace)
+		add_trace(c, &mx);
 	char *page = render_prom(&mx, len);
 	exporter_metrics_free(&mx);
 	if (m) {
@@ -383,7 +412,13 @@ int cmd_serve_main(int argc, char **argv, struct td_global *g)
 		cmd_err(g, "signalfd: %s", strerror(errno));
 		return TD_EXIT_FAIL;
 	}
+	/* after signals_fd: the thread inherits the blocked signals */
+	if (o.trace && (r = trace_bg_start(g, &c.trace, TD_EXIT_FAIL))) {
+		close(sfd);
+		return r;
+	}
 	r = o.textfile ? run_textfile(&c, sfd) : serve_http_run(&c, &o, sfd);
+	trace_bg_stop(c.trace);
 	exporter_carry_free(&c.carry);
 	close(sfd);
 	return r;

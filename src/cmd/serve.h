@@ -13,6 +13,7 @@
 
 #include "cmd/cmd.h"
 #include "core/exporter.h"
+#include "core/exporter_trace.h"
 #include "core/model/model.h"
 
 /* 127.0.0.1 only by default. The exporter range 9100-9999 of the Prometheus wiki's default
@@ -28,6 +29,8 @@
 #define SERVE_CONN_MEMORY  16384 /* per connection: request line, headers, buffers */
 #define SERVE_TOP_MAX	   1000
 
+struct td_trace_bg;
+
 struct serve_opts {
 	const char *listen; /* as given, NULL for the default */
 	struct sockaddr_storage addr;
@@ -38,6 +41,7 @@ struct serve_opts {
 	size_t top;
 	unsigned max_conn; /* --max-connections, 0 for the default */
 	bool verbose;
+	bool trace; /* --trace: keep a BPF trace running (tcpdoctor_trace_* families) */
 	struct td_model_opts mo;
 };
 
@@ -47,6 +51,8 @@ struct serve_collector {
 	const struct serve_opts *o;
 	struct exporter_carry carry;
 	uint64_t collections, errors;
+	struct td_trace_bg *trace;	 /* --trace (cmd/trace_use.h), else NULL */
+	struct exporter_trace_state tst; /* its destinations with their own series */
 };
 
 /* One collection rendered as a Prometheus page (caller frees; *len its length). A failed

@@ -19,10 +19,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "cmd/trace_use.h"
+#include "cmd/top_trace.h"
 #include "core/model/groups.h"
 #include "core/hashmap.h"
 #include "core/source/owners.h"
@@ -56,6 +59,9 @@ struct top_run {
 	struct td_hashmap *listener; /* (first-dump ns, port) -> pid */
 	struct td_hashmap *dest_pid; /* dest key with .pid -> owned client sockets */
 	struct td_hashmap *pending;  /* dest key -> uint64_t[TD_SS_COUNT] unowned client sockets */
+	uint64_t trace_ms;	     /* --trace S */
+	struct top_trace *trace;     /* exact owners of what it saw closed (top_trace.h) */
+	uint32_t cur_ino;	     /* inode of the second dump's namespace */
 };
 
 struct listener_key {
@@ -63,7 +69,7 @@ struct listener_key {
 	uint32_t port;
 };
 
-enum { OPT_SORT = TD_OPT_CMD_BASE, OPT_BY };
+enum { OPT_SORT = TD_OPT_CMD_BASE, OPT_BY, OPT_TRACE };
 
 static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 {
@@ -81,6 +87,8 @@ static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 			t->cur = &t->ns[i];
 	t->names = xrealloc(t->names, (t->nnames + 1) * sizeof(*t->names));
 	t->names[t->nnames++] = xstrdup(ns->name);
+	struct stat st; /* the source entered the namespace: the trace names it by inode */
+	t->cur_ino = stat("/proc/thread-self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
 	if (ports_cfg_from_meta(&t->cfg, ns->meta, NULL))
 		ports_cfg_default(&t->cfg);
 	return 0;
@@ -127,6 +135,11 @@ static void add_process(struct top_run *t, const struct td_sock *sk, enum td_sid
 		return;
 	if (p || sk->inode) { /* an inode we could not map: unreadable or too new */
 		groups_add(t->groups, sk, p ? p->pid : 0, side, false, nh > 1);
+		return;
+	}
+	int closer;
+	if (top_trace_owner(t->trace, t->cur_ino, sk, &closer)) { /* closed here while traced */
+		groups_add(t->groups, sk, closer, side, false, false);
 		return;
 	}
 	if (side == TD_SIDE_SERVER && t->cur) {
@@ -250,10 +263,11 @@ static void k_pid(const void *o, const void *ctx, struct td_fval *v)
 
 static void k_comm(const void *o, const void *ctx, struct td_fval *v)
 {
-	const struct td_owner_proc *p = proc_of(ctx, ((const struct td_group *)o)->key.pid);
+	const struct top_run *t = ctx;
+	const struct td_owner_proc *p = proc_of(t, ((const struct td_group *)o)->key.pid);
 
-	v->kind = p ? TD_FV_STR : TD_FV_NULL;
-	v->s = p ? p->comm : NULL;
+	v->s = p ? p->comm : top_trace_comm(t->trace, ((const struct td_group *)o)->key.pid);
+	v->kind = v->s ? TD_FV_STR : TD_FV_NULL;
 }
 
 static void k_uid(const void *o, const void *ctx, struct td_fval *v)
@@ -357,6 +371,8 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 	hdr[nc] = "TOTAL", al[nc++] = TD_RIGHT;
 	if (inferred)
 		hdr[nc] = "INFERRED", al[nc++] = TD_RIGHT;
+	if (t->trace)
+		hdr[nc] = "EXACT", al[nc++] = TD_RIGHT;
 	struct td_table *tb = table_new(nc, hdr, al);
 	for (size_t i = 0; i < n; i++) {
 		const struct td_group *x = rows[i];
@@ -368,6 +384,9 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 		cells[c++] = table_num(x->total, nums[m++], 32);
 		if (inferred)
 			cells[c++] = table_num(x->inferred, nums[m++], 32);
+		if (t->trace)
+			cells[c++] =
+				table_num(top_trace_exact(t->trace, x->key.pid), nums[m++], 32);
 		table_add(tb, cells, x->key.pid == 0 && t->by == TD_BY_PROCESS);
 	}
 	table_print(tb, stdout, t->g->color);
@@ -379,6 +398,10 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 		     "by inference, not read:\nserver side to the listener of the local port, "
 		     "client "
 		     "side to the process with most\nsockets to the same destination.");
+	if (t->trace)
+		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace "
+		     "saw "
+		     "this\nprocess close first: attributed exactly, from its close().");
 	if (t->owners && t->ost.partial)
 		printf("Attribution is partial: %s (%u unreadable).\n",
 		       owners_partial_reason(&t->ost), t->ost.procs_denied);
@@ -406,6 +429,10 @@ static json_t *row_json(const struct top_run *t, const struct td_group *x)
 	json_object_set_new(o, "total", json_integer((json_int_t)x->total));
 	json_object_set_new(o, "inferred", json_integer((json_int_t)x->inferred));
 	json_object_set_new(o, "shared", json_integer((json_int_t)x->shared));
+	if (t->trace)
+		json_object_set_new(
+			o, "exact",
+			json_integer((json_int_t)top_trace_exact(t->trace, x->key.pid)));
 	return o;
 }
 
@@ -435,6 +462,8 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 				    json_pack("{s:b, s:s, s:s}", "partial", 1, "reason",
 					      "a record holds sockets, not processes", "via",
 					      "none"));
+	if (t->trace)
+		json_object_set_new(root, "trace", top_trace_json(t->trace));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(root);
@@ -443,7 +472,7 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 static void usage(void)
 {
 	puts("Usage: tcpdoctor [-N NS|all] top [--by KEY] [--state LIST] [--sort STATE]\n"
-	     "                 [--limit N] [-4|-6] [--json]\n"
+	     "                 [--limit N] [-4|-6] [--trace S] [--json]\n"
 	     "Groups sockets and shows the largest groups, states as columns, with the side of\n"
 	     "each group: server (local port listens), client (ephemeral local port) or "
 	     "neither.\n\n"
@@ -453,6 +482,8 @@ static void usage(void)
 	     "      --sort STATE   order by one state's count (default: the total)\n"
 	     "  -n, --limit N      show N groups (default 20, 0 = all)\n"
 	     "  -4, -6             only IPv4 or only IPv6\n"
+	     "      --trace S      --by process: trace S seconds first (BPF, root); TIME_WAIT of\n"
+	     "                     connections a process closed meanwhile count as EXACT\n"
 	     "      --json         {\"by\", \"groups\": [{KEY..., \"side\", \"states\", "
 	     "\"total\",\n"
 	     "                     \"inferred\"}], \"attribution\" (with --by process)}\n"
@@ -513,6 +544,8 @@ static int parse_one(struct td_global *g, int c, const char *arg, void *ctx)
 	case '6':
 		*families |= TD_FAM_INET6;
 		return 0;
+	case OPT_TRACE:
+		return trace_use_parse(g, arg, &t->trace_ms, TD_EXIT_USAGE);
 	}
 	return cmd_getopt_err(g);
 }
@@ -525,6 +558,7 @@ static int parse_args(int argc, char **argv, struct top_run *t, unsigned *famili
 		{ "state", required_argument, NULL, 's' },
 		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ 0 },
 	};
 	struct top_args a = { t, families };
@@ -563,6 +597,10 @@ int cmd_top_main(int argc, char **argv, struct td_global *g)
 
 	if (r)
 		return r < 0 ? TD_EXIT_OK : r;
+	if (t.trace_ms && t.by != TD_BY_PROCESS)
+		return cmd_usage_err(g, "--trace: only with --by process (it finds owners)");
+	if (t.trace_ms && (r = top_trace_collect(g, t.trace_ms, &t.trace)))
+		return r;
 	t.groups = groups_new(t.by);
 	/* A record holds sockets, not processes: the live /proc would name whoever holds the same
 	 * inode number today, so a replay attributes nothing (and says so) */
@@ -607,5 +645,6 @@ out:
 	hashmap_free(t.listener);
 	hashmap_free(t.dest_pid);
 	hashmap_free(t.pending);
+	top_trace_free(t.trace);
 	return r;
 }

@@ -22,13 +22,14 @@
 #include <curses.h>
 
 #include "cmd/cmd.h"
+#include "cmd/trace_use.h"
 #include "core/model/history.h"
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
 #include "render/watch_view.h"
 
-enum { OPT_ONCE = TD_OPT_CMD_BASE, OPT_COUNT, OPT_NO_OWNERS, OPT_ASCII };
+enum { OPT_ONCE = TD_OPT_CMD_BASE, OPT_COUNT, OPT_NO_OWNERS, OPT_ASCII, OPT_TRACE };
 
 #define WATCH_HISTORY	 256 /* samples per ring: wider than any sparkline a terminal shows */
 #define WATCH_PLAIN_W	 120 /* frame width when stdout is not a terminal */
@@ -49,6 +50,7 @@ struct watch_opts {
 	bool plain;
 	bool no_owners;
 	bool ascii;
+	bool trace; /* --trace: failures and resets from a BPF trace, in the view and findings */
 };
 
 /* One run's state: the newest model and findings, the rings, what the user chose. */
@@ -64,6 +66,7 @@ struct watch_run {
 	bool has_sel;  /* a namespace is shown (not the total) */
 	char sel[256]; /* its name, so that it survives namespaces coming and going */
 	char err[TD_ERRMSG_LEN];
+	struct td_trace_bg *trace;
 };
 
 static void usage(void)
@@ -76,7 +79,9 @@ static void usage(void)
 	     "      --once         print one frame as plain text and exit\n"
 	     "  -n, --count N      print N frames as plain text, one interval apart\n"
 	     "      --ascii        ASCII sparklines even in a UTF-8 locale\n"
-	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n\n"
+	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n"
+	     "      --trace        keep a BPF trace running (root): failed connects and resets\n"
+	     "                     by destination and program, and doctor's trace findings\n\n"
 	     "Keys: p pause/resume, s sort destinations (usage, TIME_WAIT, rate), n/N "
 	     "next/previous\n"
 	     "namespace with -N all (or the total), ? help, q quit. Plain text frames are also\n"
@@ -117,6 +122,9 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	case OPT_NO_OWNERS:
 		o->no_owners = true;
 		return 0;
+	case OPT_TRACE:
+		o->trace = true;
+		return 0;
 	}
 	return cmd_getopt_err(g);
 }
@@ -130,6 +138,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct watch_o
 		{ "count", required_argument, NULL, 'n' },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
+		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ 0 },
 	};
 	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:n:", opts, on_opt, o, usage,
@@ -176,6 +185,8 @@ static int watch_sample(struct watch_run *w)
 			snprintf(w->err, sizeof(w->err), "%s", strerror(-r));
 		return -1;
 	}
+	if (w->trace)
+		trace_bg_attach(w->trace, m);
 	rules_findings_free(&w->fs);
 	memset(&w->fs, 0, sizeof(w->fs));
 	rules_evaluate(m, &w->lim, &w->fs);
@@ -197,6 +208,9 @@ static const struct td_history *shown_history(const struct watch_run *w)
 static void build(const struct watch_run *w, struct td_wframe *f)
 {
 	watch_frame_build(f, &w->v, w->m, &w->fs, shown_history(w));
+	if (w->trace && !w->v.help)
+		trace_use_frame(f, w->m, w->m && w->v.ns >= 0 ? w->m->ns[w->v.ns].ino : 0,
+				w->v.width, WATCH_MAX_DESTS);
 }
 
 static unsigned stdout_width(void)
@@ -448,6 +462,10 @@ int cmd_watch_main(int argc, char **argv, struct td_global *g)
 	w.v = (struct td_wview){ .ns = -1,
 				 .interval_ms = o.interval_ms,
 				 .max_dests = WATCH_MAX_DESTS };
+	if (o.trace && (r = trace_bg_start(g, &w.trace, TD_EXIT_FAIL))) {
+		history_set_free(w.hs);
+		return r;
+	}
 	if (o.plain) {
 		setlocale(LC_CTYPE, "");
 		w.v.utf8 = !o.ascii && !strcmp(nl_langinfo(CODESET), "UTF-8");
@@ -455,6 +473,7 @@ int cmd_watch_main(int argc, char **argv, struct td_global *g)
 	} else {
 		r = run_curses(&w);
 	}
+	trace_bg_stop(w.trace);
 	rules_findings_free(&w.fs);
 	model_free(w.m);
 	history_set_free(w.hs);

@@ -14,6 +14,7 @@
 
 #include "core/rules/facts.h"
 #include "core/model/model.h"
+#include "core/names.h"
 #include "core/model/ports.h"
 #include "core/util.h"
 #include "render/census.h"
@@ -115,6 +116,25 @@ static void ref_line(FILE *f, const struct td_finding *x, int width)
 	wrap(f, line, 7, 7, width);
 }
 
+/* doctor --trace: "seen: 6 x connect() ECONNREFUSED by curl (pid 812) to 10.0.0.5:443" */
+static void traced_lines(FILE *f, const struct td_finding *x, int width)
+{
+	for (size_t i = 0; i < x->ntraced; i++) {
+		const struct td_traced *t = &x->traced[i];
+		char line[300], pid[16], *comm = names_escape_str(t->comm);
+		const char *e = t->err > 0 ? strerrorname_np(t->err) : NULL;
+
+		snprintf(pid, sizeof(pid), "%u", t->pid);
+		snprintf(line, sizeof(line), "%llu x %s%s %s by %s (pid %s) %s %s",
+			 (unsigned long long)t->count, t->what,
+			 strcmp(t->what, "reset") ? "()" : "", e ? e : "", t->pid ? comm : "?",
+			 t->pid ? pid : "?", strcmp(t->what, "bind") ? "to" : "on", t->dst);
+		free(comm);
+		fputs(i ? "        " : "  seen: ", f);
+		wrap(f, line, 8, 8, width);
+	}
+}
+
 static void print_finding(FILE *f, const struct td_finding *x, bool color, int width, bool multi_ns)
 {
 	char head[64];
@@ -137,6 +157,7 @@ static void print_finding(FILE *f, const struct td_finding *x, bool color, int w
 	}
 	if (x->nev)
 		evidence_line(f, x, width);
+	traced_lines(f, x, width);
 	if (x->cause) {
 		fputs("  why: ", f);
 		wrap(f, x->cause, 7, 7, width);
@@ -172,6 +193,9 @@ static void header(FILE *f, const struct td_model *m, bool color)
 	fputs(*sep == ',' ? ")" : "", f);
 	if (m->n && m->ns[0].interval_s > 0)
 		fprintf(f, "; counters over %.1f s", m->ns[0].interval_s);
+	if (m->trace)
+		fprintf(f, "; traced %.1f s: %llu events, %llu lost", m->trace->duration_s,
+			(unsigned long long)m->trace->events, (unsigned long long)m->trace->lost);
 	else if (m->replay)
 		fputs("; replayed, no counters", f);
 	fputs("\n\n", f);
@@ -202,6 +226,29 @@ void render_findings_text(FILE *f, const struct td_model *m, const struct td_fin
 		cnt[TD_F_WARNING], cnt[TD_F_WARNING] == 1 ? "" : "s", cnt[TD_F_INFO]);
 }
 
+/* doctor --trace: [{"pid", "comm", "call", "errno", "dst", "count"}], counts exact */
+static json_t *traced_json(const struct td_finding *x)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < x->ntraced; i++) {
+		const struct td_traced *t = &x->traced[i];
+		const char *e = t->err > 0 ? strerrorname_np(t->err) : NULL;
+		json_t *o = json_object();
+		char *comm = names_escape_str(t->comm);
+
+		json_object_set_new(o, "pid", t->pid ? json_integer(t->pid) : json_null());
+		json_object_set_new(o, "comm", t->pid ? json_string(comm) : json_null());
+		json_object_set_new(o, "call", json_string(t->what));
+		json_object_set_new(o, "errno", e ? json_string(e) : json_null());
+		json_object_set_new(o, "dst", json_string(t->dst));
+		json_object_set_new(o, "count", json_integer((json_int_t)t->count));
+		json_array_append_new(a, o);
+		free(comm);
+	}
+	return a;
+}
+
 static json_t *finding_json(const struct td_finding *x)
 {
 	json_t *o = json_object(), *ev = json_object(), *un = json_object(), *rem = json_array();
@@ -225,6 +272,8 @@ static json_t *finding_json(const struct td_finding *x)
 	for (size_t i = 0; i < x->nrem; i++)
 		json_array_append_new(rem, json_string(x->remedies[i]));
 	json_object_set_new(o, "remedies", rem);
+	if (x->ntraced)
+		json_object_set_new(o, "traced", traced_json(x));
 	json_object_set_new(o, "ref", x->ref ? json_string(x->ref) : json_null());
 	const struct td_section *sec = facts_section(x->ref);
 	json_object_set_new(o, "ref_source", sec ? json_string(sec->source) : json_null());
@@ -308,6 +357,11 @@ json_t *render_findings_json(const struct td_model *m, const struct td_findings 
 	for (size_t i = 0; i < fs->n; i++)
 		json_array_append_new(arr, finding_json(&fs->v[i]));
 	json_object_set_new(o, "findings", arr);
+	if (m->trace) /* doctor --trace: how long it ran and whether every event was counted */
+		json_object_set_new(o, "trace",
+				    json_pack("{s:f, s:I, s:I}", "duration_s", m->trace->duration_s,
+					      "events", (json_int_t)m->trace->events, "lost",
+					      (json_int_t)m->trace->lost));
 	return o;
 }
 

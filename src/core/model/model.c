@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/model/counters.h"
 #include "core/model/ports.h"
 #include "core/sysctl/sysctl.h"
+#include "core/trace/trace.h"
 #include "core/util.h"
 
 struct collect {
@@ -66,6 +68,11 @@ static int on_ns_begin(const struct td_ns_info *info, void *arg)
 	memset(ns, 0, sizeof(*ns));
 	c->cur = ns;
 	ns->name = xstrdup(info->name);
+	if (!m->replay) { /* entered: the thread's namespace is this one */
+		struct stat st;
+		if (stat("/proc/thread-self/ns/net", &st) == 0)
+			ns->ino = (uint32_t)st.st_ino;
+	}
 	ns->meta = xstrdup(info->meta ? info->meta : "");
 	ns->ports = ports_new();
 	ports_cfg_from_meta(&cfg, ns->meta, NULL);
@@ -355,7 +362,26 @@ void model_free(struct td_model *m)
 		free(ns->syn_by_port);
 	}
 	free(m->ns);
+	if (m->trace) {
+		free(m->trace->fail);
+		free(m->trace->rst);
+		free(m->trace);
+	}
 	free(m);
+}
+
+void model_trace_attach(struct td_model *m, const struct td_trace_agg *agg, double duration_s,
+			uint64_t lost)
+{
+	struct td_model_trace *t = xcalloc(1, sizeof(*t));
+	uint64_t now = util_now_ns();
+
+	t->duration_s = duration_s;
+	t->lost = lost;
+	t->events = trace_agg_events(agg);
+	t->fail = trace_agg_rows(agg, TD_TRACE_FAILURES, now, &t->nfail);
+	t->rst = trace_agg_rows(agg, TD_TRACE_RESETS, now, &t->nrst);
+	m->trace = t;
 }
 
 int model_counter(const struct td_ns_model *ns, const char *section, const char *name,

@@ -111,6 +111,7 @@ struct td_ns_ct {
 
 struct td_ns_model {
 	char *name;
+	uint32_t ino; /* the namespace's inode (live runs; 0 in a replay): matches trace rows */
 	enum td_source_kind used;
 	bool interrupted;
 	struct td_census census;
@@ -144,6 +145,17 @@ struct td_ns_model {
 	uint32_t *tw_by_port, *syn_by_port;
 };
 
+/* What a trace saw while doctor ran (doctor --trace): its failure and reset rows, counts exact,
+ * each row's namespace by inode (td_ns_model.ino). */
+struct td_trace_row;
+struct td_trace_agg;
+struct td_model_trace {
+	double duration_s;
+	uint64_t events, lost;
+	struct td_trace_row *fail, *rst; /* as trace_agg_rows gives them: most frequent first */
+	size_t nfail, nrst;
+};
+
 struct td_model {
 	struct td_ns_model *ns;
 	size_t n;
@@ -157,6 +169,7 @@ struct td_model {
 	 * (ct_entry_measured), else TD_CT_ENTRY_BYTES */
 	uint64_t ct_entry_bytes;
 	bool ct_entry_measured;
+	struct td_model_trace *trace; /* NULL: no trace ran */
 };
 
 /* struct nf_conn's slab object on x86_64 6.18 (measured here in /proc/slabinfo), used when
@@ -173,6 +186,9 @@ struct td_model_opts {
  * with errbuf (TD_ERRMSG_LEN) explaining; on success errbuf may hold source_run's note. */
 int model_collect(const struct td_model_opts *o, struct td_model **out, char *errbuf);
 void model_free(struct td_model *m);
+/* Gives m the failures and resets a trace counted (doctor --trace). Can't fail. */
+void model_trace_attach(struct td_model *m, const struct td_trace_agg *agg, double duration_s,
+			uint64_t lost);
 
 /* Delta of a TcpExt/Tcp counter between the two snapshots, or its absolute value (*absolute
  * set) when there is only one. Returns -ENOENT when unknown. */

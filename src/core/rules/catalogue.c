@@ -379,6 +379,28 @@ const struct td_cat_finding catalogue_findings[] = {
 	  NULL,
 	  "conntrack_chain",
 	  "tcpdoctor conntrack; conntrack -S" },
+	{ "peer-rejects",
+	  "A destination refuses or resets our connections",
+	  "ECONNREFUSED from connect() means an RST answered our SYN: nothing listens on that "
+	  "address and port, or a firewall or blacklist on the way or at the peer rejects us; the "
+	  "client cannot tell which from the errno. A reset received on an open connection "
+	  "(ECONNRESET) is the peer ending it. Neither comes from TIME_WAIT or the ephemeral "
+	  "range: "
+	  "tuning them does not help.",
+	  "Needs a trace (doctor or check --trace S, watch --trace): counts, per destination, "
+	  "connects that failed with ECONNREFUSED "
+	  "or ECONNRESET and resets received on connections we opened, with the programs; fires at "
+	  "peer_rejects when the namespace has no port-exhaustion finding.",
+	  { "Look at the destination: is the service listening on that port (ss -ltn there), "
+	    "starting, or overloaded into resets?",
+	    "Look for a reject rule or blacklist that names this host: nft list ruleset, "
+	    "iptables -S on both sides and any firewall between; ask the peer's operators",
+	    "Retry with backoff and a limit, and log the errno with the destination",
+	    "Leave TIME_WAIT and port settings alone: the peer's RST is not a port shortage" },
+	  REF("peer-rejects"),
+	  "trace errors",
+	  "peer_rejects",
+	  "tcpdoctor doctor --trace 10; tcpdoctor trace --duration 10" },
 };
 const size_t catalogue_nfindings = TD_ARRAY_SIZE(catalogue_findings);
 

@@ -47,6 +47,8 @@ const struct td_section facts_sections[] = {
 	{ "errors", "Error messages and what they mean", "errno(3)" },
 	{ "trace", "Where connect() errors and resets arise (what trace sees)",
 	  "net/ipv4/tcp_input.c tcp_reset()" },
+	{ "peer-rejects", "A destination that refuses or resets us: the errno is the evidence",
+	  "net/ipv4/tcp_input.c tcp_rcv_synsent_state_process()" },
 };
 const size_t facts_nsections = TD_ARRAY_SIZE(facts_sections);
 

@@ -55,6 +55,10 @@ void rules_limits_default(struct td_limits *lim)
 				      "average conntrack hash chain at a full table "
 				      "(2*max/buckets)",
 				      16, 0 },
+		[TD_LIM_PEER_REJECTS] = { "peer_rejects",
+					  "refused connects + resets from one destination in a "
+					  "trace (doctor --trace)",
+					  1, 100 },
 	};
 	static const char *const st[11] = { "established", "syn_sent",	"syn_recv", "fin_wait1",
 					    "fin_wait2",   "time_wait", "close",    "close_wait",
@@ -179,6 +183,7 @@ void rules_evaluate(const struct td_model *m, const struct td_limits *lim, struc
 		rules_sockets(m, &m->ns[i], lim, out);
 		rules_kernel(m, &m->ns[i], lim, out);
 		rules_conntrack(m, &m->ns[i], lim, out);
+		rules_trace(m, &m->ns[i], lim, out);
 	}
 	state_limits(m, lim, out);
 	if (out->n > 1) /* qsort(NULL, 0) is undefined behaviour */

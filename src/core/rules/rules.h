@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct td_model;
 
@@ -28,6 +29,19 @@ struct td_evidence {
 	const char *unit; /* static: "sockets", "ports", "%", "/s", "s", "bytes", "" */
 };
 
+/* One row of a trace (doctor --trace) a finding cites: who failed or was reset, how often,
+ * to where. */
+#define TD_TRACED_MAX 8
+struct td_traced {
+	uint32_t pid;	  /* 0: not known */
+	char comm[16];	  /* raw: escape before showing */
+	uint32_t netns;	  /* namespace inode */
+	const char *what; /* static: "connect", "bind", "reset" */
+	int err;	  /* positive errno, 0 for a reset */
+	char dst[64]; /* "127.0.0.1:5000", "[fd00::1]:80", "127.0.0.1" (bind: the address asked) */
+	uint64_t count;
+};
+
 struct td_finding {
 	const char *id; /* static, stable: "port-exhaustion", "close-wait-leak", ... */
 	enum td_fsev sev;
@@ -39,7 +53,9 @@ struct td_finding {
 	size_t nev;
 	char *remedies[TD_REMEDIES_MAX]; /* application fixes first, then sysctls */
 	size_t nrem;
-	const char *ref; /* static: "tcp-facts#ephemeral-ports" (facts.h) */
+	const char *ref;			/* static: "tcp-facts#ephemeral-ports" (facts.h) */
+	struct td_traced traced[TD_TRACED_MAX]; /* doctor --trace: the programs, most first */
+	size_t ntraced;
 };
 
 struct td_findings {
@@ -71,6 +87,7 @@ enum td_limit_id {
 	TD_LIM_CT_TW,	       /* % of conntrack entries in TCP TIME_WAIT */
 	TD_LIM_CT_UNREPLIED,   /* % of conntrack entries that never saw a reply */
 	TD_LIM_CT_CHAIN,       /* average hash chain at a full table: 2 * max / buckets */
+	TD_LIM_PEER_REJECTS,   /* refused connects + resets from one destination in a trace */
 	TD_LIM_STATE_FIRST,    /* then one per TCP state, off (0) by default */
 	TD_LIM_COUNT = TD_LIM_STATE_FIRST + 11,
 };
@@ -139,5 +156,11 @@ void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,
 		  const struct td_limits *lim, struct td_findings *out);
 void rules_conntrack(const struct td_model *m, const struct td_ns_model *ns,
 		     const struct td_limits *lim, struct td_findings *out);
+/* rules_trace.c: what a trace saw (m->trace, doctor --trace): names the programs behind a
+ * port-exhaustion finding (adding one when the trace saw EADDRNOTAVAIL and the snapshot did not),
+ * and peer-rejects for a destination that refused or reset us while ports were fine. Runs after
+ * the other groups of the namespace (it reads their findings in out). */
+void rules_trace(const struct td_model *m, const struct td_ns_model *ns,
+		 const struct td_limits *lim, struct td_findings *out);
 
 #endif

@@ -28,9 +28,18 @@ struct row_val {
 	uint64_t count, cw_open, cw_longest_ns;
 };
 
+/* A connection by its 4-tuple (closers) */
+struct tuple_key {
+	uint32_t netns;
+	uint8_t family, pad;
+	uint16_t sport, dport, pad2;
+	uint8_t saddr[16], daddr[16];
+};
+
 struct td_trace_agg {
-	struct td_hashmap *rows; /* struct td_trace_key -> struct row_val */
-	struct td_hashmap *cw;	 /* socket address (u64) -> struct cw_stay */
+	struct td_hashmap *rows;    /* struct td_trace_key -> struct row_val */
+	struct td_hashmap *cw;	    /* socket address (u64) -> struct cw_stay */
+	struct td_hashmap *closers; /* struct tuple_key -> struct td_trace_closer, or NULL */
 	uint64_t events;
 };
 
@@ -49,12 +58,67 @@ void trace_agg_free(struct td_trace_agg *t)
 		return;
 	hashmap_free(t->rows);
 	hashmap_free(t->cw);
+	hashmap_free(t->closers);
 	free(t);
 }
 
 uint64_t trace_agg_events(const struct td_trace_agg *t)
 {
 	return t->events;
+}
+
+static void tuple_of(struct tuple_key *k, uint32_t netns, uint8_t family, const uint8_t *saddr,
+		     uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->netns = netns;
+	k->family = family;
+	k->sport = sport;
+	k->dport = dport;
+	memcpy(k->saddr, saddr, alen);
+	memcpy(k->daddr, daddr, alen);
+}
+
+void trace_agg_keep_closers(struct td_trace_agg *t)
+{
+	if (!t->closers)
+		t->closers = hashmap_new(sizeof(struct tuple_key), sizeof(struct td_trace_closer));
+}
+
+const struct td_trace_closer *trace_agg_closer(const struct td_trace_agg *t, uint32_t netns,
+					       uint8_t family, const uint8_t saddr[16],
+					       uint16_t sport, const uint8_t daddr[16],
+					       uint16_t dport)
+{
+	struct tuple_key k;
+
+	if (!t->closers)
+		return NULL;
+	tuple_of(&k, netns, family, saddr, sport, daddr, dport);
+	return hashmap_get(t->closers, &k);
+}
+
+size_t trace_agg_closers(const struct td_trace_agg *t)
+{
+	return t->closers ? hashmap_count(t->closers) : 0;
+}
+
+static void keep_closer(struct td_trace_agg *t, const struct td_trace_event *e)
+{
+	struct td_trace_closer *c;
+	struct tuple_key k;
+
+	if (!t->closers || !e->pid)
+		return;
+	tuple_of(&k, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
+	if (hashmap_count(t->closers) >= TD_TRACE_CLOSERS_MAX && !hashmap_get(t->closers, &k))
+		return; /* bounded: the oldest kept, the rest stay inferred */
+	c = hashmap_put(t->closers, &k, NULL);
+	c->pid = e->pid;
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
 }
 
 static enum td_trace_section kind_section(uint8_t kind)
@@ -154,6 +218,8 @@ int trace_agg_add(struct td_trace_agg *t, const struct td_trace_event *e)
 		return -EINVAL;
 	t->events++;
 	count_row(t, e, e->kind, NULL);
+	if (e->kind == TD_EV_CLOSE_LOCAL)
+		keep_closer(t, e);
 	if (e->kind != TD_EV_CLOSE_PEER)
 		return 0;
 	v = count_row(t, e, TD_TRACE_KIND_CW, &idx);

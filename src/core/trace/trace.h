@@ -72,6 +72,24 @@ uint64_t trace_agg_events(const struct td_trace_agg *t);
 struct td_trace_row *trace_agg_rows(const struct td_trace_agg *t, enum td_trace_section s,
 				    uint64_t now_ns, size_t *n);
 
+/* Who closed a connection first, by its 4-tuple: kept once trace_agg_keep_closers was called,
+ * from each TD_EV_CLOSE_LOCAL with a known pid (top --trace: the exact TIME_WAIT owner). A
+ * tuple seen again (a port reused) takes the latest closer. */
+struct td_trace_closer {
+	uint32_t pid;
+	char comm[TD_TRACE_COMM_LEN]; /* raw, NUL-terminated */
+};
+#define TD_TRACE_CLOSERS_MAX (1u << 20) /* connections kept at most (about 100 MiB) */
+void trace_agg_keep_closers(struct td_trace_agg *t);
+/* The closer of (netns, family, local address and port, peer address and port), ports in host
+ * order, addresses in network order (IPv4 in the first 4 bytes); NULL when not seen. */
+const struct td_trace_closer *trace_agg_closer(const struct td_trace_agg *t, uint32_t netns,
+					       uint8_t family, const uint8_t saddr[16],
+					       uint16_t sport, const uint8_t daddr[16],
+					       uint16_t dport);
+/* Connections kept so far. */
+size_t trace_agg_closers(const struct td_trace_agg *t);
+
 /* Names for output (static strings): the section's JSON key ("failures"), the syscall of a
  * failure ("connect", "bind"), the direction and cause of a reset ("received", "linger0"), who
  * closed first ("local", "peer"). NULL for a kind they do not apply to. */
