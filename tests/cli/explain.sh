@@ -97,7 +97,7 @@ for x in $(grep -oE 'tcp-facts\.md#[a-z0-9-]+|tcpdoctor explain [a-z0-9-]+' "$tm
 done
 is "$follow_fail" 0 "every section and id doctor names explains"
 
-run --replay "$PF" doctor --json
+run --replay "$NL" doctor --json
 refs=$(jq -r '.findings[] | "\(.id) \(.ref) \(.ref_source)"' "$tmp/out")
 like "$refs" "accept-queue tcp-facts#listen-queues net/ipv4/tcp_input.c" "doctor --json: ref and ref_source"
 follow_fail=0
