@@ -118,6 +118,7 @@ json_t *lab_ct_json(const struct lab_ct_result *r)
 			    json_pack("{s:I, s:I, s:I, s:f}", "flows", (json_int_t)r->fill.flows,
 				      "sent", (json_int_t)r->fill.sent, "refused",
 				      (json_int_t)r->fill.eperm, "ms", r->fill.ms));
+	json_object_set_new(o, "touched", json_integer((json_int_t)r->touched));
 	json_object_set_new(o, "count_full", json_integer((json_int_t)r->count_full));
 	json_object_set_new(o, "dumped", json_integer((json_int_t)r->dumped));
 	json_object_set_new(o, "assured", json_integer((json_int_t)r->assured));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "core/netns.h"
 #include "core/util.h"
@@ -69,9 +70,25 @@ static int op_flush(void *arg)
 	return lab_ct_flush();
 }
 
+#define TOUCH_MAX 65536 /* non-assured entries remembered per dump */
+
 struct census {
 	uint64_t n, assured, tw[2];
+	struct lab_ctfill_flow *touch; /* when set: non-assured IPv4 UDP entries, TOUCH_MAX */
+	size_t ntouch;
 };
+
+static void remember(struct census *c, const struct td_ct *ct)
+{
+	if (!c->touch || c->ntouch == TOUCH_MAX || ct->assured || ct->family != AF_INET ||
+	    ct->proto != IPPROTO_UDP)
+		return;
+	struct lab_ctfill_flow *f = &c->touch[c->ntouch++];
+	memcpy(&f->src, ct->src, 4);
+	memcpy(&f->dst, ct->dst, 4);
+	f->sport = htons(ct->sport);
+	f->dport = htons(ct->dport);
+}
 
 static int on_entry(const struct td_ct *ct, void *arg)
 {
@@ -79,6 +96,7 @@ static int on_entry(const struct td_ct *ct, void *arg)
 
 	c->n++;
 	c->assured += ct->assured;
+	remember(c, ct);
 	if (ct->proto == IPPROTO_TCP && ct->tcp_state == TD_CT_TCP_TIME_WAIT) {
 		c->tw[0] += ct->dport == LAB_CT_PORT_TW_DEF;
 		c->tw[1] += ct->dport == LAB_CT_PORT_TW_FAST;
@@ -89,8 +107,9 @@ static int on_entry(const struct td_ct *ct, void *arg)
 static int op_dump(void *arg)
 {
 	struct td_ct_dump_stats st = { 0 };
+	struct census *c = arg;
 
-	memset(arg, 0, sizeof(struct census));
+	*c = (struct census){ .touch = c->touch };
 	return conntrack_dump(on_entry, arg, &st);
 }
 
@@ -149,29 +168,37 @@ static int prepare(const struct lab_env *env, struct lab_ct_socks *s, struct lab
 	return 0;
 }
 
-/* Fills to max; entries that missed ASSURED (their third packet within UDP's 2 s by jiffies)
- * get the third packet again, at most three times. */
+/* Fills to max. An entry can miss ASSURED: its third packet came within UDP's 2 s by jiffies,
+ * or it was evicted by early_drop() for a packet that found the table full (an entry that
+ * came and went in the namespace meanwhile) and made again by a later packet of its flow.
+ * Those get packets both ways until they are ASSURED, for up to 4 s. */
 static int fill(const struct lab_ct_config *cfg, const struct lab_env *env,
 		struct lab_ct_result *res, char *err, size_t errlen)
 {
-	struct census c = { 0 };
+	struct census c = { .touch = xcalloc(TOUCH_MAX, sizeof(*c.touch)) };
 	unsigned n = (unsigned)(res->max - res->count_before);
 	int saved = netns_save(), r;
 
-	if (saved < 0)
+	if (saved < 0) {
+		free(c.touch);
 		return fail(saved, err, errlen, "netns");
+	}
 	r = lab_env_enter(env, LAB_CLIENT);
 	if (!r)
 		r = lab_ctfill_run(n, true, cfg->stop, &res->fill);
-	for (int i = 0; !r; i++) {
+	for (int i = 0; !r && !stopped(cfg); i++) {
 		r = op_dump(&c);
-		if (r || c.assured >= c.n || i == 3)
+		if (r || c.assured >= c.n || i == 8)
 			break;
-		usleep(300000);
-		r = lab_ctfill_confirm(n, cfg->stop, &res->fill);
+		r = lab_ctfill_touch(c.touch, c.ntouch, &res->fill);
+		usleep(500000);
+		res->touched += c.ntouch;
 	}
+	free(c.touch);
 	int rr = netns_restore(saved);
 	r = rr ? rr : r;
+	if (stopped(cfg))
+		return -EINTR;
 	if (r)
 		return r == -EINTR ? r : fail(r, err, errlen, "filling the conntrack table");
 	res->dumped = c.n;
@@ -214,7 +241,7 @@ static int remedy_tw(const struct lab_ct_config *cfg, const struct lab_env *env,
 		     struct lab_ct_socks *s, struct lab_ct_result *res, char *err, size_t errlen)
 {
 	char v[32];
-	struct census c;
+	struct census c = { 0 };
 	uint64_t v0, t_end;
 	int r;
 

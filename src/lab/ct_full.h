@@ -51,6 +51,7 @@ struct lab_ct_result {
 	uint64_t count_full, count_notrack;
 	struct lab_ctfill fill;
 	uint64_t dumped, assured; /* tcpdoctor's dump of the full table */
+	uint64_t touched; /* entries that needed packets to become ASSURED (sum of rounds) */
 	/* statistics before and after the probes of the full table, and after the notrack ones */
 	struct td_ct_stats st[LAB_CT_PHASES];
 	int8_t probe[LAB_CT_PHASES][LAB_CT_PROBES]; /* 1 worked, 0 failed, -1 not tried */

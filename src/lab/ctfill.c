@@ -42,25 +42,47 @@ static double now_ms(void)
 }
 
 /* Flow i: 127.0.0.1:40000 -> 127.0.0.(2 + i / PORTS):(1024 + i % PORTS). */
-static void flow(unsigned i, bool reply, struct pkt *p, struct sockaddr_in *to)
+static struct lab_ctfill_flow flow_at(unsigned i)
 {
-	uint32_t a = htonl(0x7f000001u), b = htonl(0x7f000002u + i / PORTS);
-	uint16_t sp = htons(40000), dp = htons((uint16_t)(1024 + i % PORTS));
+	return (struct lab_ctfill_flow){ htonl(0x7f000001u), htonl(0x7f000002u + i / PORTS),
+					 htons(40000), htons((uint16_t)(1024 + i % PORTS)) };
+}
 
+static void packet(const struct lab_ctfill_flow *f, bool reply, struct pkt *p,
+		   struct sockaddr_in *to)
+{
 	memset(p, 0, sizeof(*p));
 	p->ip.version = 4;
 	p->ip.ihl = 5;
 	p->ip.ttl = 64;
 	p->ip.protocol = IPPROTO_UDP;
 	p->ip.tot_len = htons(sizeof(*p));
-	p->ip.saddr = reply ? b : a;
-	p->ip.daddr = reply ? a : b;
-	p->udp.source = reply ? dp : sp;
-	p->udp.dest = reply ? sp : dp;
+	p->ip.saddr = reply ? f->dst : f->src;
+	p->ip.daddr = reply ? f->src : f->dst;
+	p->udp.source = reply ? f->dport : f->sport;
+	p->udp.dest = reply ? f->sport : f->dport;
 	p->udp.len = htons(sizeof(p->udp) + sizeof(p->payload));
 	memset(to, 0, sizeof(*to));
 	to->sin_family = AF_INET;
 	to->sin_addr.s_addr = p->ip.daddr;
+}
+
+/* Packet i of a pass: flow i of the fill, or (touch) both directions of the listed flows. */
+struct gen {
+	enum pass which;
+	const struct lab_ctfill_flow *list;
+};
+
+static void gen_packet(const struct gen *g, unsigned i, struct pkt *p, struct sockaddr_in *to)
+{
+	struct lab_ctfill_flow f;
+
+	if (g->list) {
+		packet(&g->list[i / 2], i % 2, p, to);
+		return;
+	}
+	f = flow_at(i);
+	packet(&f, g->which == PASS_REPLY, p, to);
 }
 
 static bool stopped(const volatile sig_atomic_t *stop)
@@ -69,8 +91,8 @@ static bool stopped(const volatile sig_atomic_t *stop)
 }
 
 /* Sends one packet of every flow 0..n-1 (the reply direction for PASS_REPLY). */
-static int pass(int fd, unsigned n, enum pass which, double t0, const volatile sig_atomic_t *stop,
-		struct lab_ctfill *res)
+static int pass(int fd, unsigned n, const struct gen *g, double t0,
+		const volatile sig_atomic_t *stop, struct lab_ctfill *res)
 {
 	static struct pkt pk[BATCH];
 	static struct sockaddr_in to[BATCH];
@@ -80,7 +102,7 @@ static int pass(int fd, unsigned n, enum pass which, double t0, const volatile s
 	for (unsigned i = 0; i < n;) {
 		unsigned k = 0;
 		for (; k < BATCH && i + k < n; k++) {
-			flow(i + k, which == PASS_REPLY, &pk[k], &to[k]);
+			gen_packet(g, i + k, &pk[k], &to[k]);
 			iov[k] = (struct iovec){ &pk[k], sizeof(pk[k]) };
 			m[k].msg_hdr = (struct msghdr){ .msg_name = &to[k],
 							.msg_namelen = sizeof(to[k]),
@@ -133,33 +155,37 @@ int lab_ctfill_run(unsigned n, bool assured, const volatile sig_atomic_t *stop,
 	fd = raw_socket();
 	if (fd < 0)
 		return fd;
-	r = pass(fd, n, PASS_NEW, t0, stop, res);
+	r = pass(fd, n, &(struct gen){ PASS_NEW, NULL }, t0, stop, res);
 	if (!r && assured) {
 		/* UDP entries become ASSURED only for packets 2 s after their first (stream_ts):
 		 * the last flow was made now, so the third pass starts 2.1 s from here */
 		double wait_until = now_ms() + 2100.0;
-		r = pass(fd, n, PASS_REPLY, t0, stop, res);
+		r = pass(fd, n, &(struct gen){ PASS_REPLY, NULL }, t0, stop, res);
 		while (!r && now_ms() < wait_until && !stopped(stop))
 			usleep(20000);
 		if (!r)
-			r = stopped(stop) ? -EINTR : pass(fd, n, PASS_THIRD, t0, stop, res);
+			r = stopped(stop)
+				    ? -EINTR
+				    : pass(fd, n, &(struct gen){ PASS_THIRD, NULL }, t0, stop, res);
 	}
 	close(fd);
 	res->ms = now_ms() - t0;
 	return r;
 }
 
-int lab_ctfill_confirm(unsigned n, const volatile sig_atomic_t *stop, struct lab_ctfill *res)
+int lab_ctfill_touch(const struct lab_ctfill_flow *v, size_t n, struct lab_ctfill *res)
 {
 	double t0 = now_ms();
 	int fd, r;
 
-	if (n == 0 || n > LAB_CTFILL_MAX)
+	if (n == 0)
+		return 0;
+	if (n > LAB_CTFILL_MAX)
 		return -EINVAL;
 	fd = raw_socket();
 	if (fd < 0)
 		return fd;
-	r = pass(fd, n, PASS_THIRD, t0, stop, res);
+	r = pass(fd, (unsigned)(2 * n), &(struct gen){ PASS_THIRD, v }, t0, NULL, res);
 	close(fd);
 	res->ms += now_ms() - t0;
 	return r;

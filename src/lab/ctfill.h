@@ -18,6 +18,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LAB_CTFILL_MAX	       2000000u
@@ -42,9 +43,21 @@ struct lab_ctfill {
 int lab_ctfill_run(unsigned n, bool assured, const volatile sig_atomic_t *stop,
 		   struct lab_ctfill *res);
 
-/* Sends the third packet of flows 0..n-1 again (entries that missed ASSURED get it now).
- * Returns 0 or -errno as lab_ctfill_run. */
-int lab_ctfill_confirm(unsigned n, const volatile sig_atomic_t *stop, struct lab_ctfill *res);
+/* One IPv4 UDP conntrack tuple, as its original direction: addresses and ports in network
+ * order. */
+struct lab_ctfill_flow {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+/*
+ * Sends one packet each way of every flow in v: for entries that exist but missed ASSURED.
+ * Why not the fill's flows again: when an entry was evicted (early_drop() makes room for a
+ * packet that needed one, the table being full), sending all flows again would make new
+ * entries that evict others, for ever; packets of existing entries make none. Returns 0 or
+ * -errno as lab_ctfill_run.
+ */
+int lab_ctfill_touch(const struct lab_ctfill_flow *v, size_t n, struct lab_ctfill *res);
 
 /* Removes every entry of the current namespace's table (ctnetlink IPCTNL_MSG_CT_DELETE without
  * a tuple, what `conntrack -F` does). Returns 0 or -errno (-EPERM without CAP_NET_ADMIN,
