@@ -147,6 +147,11 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $<
 
+# ctfill wraps the lab's conntrack fill (src/lab/ctfill.c): the one helper linked with the library
+$(BUILD)/tests/helpers/ctfill: tests/helpers/ctfill.c $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay_driver.c $(LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< tests/fuzz/replay_driver.c $(LIB) $(PKG_LIBS)

@@ -131,6 +131,41 @@ td_ct_netns() {
 	NFT
 	ip netns exec "${!1}" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 }
+# td_ns_actor NS SCRIPT OUT ARGS...: python3 SCRIPT ARGS in namespace NS, in the background
+# (killed on exit; its pid in td_actor), output to OUT; waits up to 30 s for its line "ready".
+# When it does not come: a failed test, the actor's output, status 1.
+td_ns_actor() {
+	local ns=$1 script=$2 out=$3
+	shift 3
+	ip netns exec "$ns" python3 "$script" "$@" >"$out" 2>&1 &
+	td_actor=$!
+	td_bg_pid "$td_actor"
+	td_wait_for "$out" '^ready' 30 && return 0
+	ok 1 "actor ready"
+	cat "$out"
+	return 1
+}
+# td_poke_midway SECONDS SIGNAL OUT CMD...: runs CMD (stdout to OUT) in the background, sends
+# SIGNAL to the actor of td_ns_actor SECONDS later (inside CMD's interval), waits for CMD.
+td_poke_midway() {
+	local s=$1 sig=$2 out=$3 tool
+	shift 3
+	"$@" >"$out" &
+	tool=$!
+	sleep "$s"
+	kill -"$sig" "$td_actor"
+	wait "$tool"
+}
+# td_ct_settle NS N: waits (5 s at most) until conntrack -L in NS shows N entries in TIME_WAIT:
+# the last FIN/ACK of a closed connection may still be in flight when its actor says ready.
+td_ct_settle() {
+	local _
+	for _ in $(seq 50); do
+		[ "$(ip netns exec "$1" conntrack -L 2>/dev/null | grep -c ' TIME_WAIT ')" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # Background a process and remember its pid for cleanup.
 td_bg_pid() { _td_pids+=("$1"); }
 

@@ -17,10 +17,12 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "cmd/lab_ct.h"
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
 #include "lab/chart.h"
+#include "lab/ct_full.h"
 #include "lab/env.h"
 #include "lab/scenario.h"
 
@@ -53,7 +55,7 @@ struct lab_doctor {
 struct lab_opts {
 	struct lab_config cfg;
 	const char *chart;
-	bool rate_set, no_doctor, list;
+	bool rate_set, no_doctor, list, ct_full;
 	const struct lab_scenario **sel;
 	size_t nsel;
 };
@@ -73,7 +75,9 @@ static void usage(void)
 	puts("Usage: tcpdoctor lab [OPTIONS] [SCENARIO...]\n"
 	     "Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
 	     "(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
-	     "remedy side by side. Needs root. Runs every scenario by default.\n\n"
+	     "remedy side by side. Needs root. Runs every scenario by default but\n"
+	     "conntrack-full, which runs when named: it fills the client namespace's\n"
+	     "conntrack table to the host's nf_conntrack_max (needs nft).\n\n"
 	     "  --duration S    load time per scenario (default 5)\n"
 	     "  --ports N       client ip_local_port_range size (default 1000)\n"
 	     "  --rate N|max    connections per second (default: ports / 2)\n"
@@ -81,13 +85,15 @@ static void usage(void)
 	     "  --chart FILE    write an SVG chart of TIME_WAIT and failures over time\n"
 	     "  --no-doctor     skip the doctor findings taken in the client namespace\n"
 	     "  --list          list the scenarios\n"
-	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}]}");
+	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}],\n"
+	     "                  \"conntrack_full\": {\"count_full\", \"probes\", \"delta\", ...}}");
 }
 
 static void list_scenarios(void)
 {
 	for (size_t i = 0; i < lab_scenarios_count; i++)
 		printf("%-20s %s\n", lab_scenarios[i].name, lab_scenarios[i].summary);
+	printf("%-20s %s\n", LAB_CT_FULL_NAME, LAB_CT_FULL_SUMMARY);
 }
 
 static int parse_value(struct td_global *g, struct lab_opts *o, int c, const char *arg)
@@ -172,6 +178,10 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opt
 	o->sel = xcalloc(lab_scenarios_count, sizeof(*o->sel));
 	for (int i = optind; i < argc; i++) {
 		const struct lab_scenario *sc = lab_scenario_find(argv[i]);
+		if (!strcmp(argv[i], LAB_CT_FULL_NAME)) {
+			o->ct_full = true;
+			continue;
+		}
 		if (!sc)
 			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", argv[i]);
 		if (o->nsel < lab_scenarios_count)
@@ -385,8 +395,17 @@ static json_t *result_json(const struct lab_result *r, const struct lab_doctor *
 	return o;
 }
 
+/* The conntrack-full run: its result, doctor's findings with the table full, the namespace. */
+struct lab_ct_run {
+	bool ran;
+	struct lab_ct_result res;
+	struct lab_doctor doc;
+	char ns[32];
+};
+
 static void print_json(const struct lab_opts *o, const struct lab_result *res,
-		       const struct lab_doctor *doc, size_t n, bool interrupted)
+		       const struct lab_doctor *doc, size_t n, const struct lab_ct_run *ct,
+		       bool interrupted)
 {
 	json_t *root = json_object(), *a = json_array();
 
@@ -396,6 +415,11 @@ static void print_json(const struct lab_opts *o, const struct lab_result *res,
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, result_json(&res[i], &doc[i]));
 	json_object_set_new(root, "scenarios", a);
+	if (ct->ran) {
+		json_t *c = lab_ct_json(&ct->res);
+		json_object_set_new(c, "doctor", doctor_json(&ct->doc));
+		json_object_set_new(root, "conntrack_full", c);
+	}
 	json_object_set_new(root, "interrupted", json_boolean(interrupted));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
@@ -427,8 +451,42 @@ static void progress(const struct lab_opts *o, size_t i)
 		o->sel[i]->name, (double)o->cfg.duration_ms / 1000);
 }
 
+static int lab_ct_doctor_hook(const struct lab_env *env, void *arg)
+{
+	return lab_doctor_hook(env, NULL, arg);
+}
+
+/* conntrack-full in fresh namespaces, removed before returning. */
+static int run_ct(struct td_global *g, const struct lab_opts *o, struct lab_ct_run *ct)
+{
+	struct lab_ct_config cfg = { .stop = &lab_stop_flag };
+	struct lab_env env;
+	char err[768] = "";
+	int r;
+
+	if (!o->no_doctor) {
+		cfg.full_hook = lab_ct_doctor_hook;
+		cfg.hook_arg = &ct->doc;
+	}
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "tcpdoctor: lab: %s (about 15 s)...\n", LAB_CT_FULL_NAME);
+	lab_env_init(&env);
+	r = lab_env_create(&env, err, sizeof(err));
+	snprintf(ct->ns, sizeof(ct->ns), "%s", env.name[LAB_CLIENT]);
+	if (!r)
+		r = lab_ct_full_run(&cfg, &env, &ct->res, err, sizeof(err));
+	lab_env_destroy(&env);
+	if (r) {
+		cmd_err(g, "%s: %s", LAB_CT_FULL_NAME, err);
+		return TD_EXIT_FAIL;
+	}
+	ct->ran = true;
+	return TD_EXIT_OK;
+}
+
 static int run_all(struct td_global *g, struct lab_opts *o)
 {
+	struct lab_ct_run ct = { 0 };
 	struct lab_result *res = xcalloc(o->nsel, sizeof(*res));
 	struct lab_doctor *doc = xcalloc(o->nsel, sizeof(*doc));
 	char err[768];
@@ -449,20 +507,27 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 		}
 		n++;
 	}
+	if (o->ct_full && !rc && !lab_stop_flag)
+		rc = run_ct(g, o, &ct);
 	if (lab_stop_flag) {
 		cmd_err(g, "interrupted; every lab namespace was removed");
 		rc = TD_EXIT_FAIL;
 	}
 	if (g->json)
-		print_json(o, res, doc, n, lab_stop_flag != 0);
+		print_json(o, res, doc, n, &ct, lab_stop_flag != 0);
 	else if (n)
 		print_text(res, doc, n, g->color);
+	if (!g->json && ct.ran) {
+		lab_ct_print_text(&ct.res, ct.ns, g->color);
+		print_doctor(&ct.doc);
+	}
 	if (o->chart && n && write_chart(g, o->chart, res, n))
 		rc = TD_EXIT_FAIL;
 	for (size_t i = 0; i < o->nsel; i++) {
 		lab_result_clear(&res[i]);
 		lab_doctor_free(&doc[i]);
 	}
+	lab_doctor_free(&ct.doc);
 	free(res);
 	free(doc);
 	return rc;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Builds the exporter's metric families from a model. One table lists every family with its
- * name, help, type and getter, in the order they are published; the kernel counters follow,
+ * Builds the exporter's metric families from a model. Tables list every family with its
+ * name, help, type and getter, in the order they are published (the conntrack ones in
+ * exporter_ct.c, between the port and the findings families); the kernel counters follow,
  * named and explained by counters_known. Label sets are bounded: namespaces, two families,
  * eleven states, the top N destinations, the finding ids, conntrack's protocols and states.
  */
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "core/model/counters.h"
+#include "core/exporter_ct.h"
 #include "core/model/model.h"
 #include "core/model/ports.h"
 #include "core/rules/rules.h"
@@ -41,8 +43,6 @@ struct def {
 	enum exporter_type type;
 	void (*get)(const struct ctx *c, const struct def *d, struct exporter_family *f);
 	double (*dest)(const struct td_port_dest *d); /* for get_dest */
-	size_t ct_off; /* for get_ct_stat: offset of the field in struct td_ct_stats */
-	uint64_t (*ct)(const struct td_ns_ct *ct); /* for get_ct */
 };
 
 static struct exporter_sample *sample(struct exporter_family *f, double value)
@@ -216,201 +216,64 @@ static void get_worst(const struct ctx *c, const struct def *d, struct exporter_
 		sample(f, (double)rules_worst(c->in->fs));
 }
 
-/* Namespaces with a conntrack table; the entry counts also need the dump to have worked. */
-static bool ct_shown(const struct td_ns_ct *ct, bool census)
-{
-	return ct->present && (!census || !ct->dump_err);
-}
-
-static void get_ct(const struct ctx *c, const struct def *d, struct exporter_family *f)
-{
-	const struct td_model *m = c->in->m;
-
-	for (size_t i = 0; m && i < m->n; i++) {
-		const struct td_ns_ct *ct = &m->ns[i].ct;
-		if (ct_shown(ct, false) && d->ct(ct) != UINT64_MAX)
-			label(sample(f, (double)d->ct(ct)), "netns", "%s", m->ns[i].name);
-	}
-}
-
-static uint64_t ct_count(const struct td_ns_ct *ct)
-{
-	return ct->table.has_count ? ct->table.count : UINT64_MAX;
-}
-
-static uint64_t ct_max(const struct td_ns_ct *ct)
-{
-	return ct->table.has_max ? ct->table.max : UINT64_MAX;
-}
-
-static uint64_t ct_buckets(const struct td_ns_ct *ct)
-{
-	return ct->table.has_buckets ? ct->table.buckets : UINT64_MAX;
-}
-
-static uint64_t ct_unreplied(const struct td_ns_ct *ct)
-{
-	return ct->dump_err ? UINT64_MAX : ct->census.unreplied;
-}
-
-static uint64_t ct_assured(const struct td_ns_ct *ct)
-{
-	return ct->dump_err ? UINT64_MAX : ct->census.assured;
-}
-
-/* tcp, udp, icmp and icmpv6 always (0 is a value), any other protocol when it has entries. */
-static void get_ct_proto(const struct ctx *c, const struct def *d, struct exporter_family *f)
-{
-	const struct td_model *m = c->in->m;
-
-	(void)d;
-	for (size_t i = 0; m && i < m->n; i++) {
-		const struct td_ns_ct *ct = &m->ns[i].ct;
-		if (!ct_shown(ct, true))
-			continue;
-		for (unsigned p = 0; p < 256; p++) {
-			bool common = p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_ICMP ||
-				      p == IPPROTO_ICMPV6;
-			if (!common && !ct->census.proto[p])
-				continue;
-			const char *nm = conntrack_proto_name(p);
-			struct exporter_sample *s = sample(f, (double)ct->census.proto[p]);
-			label(s, "netns", "%s", m->ns[i].name);
-			if (nm)
-				label(s, "protocol", "%s", nm);
-			else
-				label(s, "protocol", "%u", p);
-		}
-	}
-}
-
-static void get_ct_state(const struct ctx *c, const struct def *d, struct exporter_family *f)
-{
-	const struct td_model *m = c->in->m;
-
-	(void)d;
-	for (size_t i = 0; m && i < m->n; i++) {
-		const struct td_ns_ct *ct = &m->ns[i].ct;
-		for (unsigned st = 1; ct_shown(ct, true) && st < TD_CT_TCP_COUNT; st++) {
-			struct exporter_sample *s = sample(f, (double)ct->census.tcp_state[st]);
-			label(s, "netns", "%s", m->ns[i].name);
-			label(s, "state", "%s", conntrack_tcp_state_name(st));
-		}
-	}
-}
-
-static void get_ct_stat(const struct ctx *c, const struct def *d, struct exporter_family *f)
-{
-	const struct td_model *m = c->in->m;
-
-	for (size_t i = 0; m && i < m->n; i++) {
-		const struct td_ns_ct *ct = &m->ns[i].ct;
-		uint64_t v;
-		if (!ct->present || !ct->has_stats)
-			continue;
-		memcpy(&v, (const char *)&ct->s1 + d->ct_off, sizeof(v));
-		label(sample(f, (double)v), "netns", "%s", m->ns[i].name);
-	}
-}
-
-#define CT_STAT(field, text)                                                                       \
-	{                                                                                          \
-		"tcpdoctor_conntrack_stat_" #field "_total",                                       \
-			"Conntrack statistic " #field                                              \
-			", summed over CPUs (conntrack -S; node_exporter "                         \
-			"node_nf_conntrack_stat_" #field "): " text,                               \
-			EXPORTER_COUNTER, get_ct_stat, NULL, offsetof(struct td_ct_stats, field),  \
-			NULL                                                                       \
-	}
-
 /* The published families, in order. Units in names follow the Prometheus conventions. */
 static const struct def defs[] = {
 	{ "tcpdoctor_build_info", "tcpdoctor's version (always 1)", EXPORTER_GAUGE, get_build_info,
-	  NULL, 0, NULL },
+	  NULL },
 	{ "tcpdoctor_scrape_duration_seconds",
 	  "How long the collection behind this page took (sockets, /proc, rules)", EXPORTER_GAUGE,
-	  get_duration, NULL, 0, NULL },
+	  get_duration, NULL },
 	{ "tcpdoctor_scrape_error", "1 when the collection behind this page failed, else 0",
-	  EXPORTER_GAUGE, get_error, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_error, NULL },
 	{ "tcpdoctor_collections_total",
 	  "Collections made since the exporter started (scrapes inside --min-interval share one)",
-	  EXPORTER_COUNTER, get_collections, NULL, 0, NULL },
+	  EXPORTER_COUNTER, get_collections, NULL },
 	{ "tcpdoctor_collection_errors_total", "Collections that failed since the exporter started",
-	  EXPORTER_COUNTER, get_errors, NULL, 0, NULL },
+	  EXPORTER_COUNTER, get_errors, NULL },
 	{ "tcpdoctor_last_collection_timestamp_seconds",
 	  "When the collection behind this page finished, Unix time", EXPORTER_GAUGE, get_timestamp,
-	  NULL, 0, NULL },
+	  NULL },
 	{ "tcpdoctor_sockets",
 	  "TCP sockets by network namespace, family and state, as inet_diag reports them "
 	  "(orphaned FIN_WAIT2 apart from TIME_WAIT, request sockets as SYN_RECV)",
-	  EXPORTER_GAUGE, get_sockets, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_sockets, NULL },
 	{ "tcpdoctor_dump_interrupted",
 	  "1 when the kernel flagged the socket dump as interrupted (NLM_F_DUMP_INTR): counts may "
 	  "miss or repeat sockets that changed during it",
-	  EXPORTER_GAUGE, get_interrupted, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_interrupted, NULL },
 	{ "tcpdoctor_port_destinations",
 	  "Destinations (source IP, destination IP, destination port) holding ephemeral ports; "
 	  "only the --top riskiest get tcpdoctor_port_dest_* series",
-	  EXPORTER_GAUGE, get_ndests, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_ndests, NULL },
 	{ "tcpdoctor_port_dest_in_use_ports",
 	  "Ephemeral ports held to one destination (any state, client side)", EXPORTER_GAUGE,
-	  get_dest, dest_in_use, 0, NULL },
+	  get_dest, dest_in_use },
 	{ "tcpdoctor_port_dest_capacity_ports",
 	  "Ephemeral ports connect() can use per destination (ip_local_port_range, even span, "
 	  "minus reserved)",
-	  EXPORTER_GAUGE, get_dest, dest_capacity, 0, NULL },
+	  EXPORTER_GAUGE, get_dest, dest_capacity },
 	{ "tcpdoctor_port_dest_time_wait_sockets",
 	  "Client-side TIME_WAIT sockets to one destination (each holds its port for 60 s)",
-	  EXPORTER_GAUGE, get_dest, dest_time_wait, 0, NULL },
+	  EXPORTER_GAUGE, get_dest, dest_time_wait },
 	{ "tcpdoctor_port_dest_close_rate_per_second",
 	  "Connections to one destination closed per second, from TIME_WAIT timers (larger of the "
 	  "60 s and 10 s windows; a lower bound)",
-	  EXPORTER_GAUGE, get_dest, dest_rate, 0, NULL },
+	  EXPORTER_GAUGE, get_dest, dest_rate },
 	{ "tcpdoctor_port_dest_exhaustion_seconds",
 	  "Seconds until connect() to one destination fails with EADDRNOTAVAIL at the current "
 	  "close rate; 0 exhausted now, +Inf never at this rate",
-	  EXPORTER_GAUGE, get_dest, dest_exhaust, 0, NULL },
-	{ "tcpdoctor_conntrack_entries",
-	  "Connection tracking entries in the namespace (nf_conntrack_count; node_exporter "
-	  "node_nf_conntrack_entries); no sample where the kernel has no conntrack",
-	  EXPORTER_GAUGE, get_ct, NULL, 0, ct_count },
-	{ "tcpdoctor_conntrack_entries_limit",
-	  "nf_conntrack_max: the host's limit, which each namespace's own count may reach "
-	  "(node_exporter node_nf_conntrack_entries_limit)",
-	  EXPORTER_GAUGE, get_ct, NULL, 0, ct_max },
-	{ "tcpdoctor_conntrack_buckets",
-	  "nf_conntrack_buckets: the host's conntrack hash table size", EXPORTER_GAUGE, get_ct,
-	  NULL, 0, ct_buckets },
-	{ "tcpdoctor_conntrack_protocol_entries",
-	  "Connection tracking entries by protocol, from a ctnetlink dump", EXPORTER_GAUGE,
-	  get_ct_proto, NULL, 0, NULL },
-	{ "tcpdoctor_conntrack_tcp_state_entries",
-	  "TCP connection tracking entries by conntrack state (TIME_WAIT lasts "
-	  "nf_conntrack_tcp_timeout_time_wait, 120 s by default)",
-	  EXPORTER_GAUGE, get_ct_state, NULL, 0, NULL },
-	{ "tcpdoctor_conntrack_unreplied_entries",
-	  "Connection tracking entries that never saw a reply (UNREPLIED)", EXPORTER_GAUGE, get_ct,
-	  NULL, 0, ct_unreplied },
-	{ "tcpdoctor_conntrack_assured_entries",
-	  "Connection tracking entries marked ASSURED (not evicted to make room)", EXPORTER_GAUGE,
-	  get_ct, NULL, 0, ct_assured },
-	CT_STAT(found, "lookups that found an entry"),
-	CT_STAT(invalid, "packets conntrack could not track"),
-	CT_STAT(insert, "entries inserted"),
-	CT_STAT(insert_failed, "entries that could not be inserted, their packet dropped"),
-	CT_STAT(drop, "new flows dropped because the table was full"),
-	CT_STAT(early_drop, "entries evicted to make room for new flows"),
-	CT_STAT(error, "packets with errors (ICMP errors that matched no flow)"),
-	CT_STAT(search_restart, "lookups restarted because the table changed under them"),
-	CT_STAT(clash_resolve, "insertion clashes resolved"),
-	CT_STAT(chaintoolong, "insertions refused because the hash chain was too long"),
+	  EXPORTER_GAUGE, get_dest, dest_exhaust },
+};
+
+/* After the conntrack families (exporter_ct.c). */
+static const struct def defs_tail[] = {
 	{ "tcpdoctor_findings",
 	  "Findings of the doctor rules by namespace, id and severity (count); counter rules judge "
 	  "the time since the previous collection; tcpdoctor explain ID says what an id means",
-	  EXPORTER_GAUGE, get_findings, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_findings, NULL },
 	{ "tcpdoctor_findings_worst_severity",
 	  "Worst finding: 0 ok, 1 info, 2 warning, 3 critical (doctor exits 0, 0, 1, 2)",
-	  EXPORTER_GAUGE, get_worst, NULL, 0, NULL },
+	  EXPORTER_GAUGE, get_worst, NULL },
 };
 
 /* Takes ownership of name and help. */
@@ -531,16 +394,39 @@ static void select_top(const struct exporter_input *in, struct ctx *c)
 	c->ntop = n < in->top ? n : in->top;
 }
 
+static void build_defs(const struct ctx *c, const struct def *t, size_t n, struct td_metrics *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct exporter_family *f =
+			family(out, xstrdup(t[i].name), xstrdup(t[i].help), t[i].type);
+		t[i].get(c, &t[i], f); /* kept when empty: HELP and TYPE document it */
+	}
+}
+
+struct exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
+					    enum exporter_type type)
+{
+	return family(out, name, help, type);
+}
+
+struct exporter_sample *exporter_sample_new(struct exporter_family *f, double value)
+{
+	return sample(f, value);
+}
+
+void exporter_label_str(struct exporter_sample *s, const char *name, const char *value)
+{
+	label(s, name, "%s", value);
+}
+
 void exporter_build(const struct exporter_input *in, struct td_metrics *out)
 {
 	struct ctx c = { .in = in };
 
 	select_top(in, &c);
-	for (size_t i = 0; i < TD_ARRAY_SIZE(defs); i++) {
-		struct exporter_family *f =
-			family(out, xstrdup(defs[i].name), xstrdup(defs[i].help), defs[i].type);
-		defs[i].get(&c, &defs[i], f); /* kept when empty: HELP and TYPE document it */
-	}
+	build_defs(&c, defs, TD_ARRAY_SIZE(defs), out);
+	exporter_ct_build(in->m, out);
+	build_defs(&c, defs_tail, TD_ARRAY_SIZE(defs_tail), out);
 	build_kernel(in->m, out);
 	free(c.top);
 }

@@ -2,8 +2,9 @@
 /*
  * The exporter's metrics: what `serve` publishes, built from one collected model and its
  * findings as a list of metric families (name, help, type, samples with labels), ready for a
- * renderer (render/prom.h). Every family comes from one table in exporter.c (name, help, type,
- * getter), and the kernel counters from counters_known, so a metric is defined in one place.
+ * renderer (render/prom.h). Every family comes from one table row (name, help, type, getter;
+ * exporter.c, exporter_ct.c), and the kernel counters from counters_known, so a metric is
+ * defined in one place.
  *
  * Also the link between two collections: the counter snapshot of each namespace is kept from
  * one collection to the next so that the rules see counters rising since the previous scrape
@@ -68,6 +69,13 @@ struct exporter_input {
  * destination, no finding, a failed collection); a kernel counter is left out when no
  * snapshot has it (--replay, an older kernel). Can't fail. */
 void exporter_build(const struct exporter_input *in, struct td_metrics *out);
+
+/* For the files that build families of their own (exporter_ct.c): a new family in out (takes
+ * ownership of name and help), a new sample in f, a label on s (value copied; name static). */
+struct exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
+					    enum exporter_type type);
+struct exporter_sample *exporter_sample_new(struct exporter_family *f, double value);
+void exporter_label_str(struct exporter_sample *s, const char *name, const char *value);
 void exporter_metrics_free(struct td_metrics *out);
 
 /* Counter snapshots carried from one collection to the next, by namespace name. */

@@ -29,6 +29,10 @@ void fields_get(const struct td_field *f, const void *obj, const void *ctx, stru
 		v->u = x;
 		break;
 	}
+	case TD_FT_COUNT64:
+		memcpy(&v->u, p, sizeof(v->u));
+		v->kind = TD_FV_COUNT;
+		break;
 	case TD_FT_RATE:
 		memcpy(&v->d, p, sizeof(v->d));
 		v->kind = TD_FV_REAL;

@@ -20,6 +20,7 @@ enum td_ftype {
 	TD_FT_U16,     /* uint16_t, written as is (a port) */
 	TD_FT_U32,     /* uint32_t, written as is */
 	TD_FT_COUNT32, /* uint32_t, a count: thousands separators in text */
+	TD_FT_COUNT64, /* uint64_t, a count */
 	TD_FT_RATE,    /* double per second, one decimal in text */
 	TD_FT_BOOL,    /* bool */
 	TD_FT_FN,      /* composite: the field's get() fills the value */

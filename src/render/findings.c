@@ -371,6 +371,33 @@ static void perf_threshold(FILE *f, double v)
 		fprintf(f, "%.0f", v);
 }
 
+/* The conntrack table of the namespace nearest its limit, among those that track connections
+ * (none: no perfdata, so hosts without a firewall keep a stable list). */
+static void perf_conntrack(FILE *f, const struct td_model *m, const struct td_limits *lim)
+{
+	const struct td_ct_table *w = NULL;
+	double worst = -1;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct td_ns_ct *ct = &m->ns[i].ct;
+		if (!model_ct_tracking(ct) || !ct->table.has_count || !ct->table.max)
+			continue;
+		double u = 100.0 * (double)ct->table.count / (double)ct->table.max;
+		if (u > worst) {
+			worst = u;
+			w = &ct->table;
+		}
+	}
+	if (!w)
+		return;
+	fprintf(f, " 'conntrack_usage'=%.1f%%;", worst);
+	perf_threshold(f, lim->l[TD_LIM_CT_USAGE].warn);
+	fputc(';', f);
+	perf_threshold(f, lim->l[TD_LIM_CT_USAGE].crit);
+	fprintf(f, ";0;100 'conntrack_entries'=%llu;;;0;%llu", (unsigned long long)w->count,
+		(unsigned long long)w->max);
+}
+
 void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *fs,
 		   const struct td_limits *lim, int status, bool verbose)
 {
@@ -417,7 +444,9 @@ void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *
 	perf_threshold(f, lim->l[TD_LIM_PORT_USAGE].warn);
 	fputc(';', f);
 	perf_threshold(f, lim->l[TD_LIM_PORT_USAGE].crit);
-	fputs(";0;100\n", f);
+	fputs(";0;100", f);
+	perf_conntrack(f, m, lim);
+	fputc('\n', f);
 	if (!verbose)
 		return;
 	for (size_t i = 0; i < fs->n; i++) {

@@ -19,47 +19,26 @@ trap 'td_cleanup; rm -rf "$tmp"' EXIT
 
 ip -n "$NS" addr add ::1/128 dev lo 2>/dev/null
 
-cat >"$tmp/actor.py" <<'EOF'
-import signal, socket, sys, time
+cat >"$tmp/actor.py" <<EOF
+import signal, socket, sys
+sys.path.insert(0, "$TD_ROOT/tests/helpers")
+from ctactor import listener, short, udp, serve
 def more(*_):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for p in range(4):
-        u.sendto(b"q", ("127.0.0.1", 8000 + p))
+    udp("127.0.0.1", 8000, 4)
     print("sent", flush=True)
 signal.signal(signal.SIGUSR1, more)
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 5000)); srv.listen(64)
+srv = listener(5000)
 held = []
 for i in range(20):
     c = socket.create_connection(("127.0.0.1", 5000)); a, _ = srv.accept(); held += [c, a]
-for i in range(15):
-    c = socket.create_connection(("127.0.0.1", 5000)); a, _ = srv.accept()
-    c.close(); a.recv(1); a.close()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for p in range(7):
-    u.sendto(b"q", ("127.0.0.1", 6000 + p))
-u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-for p in range(3):
-    u6.sendto(b"q", ("::1", 7000 + p))
-print("ready", flush=True)
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    time.sleep(0.2)
+short(srv, 15)
+udp("127.0.0.1", 6000, 7)
+udp("::1", 7000, 3, socket.AF_INET6)
+serve(float(sys.argv[1]))
 EOF
-ip netns exec "$NS" python3 "$tmp/actor.py" 600 >"$tmp/actor.out" 2>&1 &
-actor=$!
-td_bg_pid $actor
-td_wait_for "$tmp/actor.out" '^ready' 30 || {
-	ok 1 "actor ready"
-	cat "$tmp/actor.out"
-	exit 1
-}
-# the last FIN/ACK of a closed connection may still be in flight: wait until conntrack-tools
-# shows all 15 in TIME_WAIT, then nothing moves until the actor exits
-for _ in $(seq 50); do
-	[ "$(ip netns exec "$NS" conntrack -L 2>/dev/null | grep -c TIME_WAIT)" = 15 ] && break
-	sleep 0.1
-done
+td_ns_actor "$NS" "$tmp/actor.py" "$tmp/actor.out" 600 || exit 1
+# all 15 closed connections in TIME_WAIT; then nothing moves until the actor exits
+td_ct_settle "$NS" 15
 
 json=$("$TD_BIN" -N "$NS" conntrack --json --by dport --limit 100)
 ok $? "conntrack --json exits 0"
@@ -121,11 +100,7 @@ is "$(cnt "$BARE")" "[0]" "-N all: the bare namespace"
 
 # --interval: the statistics' change. The actor (already running) adds 4 UDP flows 2 s into a
 # 4 s interval: after the first look, before the second.
-"$TD_BIN" -N "$NS" conntrack --json --interval 4 >"$tmp/iv" &
-tool=$!
-sleep 2
-kill -USR1 "$actor"
-wait "$tool"
+td_poke_midway 2 USR1 "$tmp/iv" "$TD_BIN" -N "$NS" conntrack --json --interval 4
 td_wait_for "$tmp/actor.out" '^sent' 10
 is "$(python3 -c 'import json,sys; d=json.load(sys.stdin)["netns"][0]; print(d["count"], d["protocols"]["udp"], "stats_delta" in d)' <"$tmp/iv")" \
 	"49 14 True" "--interval: 4 more UDP entries, and a stats_delta"

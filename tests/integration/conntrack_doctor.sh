@@ -25,46 +25,27 @@ ip netns exec "$NS" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=
 # conntrack then replaces that connection's TIME_WAIT entry instead of adding one
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=0
 
-cat >"$tmp/actor.py" <<'EOF'
-import signal, socket, sys, time
-def tcp(n):
-    for i in range(n):
-        c = socket.create_connection(("127.0.0.1", 5000)); a, _ = srv.accept()
-        c.close(); a.recv(1); a.close()
-def udp(*_):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for p in range(3000):
-        u.sendto(b"q", ("127.0.0.1", 20000 + p))
+cat >"$tmp/actor.py" <<EOF
+import signal, sys
+sys.path.insert(0, "$TD_ROOT/tests/helpers")
+from ctactor import listener, short, udp, serve
+def on_usr1(*_):
+    udp("127.0.0.1", 20000, 3000)
     print("udp", flush=True)
 rounds = [0]
 def more(*_):
-    tcp(50)
+    short(srv, 50)
     rounds[0] += 1
     print("more %d" % rounds[0], flush=True)
-signal.signal(signal.SIGUSR1, udp)
+signal.signal(signal.SIGUSR1, on_usr1)
 signal.signal(signal.SIGUSR2, more)
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 5000)); srv.listen(64)
-tcp(300)
-print("ready", flush=True)
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    time.sleep(0.2)
+srv = listener(5000)
+short(srv, 300)
+serve(float(sys.argv[1]))
 EOF
-ip netns exec "$NS" python3 "$tmp/actor.py" 300 >"$tmp/actor.out" 2>&1 &
-actor=$!
-td_bg_pid $actor
-td_wait_for "$tmp/actor.out" '^ready' 30 || {
-	ok 1 "actor ready"
-	cat "$tmp/actor.out"
-	exit 1
-}
+td_ns_actor "$NS" "$tmp/actor.py" "$tmp/actor.out" 300 || exit 1
 ctl() { ip netns exec "$NS" conntrack -L 2>/dev/null; }
-# the last FIN/ACK of a closed connection may still be in flight: wait for all 300
-for _ in $(seq 50); do
-	[ "$(ctl | grep -c ' TIME_WAIT ')" = 300 ] && break
-	sleep 0.1
-done
+td_ct_settle "$NS" 300
 is "$(ctl | grep -c ' TIME_WAIT ')" 300 "300 conntrack TIME_WAIT entries"
 
 # one finding's field from doctor's JSON: py EXPR over f (the finding) or d (the document)
@@ -136,7 +117,7 @@ for ch in pre out; do
 	ip netns exec "$NS" nft add rule inet tdnotrack $ch tcp dport 5000 notrack
 	ip netns exec "$NS" nft add rule inet tdnotrack $ch tcp sport 5000 notrack
 done
-kill -USR2 "$actor"
+kill -USR2 "$td_actor"
 td_wait_for "$tmp/actor.out" '^more 1' 30
 is "$(ip netns exec "$NS" conntrack -C)" "$c1" "50 more connections to tcp/5000 made no entry (notrack works)"
 ip netns exec "$NS" nft delete table inet tdnotrack
@@ -147,11 +128,7 @@ ip netns exec "$NS" nft delete table inet tdnotrack
 sum_s() { ip netns exec "$NS" conntrack -S | awk -v k="$1" '{for(i=1;i<=NF;i++){split($i,a,"="); if(a[1]==k) s+=a[2]}} END{print s+0}'; }
 declare -A before
 for k in found invalid insert insert_failed drop early_drop; do before[$k]=$(sum_s $k); done
-"$TD_BIN" -N "$NS" doctor --json --interval 5 >"$tmp/iv.json" &
-tool=$!
-sleep 2
-kill -USR2 "$actor"
-wait "$tool"
+td_poke_midway 2 USR2 "$tmp/iv.json" "$TD_BIN" -N "$NS" doctor --json --interval 5
 td_wait_for "$tmp/actor.out" '^more 2' 30
 for k in found invalid insert insert_failed drop early_drop; do
 	is "$(fnd "$tmp/iv.json" x "d['netns'][0]['conntrack']['stats_delta']['$k']")" "$(($(sum_s $k) - before[$k]))" \
@@ -165,7 +142,7 @@ done
 is "$(ctl | grep -c ' TIME_WAIT ')" 350 "350 conntrack TIME_WAIT entries now"
 
 # --- 3000 datagrams nobody answers: UNREPLIED dominates
-kill -USR1 "$actor"
+kill -USR1 "$td_actor"
 td_wait_for "$tmp/actor.out" '^udp' 30
 for _ in $(seq 50); do
 	[ "$(ip netns exec "$NS" conntrack -C)" = 3350 ] && break
@@ -190,6 +167,11 @@ is "$(fnd "$tmp/d2.json" conntrack-full 'f')" None "no conntrack-full finding at
 pct=$(python3 -c "print(int(100 * $c1 / $max))")
 "$TD_BIN" -N "$NS" check --interval 0 --warn conntrack_usage=$((pct + 1)) >"$tmp/chk"
 is "$?" 0 "check --warn conntrack_usage=$((pct + 1)): OK"
+like "$(cat "$tmp/chk")" " 'conntrack_usage'=[0-9.]+%;$((pct + 1));90;0;100 'conntrack_entries'=$c1;;;0;$max\$" \
+	"check perfdata: conntrack usage with its thresholds and the entries against the limit"
+td_netns_add NS_PLAIN ctplain || exit 1
+like "$("$TD_BIN" -N "$NS_PLAIN" check --interval 0)" "'port_usage'=[0-9.]+%;[0-9]*;[0-9]*;0;100\$" \
+	"check perfdata: no conntrack fields for a namespace that does not track connections"
 if [ "$pct" -ge 1 ]; then
 	"$TD_BIN" -N "$NS" check --interval 0 --warn conntrack-usage="$pct" >"$tmp/chk"
 	is "$?" 1 "check --warn conntrack-usage=$pct: WARNING"

@@ -48,7 +48,9 @@ is "$?" 2 "--ports 5 is a usage error"
 "$TD_BIN" lab no-such-scenario >/dev/null 2>"$tmp/err"
 is "$?" 2 "an unknown scenario is a usage error"
 like "$(cat "$tmp/err")" "unknown scenario 'no-such-scenario'" "and says which"
-is "$("$TD_BIN" lab --list | wc -l | tr -d ' ')" 12 "--list shows 12 scenarios"
+is "$("$TD_BIN" lab --list | wc -l | tr -d ' ')" 13 "--list shows 13 scenarios"
+like "$("$TD_BIN" lab --list | tail -n 1)" "^conntrack-full .*run only when named" \
+	"conntrack-full is listed, and runs only when named (lab_conntrack.sh runs it)"
 setpriv --bounding-set -sys_admin,-net_admin --inh-caps=-all "$TD_BIN" lab baseline \
 	>/dev/null 2>"$tmp/err"
 is "$?" 1 "without CAP_SYS_ADMIN/CAP_NET_ADMIN: exit 1"

@@ -9,7 +9,8 @@
 # (a) a notrack rule for the flow makes new connects work in the full table; (b) after a flush,
 # a shorter nf_conntrack_tcp_timeout_time_wait in the namespace frees the TIME_WAIT entries of
 # short connections within seconds while those closed under the default 120 s stay.
-# Everything happens inside the namespace (loopback only); it is deleted on exit.
+# Then `tcpdoctor lab conntrack-full` (the same in namespaces of its own), its JSON asserted.
+# Everything happens inside the namespaces (loopback only); they are deleted on exit.
 . "$(dirname "$0")/../lib.sh"
 
 td_require_netns "conntrack lab in a private namespace"
@@ -171,4 +172,42 @@ is "$(jq -r '[.netns[0].groups[] | select(.key == "tcp/7100" or .key == "tcp/720
 is "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait)" 120 "(the host's conntrack TIME_WAIT is untouched)"
 echo quit >&7
 exec 7>&-
+
+# `tcpdoctor lab conntrack-full` does the same in namespaces of its own (src/lab/ct_full.c):
+# exact numbers from its JSON. Each probe that fails sends one packet, so drop rises by
+# exactly the failed probes; conntrack -C, polled inside its client namespace while it runs,
+# must see the count it reports.
+"$TD_BIN" --json lab conntrack-full --no-doctor >"$tmp/lab.json" 2>"$tmp/lab.err" &
+lab=$!
+td_bg_pid $lab
+seen=0
+for _ in $(seq 600); do
+	kill -0 "$lab" 2>/dev/null || break
+	c=$(ip netns exec "td-lab-c-$lab" conntrack -C 2>/dev/null) && [ "${c:-0}" -gt "$seen" ] && seen=$c
+	sleep 0.05
+done
+wait "$lab"
+is "$?" 0 "lab conntrack-full exits 0$(sed 's/^/; /' "$tmp/lab.err" | tr '\n' ' ')"
+q() { jq -r ".conntrack_full | $1" "$tmp/lab.json"; }
+is "$(q '"\(.max) \(.count_before) \(.fill.flows) \(.fill.refused)"')" "$max 1 $((max - 1)) 0" \
+	"lab: max is the host's, one entry before the fill (the established connection), max - 1 flows"
+is "$(q '"\(.count_full) \(.dumped) \(.assured)"')" "$max $max $max" \
+	"lab: count = max, every entry dumped, every entry ASSURED"
+is "$seen" "$max" "conntrack -C inside the lab's client namespace saw the same count"
+is "$(q '[.probes.before[]] | map(tostring) | join(" ")')" "true true true true true" \
+	"lab: before the fill every flow works"
+is "$(q '.probes.full | "\(.tcp_connect) \(.tcp_inbound) \(.icmp_echo) \(.udp_dns) \(.tcp_established)"')" \
+	"false false false false true" \
+	"lab: table full: new TCP out and in, ICMP echo, UDP DNS fail; the established connection works"
+is "$(q '"\(.delta.drop) \(.delta.early_drop) \(.delta.insert_failed)"')" "4 0 0" \
+	"lab: drop +4 (one per failed probe), no early_drop, no insert_failed"
+is "$(q '.probes.notrack | "\(.tcp_connect) \(.tcp_inbound) \(.icmp_echo) \(.udp_dns) \(.tcp_established)"')" \
+	"true false false false true" "lab: with notrack for port 8080 only its new connects work"
+is "$(q '"\(.notrack.succeeded)/\(.notrack.connects) \(.notrack.count_after) \(.stats.after_notrack.drop - .stats.after_probes.drop)"')" \
+	"100/100 $max 3" "lab: 100/100 connects in the full table through notrack; drop +3 for the others"
+is "$(q '[.time_wait.runs[] | "\(.timeout_s):\(.succeeded):\(.time_wait_now):\(.time_wait_later)"] | join(" ")')" \
+	"120:100:100:100 2:100:100:0" \
+	"lab: TIME_WAIT entries 3.5 s later: all under the default 120 s, none under 2 s"
+is "$(ip netns list | grep -c "td-lab-[cs]-$lab")" 0 "lab: its namespaces are gone"
+is "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait)" 120 "(the host's conntrack TIME_WAIT is still untouched)"
 echo "1..$_tap_n"

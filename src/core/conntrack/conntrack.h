@@ -7,7 +7,8 @@
  * netlink replies, so tests and the fuzzer drive them without a kernel; they treat every
  * length and attribute as hostile.
  *
- * Not thread-safe per call (each call opens its own socket); no global state.
+ * Each call opens its own socket (a dump also runs one reader thread of its own, joined
+ * before it returns); no global state.
  */
 #ifndef TD_CONNTRACK_H
 #define TD_CONNTRACK_H

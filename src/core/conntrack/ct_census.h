@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/conntrack/conntrack.h"
+#include "core/fields.h"
 
 struct td_ct_census {
 	uint64_t entries;
@@ -56,6 +57,15 @@ struct td_ct_key {
 struct td_ct_group {
 	uint64_t entries, time_wait, unreplied, assured;
 };
+
+/* One group as its field table (ct_group_fields, ct_fields.c) reads it; the fields' ctx is a
+ * const enum td_ct_by * (how the key is written). */
+struct td_ct_group_row {
+	const struct td_ct_key *key;
+	struct td_ct_group g;
+};
+extern const struct td_field ct_group_fields[];
+extern const size_t ct_group_fields_n;
 
 struct td_ct_groups;
 
