@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 
 #include "cmd/cmd.h"
-#include "core/exporter.h"
-#include "core/exporter_trace.h"
+#include "core/export/exporter.h"
+#include "core/export/exporter_trace.h"
 #include "core/model/model.h"
 
 /* 127.0.0.1 only by default. The exporter range 9100-9999 of the Prometheus wiki's default

@@ -2,7 +2,7 @@
 /*
  * The exact TIME_WAIT owners of top --by process --trace S (top_trace.h): the trace keeps each
  * connection this side closed first by its 4-tuple with the pid and program of the close()
- * (core/trace.h closers); the sockets top then dumps without an inode are looked up there.
+ * (core/trace/trace.h closers); the sockets top then dumps without an inode are looked up there.
  */
 #include "cmd/top_trace.h"
 

@@ -4,7 +4,7 @@
  * opens the BPF programs for the namespaces the command looks at (-N NS: that one; -N all:
  * every one; none: the current one), with the same messages as `trace` when BPF, BTF or the
  * privilege is missing, and polls for a while or in the background. The aggregation is
- * core/trace.h's.
+ * core/trace/trace.h's.
  */
 #ifndef TD_CMD_TRACE_USE_H
 #define TD_CMD_TRACE_USE_H

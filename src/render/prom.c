@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/exporter.h"
+#include "core/export/exporter.h"
 #include "core/names.h"
 #include "core/util.h"
 

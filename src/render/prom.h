@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Renders exporter metric families (core/exporter.h) in the Prometheus text exposition format
+ * Renders exporter metric families (core/export/exporter.h) in the Prometheus text exposition format
  * 0.0.4: "# HELP", "# TYPE", then one line per sample with escaped label values. Reads only.
  * Thread-safe (no state).
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for ct_recv_dump (src/core/ct_recv.c) over a SOCK_SEQPACKET pair, which keeps
+ * Unit tests for ct_recv_dump (src/core/conntrack/ct_recv.c) over a SOCK_SEQPACKET pair, which keeps
  * message boundaries as a netlink socket does: buffers reach the consumer whole and in order,
  * more of them than the ring holds; NLMSG_DONE and NLMSG_ERROR end the reading; the consumer's
  * error stops it (and the reader does not hang); a closed peer is -EBADMSG.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the exporter's conntrack side (src/core/exporter.c) on hand-built models: the
+ * Unit tests for the exporter's conntrack side (src/core/export/exporter.c) on hand-built models: the
  * families and their samples per namespace (entries, limit, per protocol and TCP state, the
  * statistics as counters), no sample for a namespace without conntrack or whose dump failed
  * (the dump-based families only), and the carry of the statistics from one collection to the
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/exporter.h"
+#include "core/export/exporter.h"
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"

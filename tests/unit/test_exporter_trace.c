@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/exporter_trace.c (serve --trace's families) and the 4-tuple closers of
- * src/core/trace.c (top --trace), on hand-built trace events: the failure and reset counters by
+ * Unit tests for src/core/export/exporter_trace.c (serve --trace's families) and the 4-tuple closers of
+ * src/core/trace/trace.c (top --trace), on hand-built trace events: the failure and reset counters by
  * syscall, errno and destination with exact values, summed over programs; the first `top`
  * destinations keep their series and later ones go to dst="other", which only grows from one
  * scrape to the next; the page renders as Prometheus text; closers found by their exact tuple
@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "core/exporter_trace.h"
+#include "core/export/exporter_trace.h"
 #include "core/trace/trace.h"
 #include "core/util.h"
 #include "render/prom.h"

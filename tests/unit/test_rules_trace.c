@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for src/core/rules_trace.c on hand-built models with hand-built trace rows (no
+ * Unit tests for src/core/rules/rules_trace.c on hand-built models with hand-built trace rows (no
  * kernel, no BPF): peer-rejects for a destination that refused and reset us, with exact counts,
  * the programs and the threshold; nothing without failures or without a trace; port-exhaustion
  * named from EADDRNOTAVAIL (and peer-rejects then held back); a bind() to a fixed busy port is not

@@ -6,7 +6,7 @@
  * gets its series the first time it is seen while there is room, and keeps it: so no series
  * ever moves from "other" to its own and every counter only grows.
  */
-#include "core/exporter_trace.h"
+#include "core/export/exporter_trace.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * named and explained by counters_known. Label sets are bounded: namespaces, two families,
  * eleven states, the top N destinations, the finding ids, conntrack's protocols and states.
  */
-#include "core/exporter.h"
+#include "core/export/exporter.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 #include "core/model/counters.h"
-#include "core/exporter_ct.h"
+#include "core/export/exporter_ct.h"
 #include "core/model/model.h"
 #include "core/model/ports.h"
 #include "core/rules/rules.h"

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/exporter.h"
+#include "core/export/exporter.h"
 #include "core/trace/trace.h"
 
 #define EXPORTER_TRACE_TOP_MAX 100

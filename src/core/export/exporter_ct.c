@@ -5,7 +5,7 @@
  * without conntrack get no sample; the entry counts also need the ctnetlink dump to have
  * worked (it needs CAP_NET_ADMIN), the table's size and the statistics do not.
  */
-#include "core/exporter_ct.h"
+#include "core/export/exporter_ct.h"
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/exporter.h"
+#include "core/export/exporter.h"
 #include "core/model/model.h"
 #include "core/util.h"
 
