@@ -394,8 +394,8 @@ static void test_reader(void **state)
 static void test_bpf_agrees(void **state)
 {
 	(void)state;
-	struct td_owners *a = NULL, *b = NULL;
-	struct td_owners_stats sa, sb;
+	struct td_owners *a = NULL;
+	struct td_owners_stats sa;
 	struct stat sk[5];
 	int fds[5], go[2], ready[2];
 	char c;
@@ -422,6 +422,8 @@ static void test_bpf_agrees(void **state)
 #ifdef TD_HAVE_BPF
 	assert_int_equal(r, 0); /* make check runs as root with the BPF toolchain installed */
 	assert_int_equal(sa.via, TD_OWNERS_VIA_BPF);
+	struct td_owners *b = NULL;
+	struct td_owners_stats sb;
 	int pfd = open("/proc", O_RDONLY | O_DIRECTORY);
 	assert_int_equal(owners_scan_at(pfd, &b, &sb), 0);
 	close(pfd);
