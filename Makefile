@@ -135,12 +135,12 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(MAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) -lm $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -Itests -o $@ $< $(LIB) $(PKG_LIBS) \
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -Itests -o $@ $< $(LIB) $(PKG_LIBS) -lm \
 		$(shell $(PKG_CONFIG) --cflags --libs cmocka)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
@@ -150,16 +150,16 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # ctfill wraps the lab's conntrack fill (src/lab/ctfill.c): the one helper linked with the library
 $(BUILD)/tests/helpers/ctfill: tests/helpers/ctfill.c $(LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay_driver.c $(LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< tests/fuzz/replay_driver.c $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< tests/fuzz/replay_driver.c $(LIB) $(PKG_LIBS) -lm
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+		-o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
 
 tests: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
@@ -173,6 +173,7 @@ run:
 check:
 	$(Q)$(DEPS) check
 	$(Q)$(SUBMAKE) -j$$(nproc) BUILD=$(SANBUILD) SAN=1 WERROR=1 $(SANBUILD)/tcpdoctor $(SANBUILD)/tcpdoctor.8 tests-san
+	$(Q)$(SUBMAKE) -j$$(nproc) BUILD=build/nobpf BPF=0 WERROR=1 CFLAGS=-O0 build/nobpf/tcpdoctor # tests/cli/nobpf.sh
 	$(Q)TD_BUILD=$(SANBUILD) tests/run-all $(TESTS)
 
 tests-san: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)

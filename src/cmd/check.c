@@ -129,8 +129,10 @@ int cmd_check_main(int argc, char **argv, struct td_global *g)
 	if ((r = parse_args(argc, argv, g, &mo, &lim, &verbose, &trace_ms)))
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &mo.src);
-	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs))) {
-		printf("TCPDOCTOR UNKNOWN - could not read the socket tables\n");
+	const char *failed = "";
+	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs, &failed))) {
+		/* the reason is on stderr; the status line says which step failed */
+		printf("TCPDOCTOR UNKNOWN - %s\n", failed);
 		return TD_EXIT_UNKNOWN;
 	}
 	r = doctor_exit(&fs);

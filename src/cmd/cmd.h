@@ -107,10 +107,11 @@ int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const st
 		   struct td_model **m, struct td_findings *fs);
 int doctor_exit(const struct td_findings *fs);
 /* doctor_collect after a trace of trace_ms (0: none) whose rows become evidence (doctor and
- * check --trace); a trace that cannot run is printed and TD_EXIT_UNKNOWN. */
+ * check --trace); a trace that cannot run is printed and TD_EXIT_UNKNOWN. On failure *failed
+ * names the step for a status line ("could not trace", "could not read the socket tables"). */
 int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
 			  const struct td_limits *lim, uint64_t trace_ms, struct td_model **m,
-			  struct td_findings *fs);
+			  struct td_findings *fs, const char **failed);
 
 /* Commands */
 int cmd_doctor_main(int argc, char **argv, struct td_global *g);

@@ -39,7 +39,9 @@ int doctor_parse_interval(const struct td_global *g, const char *arg, unsigned *
 int doctor_collect(struct td_global *g, const struct td_model_opts *mo, const struct td_limits *lim,
 		   struct td_model **m, struct td_findings *fs)
 {
-	return doctor_collect_traced(g, mo, lim, 0, m, fs);
+	const char *failed;
+
+	return doctor_collect_traced(g, mo, lim, 0, m, fs, &failed);
 }
 
 /* Traces first: the failures come first, then the snapshot of what is left */
@@ -60,7 +62,7 @@ static int run_trace(struct td_global *g, uint64_t ms, struct td_trace_agg **agg
 
 int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
 			  const struct td_limits *lim, uint64_t trace_ms, struct td_model **m,
-			  struct td_findings *fs)
+			  struct td_findings *fs, const char **failed)
 {
 	char err[TD_ERRMSG_LEN];
 	struct td_trace_agg *agg = NULL;
@@ -68,7 +70,10 @@ int doctor_collect_traced(struct td_global *g, const struct td_model_opts *mo,
 	double secs = 0;
 	int r = trace_ms ? run_trace(g, trace_ms, &agg, &secs, &lost) : 0;
 
+	if (r)
+		*failed = "could not trace";
 	if (!r && (r = model_collect(mo, m, err))) {
+		*failed = "could not read the socket tables";
 		cmd_err(g, "%s", *err ? err : strerror(-r));
 		r = TD_EXIT_UNKNOWN;
 	}
@@ -169,7 +174,8 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 		return r < 0 ? TD_EXIT_OK : r;
 	cmd_source_opts(g, &mo.src);
 	rules_limits_default(&lim);
-	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs)))
+	const char *failed;
+	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs, &failed)))
 		return r;
 	r = doctor_exit(&fs);
 	if (g->json) {
