@@ -159,7 +159,13 @@ int trace_poll(struct td_trace *t, struct td_trace_agg *agg, int timeout_ms)
 
 	t->agg = agg;
 	t->n = 0;
-	r = timeout_ms > 0 ? ring_buffer__poll(t->rb, timeout_ms) : ring_buffer__consume(t->rb);
+	/* the programs wake us only when the ring fills up (a wakeup per event would cost more
+	 * than the event): what came meanwhile is read once the wait is over */
+	r = timeout_ms > 0 ? ring_buffer__poll(t->rb, timeout_ms) : 0;
+	if (r >= 0 || r == -EINTR) {
+		int c = ring_buffer__consume(t->rb);
+		r = c < 0 ? c : r;
+	}
 	if (r < 0)
 		return r;
 	return t->n;

@@ -147,3 +147,27 @@ is "$(jq '[.failures[], .resets[], .closes[], .close_wait[]] | map(.count // .en
 "$TD_BIN" -N "$NS2" trace --duration 0.2 >"$tmp/text" 2>"$tmp/text.err"
 is "$?" 0 "trace --duration 0.2 ends by itself"
 like "$(head -n1 "$tmp/text")" "^Traced 0\.[0-9] s: 0 events, 0 lost\.$" "the text report's first line"
+
+# --- on a terminal: the table refreshes in place, then the final report with the exact counts
+if command -v script >/dev/null; then
+	script -qfc "$TD_BIN -N $NS2 trace --duration 3.5" /dev/null >"$tmp/live" 2>&1 &
+	live=$!
+	td_bg_pid "$live"
+	td_wait_for "$tmp/live" "tracing" 30
+	ok $? "trace on a terminal attached"
+	gen "$NS2" lv refused 5001 4
+	ok $? "4 refused connects made during the live view"
+	wait "$live"
+	is "$?" 0 "trace on a terminal ends by itself"
+	tr -d '\r' <"$tmp/live" >"$tmp/live.txt"
+	draws=$(grep -ac $'\033\[H\033\[2JTracing ' "$tmp/live.txt")
+	ok "$((draws < 2))" "the live table was drawn $draws times (at least twice)"
+	like "$(grep -a 'Tracing .*events' "$tmp/live.txt" | tail -n1)" "Tracing [0-9.]+ s: 4 events, 0 lost\." \
+		"a refresh showed the 4 events before the end"
+	like "$(grep -a 'Traced ' "$tmp/live.txt")" "Traced 3\.[0-9] s: 4 events, 0 lost\.$" \
+		"then the final report"
+	is "$(awk '/Traced /{f=1} f && / ECONNREFUSED / {print $NF}' "$tmp/live.txt")" 4 \
+		"whose row counts the 4 refused connects exactly"
+else
+	skip "trace on a terminal" "script (util-linux) is missing"
+fi
