@@ -137,7 +137,9 @@ static __always_inline bool netns_wanted(__u32 ns)
 static __always_inline void fill_sk(bool d, struct td_trace_event *e, const struct sock *sk)
 {
 	e->sk = (__u64)sk;
-	e->ts_ns = bpf_ktime_get_ns();
+	/* only CLOSE_WAIT stays are timed: a clock read costs (a VM's clock source more so) */
+	if (e->kind == TD_EV_CLOSE_PEER || e->kind == TD_EV_CW_LEAVE)
+		e->ts_ns = bpf_ktime_get_ns();
 	e->netns = sk_netns(d, sk);
 	e->family = SKR(d, sk, __sk_common.skc_family);
 	e->sport = SKR(d, sk, __sk_common.skc_num);
