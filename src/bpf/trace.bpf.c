@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * tcpdoctor trace: the kernel half. BTF tracepoints only (tp_btf: no kprobes, no tracefs, no
- * fentry/fexit trampolines, which some kernels refuse with EPERM even to root) report failed connect()/bind() with the errno, resets received and sent, who closed first and
- * CLOSE_WAIT exits, as struct td_trace_event records in a ring buffer. A failure the kernel
- * reports after connect() returned (non-blocking connects, EINPROGRESS) is charged to the
- * process that called connect(): a socket-keyed map remembers it until the socket's error is
- * set (sock:inet_sk_error_report). Events in softirq context (an RST, the peer's FIN) are
- * charged to the socket's owner from the same map, not to whoever happens to be on the CPU.
- * Records the ring buffer cannot take are counted in `lost`, exactly.
+ * tcpdoctor trace: the kernel half. Tracepoints only (no kprobes, no fentry/fexit trampolines,
+ * which some kernels refuse with EPERM even to root) report failed connect()/bind() with the
+ * errno, resets received and sent, who closed first and CLOSE_WAIT exits, as struct
+ * td_trace_event records in a ring buffer. connect(), bind() and accept() are seen as they
+ * return, from their own syscall tracepoints where tracefs gives their ids (the loader finds
+ * them), else from the raw sys_exit tracepoint, which every syscall of the system passes. Every
+ * connect() is pending from SYN_SENT (entered by its caller) until the connection is
+ * established: a failure the kernel reports later (an RST, SYNs unanswered, non-blocking or not)
+ * is charged to that caller when the socket's error is set (sock:inet_sk_error_report). Events
+ * in softirq context (an RST, the peer's FIN) are charged to the socket's owner from the same
+ * socket-keyed map, not to whoever happens to be on the CPU. What costs per connection is kept
+ * to a map update at SYN_SENT and accept(), a lookup per event and a delete at the end: a
+ * successful connect() is not looked at again. Records the ring buffer cannot take are counted
+ * in `lost`, exactly.
  */
 #include "vmlinux.h"
 
@@ -38,24 +44,29 @@
 
 /* The syscalls watched at their exit, and where the saved registers keep the syscall number */
 #if defined(__TARGET_ARCH_x86)
-#define NR_CONNECT	 42
-#define NR_ACCEPT	 43
-#define NR_BIND		 49
-#define NR_ACCEPT4	 288
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define NR_CONNECT 42
+#define NR_ACCEPT  43
+#define NR_BIND	   49
+#define NR_ACCEPT4 288
+/* plain loads: regs is a BTF pointer (tp_btf, bpf_task_pt_regs), no helper call needed */
+#define SYSCALL_NR(regs)   ((regs)->orig_ax)
+#define SYSCALL_ARG1(regs) ((regs)->di)
+#define SYSCALL_ARG2(regs) ((regs)->si)
 #elif defined(__TARGET_ARCH_arm64)
-#define NR_BIND		 200
-#define NR_ACCEPT	 202
-#define NR_CONNECT	 203
-#define NR_ACCEPT4	 242
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define NR_BIND		   200
+#define NR_ACCEPT	   202
+#define NR_CONNECT	   203
+#define NR_ACCEPT4	   242
+#define SYSCALL_NR(regs)   ((regs)->syscallno)
+#define SYSCALL_ARG1(regs) ((regs)->orig_x0) /* x0 holds the return value by now */
+#define SYSCALL_ARG2(regs) ((regs)->regs[1])
 #else
 #error "trace.bpf.c: syscall numbers for this architecture are missing"
 #endif
 
 #define RINGBUF_SIZE (8 << 20) /* 80,000 events */
 
-#define SK_PENDING  1 /* connect() returned EINPROGRESS: its failure comes later */
+#define SK_PENDING  1 /* SYN_SENT, not yet established: a failure comes from the error report */
 #define SK_REPORTED 2 /* that failure was counted: a later connect() returning it is not new */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -67,7 +78,7 @@ struct sk_owner {
 	__u32 pid;
 	__u32 flags; /* 32 bits: changed with atomic operations */
 	__u8 role;
-	__u8 stashed; /* the endpoints below were saved as the socket closed */
+	__u8 stashed; /* the endpoints below were saved (SYN_SENT, accept) */
 	__u16 sport, dport;
 	__u8 saddr[16];
 	char comm[TD_TRACE_COMM_LEN];
@@ -126,10 +137,15 @@ static __always_inline bool netns_wanted(__u32 ns)
 static __always_inline void fill_sk(bool d, struct td_trace_event *e, const struct sock *sk)
 {
 	e->sk = (__u64)sk;
-	e->ts_ns = bpf_ktime_get_ns();
+	/* only CLOSE_WAIT stays are timed: a clock read costs (a VM's clock source more so) */
+	if (e->kind == TD_EV_CLOSE_PEER || e->kind == TD_EV_CW_LEAVE)
+		e->ts_ns = bpf_ktime_get_ns();
 	e->netns = sk_netns(d, sk);
 	e->family = SKR(d, sk, __sk_common.skc_family);
 	e->sport = SKR(d, sk, __sk_common.skc_num);
+	/* a closed socket gave its port back (tcp_set_state to CLOSE) but keeps inet_sport */
+	if (!e->sport)
+		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
 	if (e->family == AF_INET) {
 		sk_copy(d, e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
@@ -153,9 +169,8 @@ static __always_inline struct td_trace_event *ev_new(__u8 kind)
 	return e;
 }
 
-/* A closed socket may have given its local port and address back before the event (tcp_set_state
- * to CLOSE releases the port; a failed connect resets the source address): take them from what
- * td_set_state saved as it closed. */
+/* A socket whose connect() failed may have given its address back before the event (the failure
+ * resets the source address): take what was saved as it entered SYN_SENT, or was accepted. */
 static __always_inline void ev_unstash(struct td_trace_event *e, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -286,9 +301,9 @@ static __always_inline struct sock *fd_sock(long fd)
 	return sk && sk_is_tcp(false, sk) ? sk : NULL;
 }
 
-/* A connect that returned EINPROGRESS has failed: charge it to its caller, once. The syscall's
- * exit and the error report race (on loopback the RST is handled before connect() returns):
- * both call this, and whichever clears SK_PENDING first counts it. */
+/* A pending connect has failed (an RST to the SYN, SYNs unanswered, an ICMP error): charge it to
+ * its caller, once. The socket keeps SK_REPORTED so that connect() handing the same error back
+ * (a blocking connect, or a second call) is not counted again. */
 static __always_inline void pending_fail(bool d, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -314,31 +329,30 @@ static __always_inline void pending_fail(bool d, const struct sock *sk)
 	ev_submit(e);
 }
 
-static __always_inline void connect_exit(struct sock *sk, const void *uaddr, long ret)
+/* connect() returned ret. A success, or EINPROGRESS, needs nothing: SYN_SENT recorded the caller
+ * and the failure, if one comes, is counted as the socket's error is set. What fails here is what
+ * failed before the SYN left (no route, no port) or the error report counted already. */
+static __always_inline void connect_exit(long fd, const void *uaddr, long ret)
 {
 	struct td_trace_event *e;
 	struct sk_owner *o;
-	__u64 key = (__u64)sk;
+	struct sock *sk;
+	__u64 key;
 
-	if (ret == 0) {
-		owner_set(false, sk, 0, TD_ROLE_CONNECTED);
-		return;
-	}
-	if (ret == -EINPROGRESS) {
-		owner_set(false, sk, SK_PENDING, TD_ROLE_CONNECTED);
-		/* the error may have come before this exit (and found no SK_PENDING) */
-		if (BPF_CORE_READ(sk, sk_err))
-			pending_fail(false, sk);
-		return;
-	}
 	if (!is_failure(ret))
 		return;
+	sk = fd_sock(fd);
+	if (!sk || !netns_wanted(sk_netns(false, sk)))
+		return;
+	key = (__u64)sk;
 	o = bpf_map_lookup_elem(&owners, &key);
 	if (o && (o->flags & SK_REPORTED)) {
 		/* connect() handing back the error we already counted */
 		__sync_fetch_and_and(&o->flags, ~(__u32)SK_REPORTED);
 		return;
 	}
+	if (o) /* failed before the SYN left (no port): no error report will follow */
+		__sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
 	e = ev_new(TD_EV_CONNECT_FAIL);
 	if (!e)
 		return;
@@ -352,11 +366,15 @@ static __always_inline void connect_exit(struct sock *sk, const void *uaddr, lon
 	ev_submit(e);
 }
 
-static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long ret)
+static __always_inline void bind_exit(long fd, const void *uaddr, long ret)
 {
 	struct td_trace_event *e;
+	struct sock *sk;
 
-	if (ret >= 0)
+	if (ret >= 0 || ret == -EINTR || (ret <= -ERESTART_MIN && ret >= -ERESTART_MAX))
+		return;
+	sk = fd_sock(fd);
+	if (!sk || !netns_wanted(sk_netns(false, sk)))
 		return;
 	e = ev_new(TD_EV_BIND_FAIL);
 	if (!e)
@@ -374,37 +392,70 @@ static __always_inline void bind_exit(struct sock *sk, const void *uaddr, long r
 	ev_submit(e);
 }
 
+/* accept() returned the descriptor of a connection: its caller owns it, the server's side */
+static __always_inline void accept_exit(long ret)
+{
+	struct sock *sk;
+
+	if (ret < 0)
+		return;
+	sk = fd_sock(ret);
+	if (sk && netns_wanted(sk_netns(false, sk)))
+		owner_set(false, sk, 0, TD_ROLE_ACCEPTED);
+}
+
 /*
- * connect(), bind(), accept() and accept4() as they return, from the raw syscall exit (a BTF
- * tracepoint: fentry/fexit trampolines are not available everywhere, this is). Every syscall
- * passes here; all but these four leave at the first comparison. The arguments are still in
- * the saved user registers.
+ * connect(), bind(), accept() and accept4() as they return, from their own syscall tracepoints
+ * (syscalls:sys_exit_*), which the loader attaches by the ids tracefs gives: other syscalls do
+ * not run a program. The arguments are still in the saved user registers.
+ */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int td_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = user_regs();
+
+	connect_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int td_exit_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = user_regs();
+
+	bind_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ctx->ret);
+	return 0;
+}
+
+/* attached to sys_exit_accept and sys_exit_accept4 */
+SEC("tracepoint/syscalls/sys_exit_accept")
+int td_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	accept_exit(ctx->ret);
+	return 0;
+}
+
+/*
+ * The same from the raw syscall exit, where tracefs is missing (a BTF tracepoint:
+ * fentry/fexit trampolines are not available everywhere, this is). Every syscall of the system
+ * passes here; all but these four leave at the first comparison.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(td_sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = SYSCALL_NR(regs);
-	struct sock *sk;
-	long fd;
 
-	if (nr != NR_CONNECT && nr != NR_BIND && nr != NR_ACCEPT && nr != NR_ACCEPT4)
-		return 0;
-	if (nr == NR_ACCEPT || nr == NR_ACCEPT4) {
-		if (ret < 0)
-			return 0;
-		fd = ret;
-	} else {
-		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	}
-	sk = fd_sock(fd);
-	if (!sk || !netns_wanted(sk_netns(false, sk)))
-		return 0;
 	if (nr == NR_CONNECT)
-		connect_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+		connect_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ret);
 	else if (nr == NR_BIND)
-		bind_exit(sk, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
-	else
-		owner_set(false, sk, 0, TD_ROLE_ACCEPTED);
+		bind_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ret);
+	else if (nr == NR_ACCEPT || nr == NR_ACCEPT4)
+		accept_exit(ret);
 	return 0;
 }
 
@@ -478,33 +529,38 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 }
 
 /* SYN_SENT is entered in connect(), by its caller: the owner from the start (a blocking connect
- * that fails has no other moment). CLOSE: save the endpoints the socket still has for the
- * events that follow (a reset sent by close(), a failed connect). */
-static __always_inline void state_owner(const struct sock *sk, int newstate)
+ * that fails has no other moment), and the connect is pending until it is established. The
+ * endpoints saved then serve a failure after which the socket has given them back. */
+static __always_inline void connect_start(const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct sk_owner *o;
-
-	if (newstate == TS_SYN_SENT) {
-		owner_set(true, sk, 0, TD_ROLE_CONNECTED);
-		return;
-	}
-	o = bpf_map_lookup_elem(&owners, &key);
-	if (o)
-		stash_endpoints(true, o, sk);
+	if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
+		owner_set(true, sk, SK_PENDING, TD_ROLE_CONNECTED);
 }
 
+static __always_inline void connect_done(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+
+	if (o && (o->flags & SK_PENDING))
+		__sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
+}
+
+/* Ten transitions a connection, most of them of no interest: they leave at the comparisons */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct td_trace_event *e;
 	__u8 kind;
 
-	if (newstate == TS_SYN_SENT || newstate == TS_CLOSE) {
-		if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
-			state_owner(sk, newstate);
-		if (oldstate != TS_CLOSE_WAIT)
-			return 0;
+	if (newstate == TS_SYN_SENT) {
+		connect_start(sk);
+		return 0;
+	}
+	if (oldstate == TS_SYN_SENT) {
+		if (newstate == TS_ESTABLISHED)
+			connect_done(sk);
+		return 0;
 	}
 	if (oldstate == TS_ESTABLISHED && newstate == TS_FIN_WAIT1)
 		kind = TD_EV_CLOSE_LOCAL;

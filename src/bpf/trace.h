@@ -41,7 +41,7 @@ enum td_trace_role {
 
 struct td_trace_event {
 	__u64 sk;    /* the socket's kernel address: pairs CLOSE_WAIT entry and exit */
-	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 ts_ns; /* CLOCK_MONOTONIC; TD_EV_CLOSE_PEER and TD_EV_CW_LEAVE only, else 0 */
 	__u32 pid;   /* thread-group id (the process) */
 	__u32 netns; /* inode number of the network namespace */
 	__s32 err;   /* positive errno (failures) */

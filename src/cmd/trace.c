@@ -5,7 +5,8 @@
  * namespace and destination (non-blocking connects included: charged to the caller of
  * connect() when the kernel sets the socket's error), resets received and sent, who closed
  * first, and CLOSE_WAIT stays. Says "tracing" on stderr once attached, so a script can start
- * its traffic then. Namespaces are named as everywhere else (netns.h), comm and names escaped.
+ * its traffic then. On a terminal (no --json) the table refreshes in place once a second, each
+ * section cut to its first rows, and the full report follows at the end. Namespaces are named as everywhere else (netns.h), comm and names escaped.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -37,7 +39,11 @@ struct trace_run {
 	struct ns_name *ns;
 	size_t nns;
 	bool listed_late; /* namespaces listed again for one born during the trace */
+	bool live;	  /* a terminal, no --json: the table refreshes in place */
 };
+
+#define LIVE_REFRESH_MS 1000
+#define LIVE_ROWS	10 /* rows a section shows while live; the final report has all */
 
 static volatile sig_atomic_t stop;
 
@@ -237,23 +243,25 @@ static void row_cells(struct trace_run *run, enum td_trace_section s, const stru
 	table_num(r->count, cells[7], 80);
 }
 
+/* The report; limit > 0 cuts each section to its first rows (the live view) */
 static void print_text(struct trace_run *run, struct td_trace_row *rows[], const size_t n[],
-		       double secs, uint64_t events, uint64_t lost)
+		       double secs, uint64_t events, uint64_t lost, size_t limit)
 {
 	static const enum td_align al[8] = { TD_LEFT, TD_RIGHT, TD_LEFT, TD_LEFT,
 					     TD_LEFT, TD_LEFT,	TD_LEFT, TD_RIGHT };
 	char cells[8][80];
 	const char *cp[8];
 
-	printf("Traced %.1f s: %llu events, %llu lost.\n", secs, (unsigned long long)events,
-	       (unsigned long long)lost);
+	printf("%s %.1f s: %llu events, %llu lost.\n", limit ? "Tracing" : "Traced", secs,
+	       (unsigned long long)events, (unsigned long long)lost);
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++) {
+		size_t shown = limit && n[s] > limit ? limit : n[s];
 		struct td_table *t;
 
 		if (!n[s])
 			continue;
 		t = table_new(8, headers[s], al);
-		for (size_t i = 0; i < n[s]; i++) {
+		for (size_t i = 0; i < shown; i++) {
 			row_cells(run, (enum td_trace_section)s, &rows[s][i], cells);
 			for (int c = 0; c < 8; c++)
 				cp[c] = cells[c];
@@ -262,6 +270,12 @@ static void print_text(struct trace_run *run, struct td_trace_row *rows[], const
 		printf("\n%s:\n", titles[s]);
 		table_print(t, stdout, run->g->color);
 		table_free(t);
+		if (shown < n[s])
+			printf("  ... %zu more\n", n[s] - shown);
+	}
+	if (limit) {
+		puts("\n(Ctrl-C to stop and print the whole report)");
+		return;
 	}
 	if (!events)
 		puts("\nNo failed connect() or bind(), no reset, no close seen.");
@@ -324,8 +338,27 @@ static int netns_filter(struct trace_run *run, uint32_t *ino)
 	return 0;
 }
 
+/* The live view: home, clear, the report so far (its rows cut), all in one write */
+static void live_draw(struct trace_run *run, struct td_trace *t, struct td_trace_agg *agg,
+		      uint64_t start)
+{
+	struct td_trace_row *rows[TD_TRACE_SECTIONS];
+	size_t n[TD_TRACE_SECTIONS];
+	uint64_t now = util_now_ns();
+
+	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
+		rows[s] = trace_agg_rows(agg, (enum td_trace_section)s, now, &n[s]);
+	fputs("\033[H\033[2J", stdout);
+	print_text(run, rows, n, (double)(now - start) / 1e9, trace_agg_events(agg), trace_lost(t),
+		   LIVE_ROWS);
+	fflush(stdout);
+	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
+		free(rows[s]);
+}
+
 static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace_agg *agg)
 {
+	uint64_t next_draw = 0;
 	uint64_t start = util_now_ns();
 	uint64_t end = run->duration_ms ? start + run->duration_ms * 1000000ull : 0;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -347,7 +380,13 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 			cmd_err(run->g, "reading events: %s", strerror(-r));
 			return TD_EXIT_FAIL;
 		}
+		if (run->live && util_now_ns() >= next_draw) {
+			live_draw(run, t, agg, start);
+			next_draw = util_now_ns() + LIVE_REFRESH_MS * 1000000ull;
+		}
 	}
+	if (run->live) /* the final report replaces the live view */
+		fputs("\033[H\033[2J", stdout);
 	/* what the programs queued before we stopped */
 	while ((r = trace_poll(t, agg, 0)) > 0)
 		;
@@ -385,6 +424,7 @@ int cmd_trace_main(int argc, char **argv, struct td_global *g)
 		goto out;
 	}
 	ns_list(&run);
+	run.live = !g->json && isatty(STDOUT_FILENO);
 	agg = trace_agg_new();
 	start = util_now_ns();
 	if ((r = trace_loop(&run, t, agg)))
@@ -397,7 +437,7 @@ int cmd_trace_main(int argc, char **argv, struct td_global *g)
 			   trace_lost(t));
 	else
 		print_text(&run, rows, n, (double)(now - start) / 1e9, trace_agg_events(agg),
-			   trace_lost(t));
+			   trace_lost(t), 0);
 out:
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
 		free(rows[s]);

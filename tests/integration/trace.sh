@@ -20,7 +20,7 @@ if [ ! -x "$H" ]; then
 fi
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"; td_cleanup' EXIT
 # a static NAME_pid per trace (eval-free)
-A_pid= B_pid=
+A_pid= B_pid= R_pid=
 
 # --- without BPF support, or without the privilege: a clear message, exit 1
 "$TD_BIN" trace --duration 0.1 >"$tmp/probe.out" 2>"$tmp/probe.err"
@@ -99,11 +99,13 @@ is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${bb% *} ${un% *} ${to% *} $cl_
 	"5 7 6 8 3 2 3 6 4 3" "the helpers made exactly the events asked for"
 
 kill -INT "$A_pid" "$B_pid"
-exec {hold}>&- # the closes helper may end now
 wait "$A_pid"
 is "$?" 0 "trace A stops on SIGINT with status 0"
 wait "$B_pid"
 is "$?" 0 "trace B stops on SIGINT with status 0"
+# only now may the closes helper close its CLOSE_WAIT sockets: before, trace A could still be
+# reading (a loaded machine) and see them leave
+exec {hold}>&-
 A=$tmp/A.json B=$tmp/B.json
 jq -e . "$A" >/dev/null
 ok $? "trace A wrote valid JSON"
@@ -147,3 +149,41 @@ is "$(jq '[.failures[], .resets[], .closes[], .close_wait[]] | map(.count // .en
 "$TD_BIN" -N "$NS2" trace --duration 0.2 >"$tmp/text" 2>"$tmp/text.err"
 is "$?" 0 "trace --duration 0.2 ends by itself"
 like "$(head -n1 "$tmp/text")" "^Traced 0\.[0-9] s: 0 events, 0 lost\.$" "the text report's first line"
+
+# --- the raw sys_exit fallback (no tracefs) counts the same
+TD_TRACE_SYSEXIT=raw start_trace R "$NS2"
+ok $? "trace with the raw sys_exit attached"
+gen "$NS2" rw refused 5001 2 && gen "$NS2" rb bindbusy 5003 2
+ok $? "2 refused connects and 2 busy binds made"
+kill -INT "$R_pid"
+wait "$R_pid"
+is "$?" 0 "trace (raw sys_exit) stops on SIGINT"
+is "$(count "$tmp/R.json" failures ".pid == ${rw#* } and .errno == \"ECONNREFUSED\" and .dport == 5001")" 2 \
+	"raw sys_exit: the 2 refused connects"
+is "$(count "$tmp/R.json" failures ".pid == ${rb#* } and .syscall == \"bind\" and .errno == \"EADDRINUSE\"")" 2 \
+	"raw sys_exit: the 2 busy binds"
+is "$(count "$tmp/R.json" failures true)" 4 "raw sys_exit: nothing else"
+
+# --- on a terminal: the table refreshes in place, then the final report with the exact counts
+if command -v script >/dev/null; then
+	script -qfc "$TD_BIN -N $NS2 trace --duration 3.5" /dev/null >"$tmp/live" 2>&1 &
+	live=$!
+	td_bg_pid "$live"
+	td_wait_for "$tmp/live" "tracing" 30
+	ok $? "trace on a terminal attached"
+	gen "$NS2" lv refused 5001 4
+	ok $? "4 refused connects made during the live view"
+	wait "$live"
+	is "$?" 0 "trace on a terminal ends by itself"
+	tr -d '\r' <"$tmp/live" >"$tmp/live.txt"
+	draws=$(grep -ac $'\033\[H\033\[2JTracing ' "$tmp/live.txt")
+	ok "$((draws < 2))" "the live table was drawn $draws times (at least twice)"
+	like "$(grep -a 'Tracing .*events' "$tmp/live.txt" | tail -n1)" "Tracing [0-9.]+ s: 4 events, 0 lost\." \
+		"a refresh showed the 4 events before the end"
+	like "$(grep -a 'Traced ' "$tmp/live.txt")" "Traced 3\.[0-9] s: 4 events, 0 lost\.$" \
+		"then the final report"
+	is "$(awk '/Traced /{f=1} f && / ECONNREFUSED / {print $NF}' "$tmp/live.txt")" 4 \
+		"whose row counts the 4 refused connects exactly"
+else
+	skip "trace on a terminal" "script (util-linux) is missing"
+fi
