@@ -68,22 +68,6 @@ enum {
 	OPT_NO_DOCTOR,
 };
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor lab [OPTIONS] [SCENARIO...]\n"
-	     "Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
-	     "(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
-	     "remedy side by side. Needs root. Runs every scenario by default.\n\n"
-	     "  --duration S    load time per scenario (default 5)\n"
-	     "  --ports N       client ip_local_port_range size (default 1000)\n"
-	     "  --rate N|max    connections per second (default: ports / 2)\n"
-	     "  --max-conns N   cap on attempts per scenario (default 200000)\n"
-	     "  --chart FILE    write an SVG chart of TIME_WAIT and failures over time\n"
-	     "  --no-doctor     skip the doctor findings taken in the client namespace\n"
-	     "  --list          list the scenarios\n"
-	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}]}");
-}
-
 static void list_scenarios(void)
 {
 	for (size_t i = 0; i < lab_scenarios_count; i++)
@@ -130,7 +114,6 @@ static int parse_value(struct td_global *g, struct lab_opts *o, int c, const cha
 	return cmd_getopt_err(g);
 }
 
-/* Returns 0 to run, -1 when done (help, list), or an exit code. */
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct lab_opts *o = ctx;
@@ -144,40 +127,22 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-		{ "chart", required_argument, NULL, OPT_CHART },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "no-doctor", no_argument, NULL, OPT_NO_DOCTOR },
-		{ 0 },
-	};
-	int first, r;
+	int r;
 
-	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS, opts, on_opt, o, usage,
-				TD_EXIT_USAGE, &first);
-	if (r)
+	if ((r = cmd_parse(&cmd_lab, argc, argv, g, o)) || o->list)
 		return r;
-	if (o->list) {
-		list_scenarios();
-		return -1;
-	}
-	optind = first;
 	if (g->netns || g->replay)
 		return cmd_usage_err(g, "-N and --replay do not apply: the lab makes its own "
 					"namespaces");
 	o->sel = xcalloc(lab_scenarios_count, sizeof(*o->sel));
-	for (int i = optind; i < argc; i++) {
-		const struct lab_scenario *sc = lab_scenario_find(argv[i]);
+	for (int i = 0; i < g->nargs; i++) {
+		const struct lab_scenario *sc = lab_scenario_find(g->args[i]);
 		if (!sc)
-			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", argv[i]);
+			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", g->args[i]);
 		if (o->nsel < lab_scenarios_count)
 			o->sel[o->nsel++] = sc;
 	}
-	for (size_t i = 0; optind >= argc && i < lab_scenarios_count; i++)
+	for (size_t i = 0; !g->nargs && i < lab_scenarios_count; i++)
 		o->sel[o->nsel++] = &lab_scenarios[i];
 	if (!o->rate_set)
 		o->cfg.rate = o->cfg.ports / 2.0;
@@ -468,7 +433,7 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 	return rc;
 }
 
-int cmd_lab_main(int argc, char **argv, struct td_global *g)
+static int lab_main(int argc, char **argv, struct td_global *g)
 {
 	struct lab_opts o = { .cfg = { .ports = DEF_PORTS,
 				       .duration_ms = DEF_DURATION_MS,
@@ -476,9 +441,11 @@ int cmd_lab_main(int argc, char **argv, struct td_global *g)
 				       .stop = &lab_stop_flag } };
 	int r = parse_args(argc, argv, g, &o);
 
-	if (r) {
+	if (r || o.list) {
+		if (o.list)
+			list_scenarios();
 		free(o.sel);
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	}
 	if (!have_caps()) {
 		cmd_err(g, "lab needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create network "
@@ -492,3 +459,30 @@ int cmd_lab_main(int argc, char **argv, struct td_global *g)
 	free(o.sel);
 	return r;
 }
+
+static const struct td_cmd_opt lab_opts[] = {
+	{ "duration", 0, "S", "load time per scenario (default 5)", OPT_DURATION },
+	{ "ports", 0, "N", "client ip_local_port_range size (default 1000)", OPT_PORTS },
+	{ "rate", 0, "N|max", "connections per second (default: ports / 2)", OPT_RATE },
+	{ "max-conns", 0, "N", "cap on attempts per scenario (default 200000)", OPT_MAX_CONNS },
+	{ "chart", 0, "FILE", "write an SVG chart of TIME_WAIT and failures over time", OPT_CHART },
+	{ "no-doctor", 0, NULL, "skip the doctor findings taken in the client namespace",
+	  OPT_NO_DOCTOR },
+	{ "list", 0, NULL, "list the scenarios", OPT_LIST },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_lab = {
+	.name = "lab",
+	.summary = "Reproduce port exhaustion in private namespaces; measure each remedy",
+	.usage = "tcpdoctor lab [OPTIONS] [SCENARIO...]",
+	.about =
+		"Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
+		"(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
+		"remedy side by side. Needs root. Runs every scenario by default.",
+	.opts = lab_opts,
+	.more = "\nWith --json: {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}]}",
+	.flags = TD_CMD_ARGS,
+	.on_opt = on_opt,
+	.run = lab_main,
+};

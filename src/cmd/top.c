@@ -433,26 +433,6 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 	json_decref(root);
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] top [--by KEY] [--state LIST] [--sort STATE]\n"
-	     "                 [--limit N] [-4|-6] [--json]\n"
-	     "Groups sockets and shows the largest groups, states as columns, with the side of\n"
-	     "each group: server (local port listens), client (ephemeral local port) or "
-	     "neither.\n\n"
-	     "  -b, --by KEY       peer (remote address, default), lport, process, dest\n"
-	     "                     (netns, source, destination, port) or netns\n"
-	     "  -s, --state LIST   count only these states (names or groups as in 'sockets')\n"
-	     "      --sort STATE   order by one state's count (default: the total)\n"
-	     "  -n, --limit N      show N groups (default 20, 0 = all)\n"
-	     "  -4, -6             only IPv4 or only IPv6\n"
-	     "      --json         {\"by\", \"groups\": [{KEY..., \"side\", \"states\", "
-	     "\"total\",\n"
-	     "                     \"inferred\"}], \"attribution\" (with --by process)}\n"
-	     "--by process reads /proc; sockets without an inode (TIME_WAIT...) are attributed by\n"
-	     "inference and counted under INFERRED, never as fact.");
-}
-
 static int parse_sort(struct top_run *t, const char *arg)
 {
 	uint32_t mask = 0;
@@ -510,22 +490,6 @@ static int parse_one(struct td_global *g, int c, const char *arg, void *ctx)
 	return cmd_getopt_err(g);
 }
 
-static int parse_args(int argc, char **argv, struct top_run *t, unsigned *families)
-{
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "by", required_argument, NULL, 'b' },
-		{ "state", required_argument, NULL, 's' },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "limit", required_argument, NULL, 'n' },
-		{ 0 },
-	};
-	struct top_args a = { t, families };
-
-	return cmd_parse_opts(argc, argv, t->g, TD_GLOBAL_SHORTOPTS "b:s:n:46", opts, parse_one, &a,
-			      usage, TD_EXIT_USAGE);
-}
-
 static int run_dumps(struct top_run *t, unsigned families)
 {
 	struct td_source_cbs cbs = { on_ns_begin, on_sock, NULL };
@@ -547,15 +511,16 @@ static int run_dumps(struct top_run *t, unsigned families)
 	return 0;
 }
 
-int cmd_top_main(int argc, char **argv, struct td_global *g)
+static int top_main(int argc, char **argv, struct td_global *g)
 {
 	struct top_run t = { .g = g, .by = TD_BY_PEER, .sort = TD_SS_COUNT, .limit = 20 };
 	const struct td_group **rows = NULL;
 	unsigned families = 0;
-	int r = parse_args(argc, argv, &t, &families);
+	struct top_args a = { &t, &families };
+	int r = cmd_parse(&cmd_top, argc, argv, g, &a);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	t.groups = groups_new(t.by);
 	if (t.by == TD_BY_PROCESS) {
 		if ((r = owners_scan(&t.owners, &t.ost))) {
@@ -600,3 +565,33 @@ out:
 	hashmap_free(t.pending);
 	return r;
 }
+
+static const struct td_cmd_opt top_opts[] = {
+	{ "by", 'b', "KEY",
+	  "peer (remote address, default), lport, process, dest\n"
+	  "(netns, source, destination, port) or netns",
+	  'b' },
+	{ "state", 's', "LIST", "count only these states (names or groups as in 'sockets')", 's' },
+	{ "sort", 0, "STATE", "order by one state's count (default: the total)", OPT_SORT },
+	{ "limit", 'n', "N", "show N groups (default 20, 0 = all)", 'n' },
+	{ NULL, '4', NULL, "only IPv4", '4' },
+	{ NULL, '6', NULL, "only IPv6", '6' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_top = {
+	.name = "top",
+	.summary = "Group sockets by peer, port, process, destination or netns",
+	.usage = "tcpdoctor [-N NS|all] top [--by KEY] [--state LIST] [--sort STATE]\n"
+		 "          [--limit N] [-4|-6] [--json]",
+	.about =
+		"Groups sockets and shows the largest groups, states as columns, with the side of\n"
+		"each group: server (local port listens), client (ephemeral local port) or neither.",
+	.opts = top_opts,
+	.more = "\nWith --json: {\"by\", \"groups\": [{KEY..., \"side\", \"states\", \"total\",\n"
+		"\"inferred\"}], \"attribution\" (with --by process)}\n"
+		"--by process reads /proc; sockets without an inode (TIME_WAIT...) are attributed by\n"
+		"inference and counted under INFERRED, never as fact.",
+	.on_opt = parse_one,
+	.run = top_main,
+};

@@ -47,21 +47,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] trace [--duration S] [--json]\n"
-	     "Traces the kernel with BPF until Ctrl-C (or S seconds) and reports, with exact\n"
-	     "counts: failed connect() and bind() by errno, program, namespace and destination\n"
-	     "(non-blocking connects too); resets received from peers and sent by programs\n"
-	     "(linger-0 close, close with unread data); who closed first; CLOSE_WAIT stays.\n"
-	     "Needs root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n\n"
-	     "  -d, --duration S  stop after S seconds (up to 604800; 0.5 works)\n"
-	     "      --json        {\"duration_s\", \"failures\": [...], \"resets\": [...],\n"
-	     "                    \"closes\": [...], \"close_wait\": [...], \"events\", \"lost\"}\n"
-	     "  -N NS             only that namespace's events (default: every namespace)\n"
-	     "Says \"tracing\" on stderr once attached. ref: tcp-facts.md#trace");
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct trace_run *run = ctx;
@@ -354,13 +339,8 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 	return 0;
 }
 
-int cmd_trace_main(int argc, char **argv, struct td_global *g)
+static int trace_main(int argc, char **argv, struct td_global *g)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "duration", required_argument, NULL, 'd' },
-		{ 0 },
-	};
 	struct trace_run run = { .g = g };
 	struct td_trace_opts to = { 0 };
 	struct td_trace_row *rows[TD_TRACE_SECTIONS] = { 0 };
@@ -371,10 +351,8 @@ int cmd_trace_main(int argc, char **argv, struct td_global *g)
 	uint64_t start, now;
 	int r;
 
-	r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "d:", opts, on_opt, &run, usage,
-			   TD_EXIT_USAGE);
-	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+	if ((r = cmd_parse(&cmd_trace, argc, argv, g, &run)))
+		return r;
 	if (g->replay)
 		return cmd_usage_err(g, "--replay: trace watches the live kernel; a recorded dump "
 					"holds no events");
@@ -408,3 +386,27 @@ out:
 	trace_close(t);
 	return r;
 }
+
+static const struct td_cmd_opt trace_opts[] = {
+	{ "duration", 'd', "S", "stop after S seconds (up to 604800; 0.5 works)", 'd' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_trace = {
+	.name = "trace",
+	.summary = "eBPF: failed connect()/bind() by errno and program, resets, who closed first",
+	.usage = "tcpdoctor [-N NS|all] trace [--duration S] [--json]",
+	.about =
+		"Traces the kernel with BPF until Ctrl-C (or S seconds) and reports, with exact\n"
+		"counts: failed connect() and bind() by errno, program, namespace and destination\n"
+		"(non-blocking connects too); resets received from peers and sent by programs\n"
+		"(linger-0 close, close with unread data); who closed first; CLOSE_WAIT stays.\n"
+		"Needs root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.",
+	.opts = trace_opts,
+	.more = "\nWith --json: {\"duration_s\", \"failures\": [...], \"resets\": [...],\n"
+		"\"closes\": [...], \"close_wait\": [...], \"events\", \"lost\"}\n"
+		"-N NS: only that namespace's events (default: every namespace).\n"
+		"Says \"tracing\" on stderr once attached. ref: tcp-facts.md#trace",
+	.on_opt = on_opt,
+	.run = trace_main,
+};

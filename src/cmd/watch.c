@@ -66,23 +66,6 @@ struct watch_run {
 	char err[TD_ERRMSG_LEN];
 };
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] watch [--interval S] [--once | --count N] [--ascii]\n"
-	     "Live view: sockets per state with per-second rates, TIME_WAIT created/expired,\n"
-	     "sparklines of TIME_WAIT and CLOSE_WAIT, the top destinations by ephemeral-port\n"
-	     "usage and the current findings, worst first.\n\n"
-	     "  -i, --interval S   seconds between samples (default 1; 0.1 to 3600)\n"
-	     "      --once         print one frame as plain text and exit\n"
-	     "  -n, --count N      print N frames as plain text, one interval apart\n"
-	     "      --ascii        ASCII sparklines even in a UTF-8 locale\n"
-	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n\n"
-	     "Keys: p pause/resume, s sort destinations (usage, TIME_WAIT, rate), n/N "
-	     "next/previous\n"
-	     "namespace with -N all (or the total), ? help, q quit. Plain text frames are also\n"
-	     "printed when stdout is not a terminal.");
-}
-
 static int parse_interval(const struct td_global *g, const char *arg, unsigned *ms)
 {
 	uint64_t v;
@@ -123,17 +106,7 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct watch_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "interval", required_argument, NULL, 'i' },
-		{ "once", no_argument, NULL, OPT_ONCE },
-		{ "count", required_argument, NULL, 'n' },
-		{ "ascii", no_argument, NULL, OPT_ASCII },
-		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
-		{ 0 },
-	};
-	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:n:", opts, on_opt, o, usage,
-			       TD_EXIT_USAGE);
+	int r = cmd_parse(&cmd_watch, argc, argv, g, o);
 
 	if (!r && g->json)
 		return cmd_usage_err(g, "--json is not supported by watch; see 'serve' or 'doctor "
@@ -430,14 +403,14 @@ static int run_curses(struct watch_run *w)
 	return rc;
 }
 
-int cmd_watch_main(int argc, char **argv, struct td_global *g)
+static int watch_main(int argc, char **argv, struct td_global *g)
 {
 	struct watch_opts o = { .interval_ms = 1000 };
 	struct watch_run w = { .g = g, .o = &o };
 	int r = parse_args(argc, argv, g, &o);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		o.plain = true;
 	cmd_source_opts(g, &w.mo.src);
@@ -460,3 +433,28 @@ int cmd_watch_main(int argc, char **argv, struct td_global *g)
 	history_set_free(w.hs);
 	return r;
 }
+
+static const struct td_cmd_opt watch_opts[] = {
+	{ "interval", 'i', "S", "seconds between samples (default 1; 0.1 to 3600)", 'i' },
+	{ "once", 0, NULL, "print one frame as plain text and exit", OPT_ONCE },
+	{ "count", 'n', "N", "print N frames as plain text, one interval apart", 'n' },
+	{ "ascii", 0, NULL, "ASCII sparklines even in a UTF-8 locale", OPT_ASCII },
+	{ "no-owners", 0, NULL, "skip the /proc scan that finds which process holds a socket",
+	  OPT_NO_OWNERS },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_watch = {
+	.name = "watch",
+	.summary = "Live view: states, rates, sparklines, destinations, findings",
+	.usage = "tcpdoctor [-N NS|all] watch [--interval S] [--once | --count N] [--ascii]",
+	.about = "Live view: sockets per state with per-second rates, TIME_WAIT created/expired,\n"
+		 "sparklines of TIME_WAIT and CLOSE_WAIT, the top destinations by ephemeral-port\n"
+		 "usage and the current findings, worst first.",
+	.opts = watch_opts,
+	.more = "\nKeys: p pause/resume, s sort destinations (usage, TIME_WAIT, rate), n/N next/previous\n"
+		"namespace with -N all (or the total), ? help, q quit. Plain text frames are also\n"
+		"printed when stdout is not a terminal.",
+	.on_opt = on_opt,
+	.run = watch_main,
+};
