@@ -151,9 +151,7 @@ static void key_text(const struct td_param *p)
 		printf("  %s the value's parts: %s\n", p->nrules ? "and checks" : "checks of",
 		       explain_check_words(p));
 	puts("\nWhere to look\n  tcpdoctor sysctl (this host's value and verdict); tcpdoctor "
-	     "sysctl "
-	     "lint "
-	     "(files)");
+	     "sysctl lint (files)");
 	print_ref(p->ref, NULL);
 }
 

@@ -163,8 +163,7 @@ static void print_text(const struct ports_run *p, const struct td_port_dest *v, 
 	if (shown)
 		puts("CLOSE/s counts TIME_WAIT by age (closes of the last 60 s; RECENT/s the last "
 		     "10 s): a lower bound, reused or killed TIME_WAIT and closes still in "
-		     "FIN_WAIT2 "
-		     "are not seen.");
+		     "FIN_WAIT2 are not seen.");
 }
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)

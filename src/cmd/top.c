@@ -377,8 +377,7 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 	if (inferred)
 		puts("INFERRED: sockets without an inode (TIME_WAIT, orphans, requests) attributed "
 		     "by inference, not read:\nserver side to the listener of the local port, "
-		     "client "
-		     "side to the process with most\nsockets to the same destination.");
+		     "client side to the process with most\nsockets to the same destination.");
 	if (t->owners && t->ost.partial)
 		printf("Attribution is partial: %s (%u unreadable).\n",
 		       owners_partial_reason(&t->ost), t->ost.procs_denied);

@@ -204,8 +204,7 @@ const struct td_param params_table[] = {
 		  "overflow skips TIME_WAIT and its protection",
 		  "Past the limit a closing socket skips TIME_WAIT (TCPTimeWaitOverflow), so old "
 		  "duplicates are accepted and a lost last ACK is answered by RST; FIN_WAIT2 "
-		  "orphans "
-		  "count too.",
+		  "orphans count too.",
 		  KF("tw-buckets") }) },
 	{ .key = "net.ipv4.ip_local_port_range",
 	  .shape = TD_SHAPE_RANGE,
@@ -271,8 +270,7 @@ const struct td_param params_table[] = {
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
 		  "no SYN cookies: SYNs are dropped when the queue fills",
 		  "With cookies off, SYNs from unproven peers are dropped once fewer than a "
-		  "quarter "
-		  "of the queue's slots are free.",
+		  "quarter of the queue's slots are free.",
 		  KF("listen-queues") },
 		{ TD_ROP_EQ, 2, TD_SEV_NOTE, "cookies always, even without a flood",
 		  "2 answers every SYN with a cookie (DOC: for testing): the MSS is rounded to a "
@@ -619,8 +617,7 @@ const struct td_param params_table[] = {
 		.defkind = TD_DEF_MEMORY,
 		.history = CT_MAX_HIST,
 		.meaning = "Most conntrack entries a namespace may hold; past it every new flow of "
-			   "any "
-			   "protocol is dropped.",
+			   "any protocol is dropped.",
 		.ref = KF_CT,
 		RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
 			"0 removes the limit: the table grows with memory",
@@ -633,8 +630,7 @@ const struct td_param params_table[] = {
 		.scope = TD_SCOPE_GLOBAL,
 		.defkind = TD_DEF_MEMORY,
 		.history = "The same value as net.netfilter.nf_conntrack_max under a second name; "
-			   "the file "
-			   "exists only in the initial namespace (6.18).",
+			   "the file exists only in the initial namespace (6.18).",
 		.meaning = "Alias of net.netfilter.nf_conntrack_max.",
 		.ref = KF_CT,
 		RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
