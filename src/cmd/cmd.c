@@ -6,11 +6,14 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/signalfd.h>
 
 int cmd_global_option(struct td_global *g, int c, const char *arg)
 {
@@ -306,4 +309,45 @@ int cmd_source_err(const struct td_global *g, int err, const char *msg)
 	else
 		cmd_err(g, "%s", strerror(-err));
 	return TD_EXIT_FAIL;
+}
+
+/* The only flag a signal handler sets: a handler can reach nothing but a global. */
+static volatile sig_atomic_t cmd_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	cmd_stop = 1;
+}
+
+const volatile sig_atomic_t *cmd_signals_stop(bool ignore_pipe)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_stop; /* no SA_RESTART: sleeps and polls end early */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (ignore_pipe)
+		signal(SIGPIPE, SIG_IGN);
+	return &cmd_stop;
+}
+
+bool cmd_stopped(void)
+{
+	return cmd_stop != 0;
+}
+
+int cmd_signals_fd(int extra)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (extra)
+		sigaddset(&set, extra);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
 }

@@ -8,6 +8,7 @@
 #define TD_CMD_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -143,6 +144,21 @@ int cmd_usage_err(const struct td_global *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Reports a getopt error (unknown option, missing argument): returns TD_EXIT_USAGE. */
 int cmd_getopt_err(const struct td_global *g);
+
+/*
+ * Signals, the same way in every long-running command (watch, lab, trace; serve below).
+ * cmd_signals_stop: SIGINT and SIGTERM set the flag it returns (also read by cmd_stopped()), which
+ * the command's loop polls; no SA_RESTART, so a sleep or poll in progress ends early with EINTR
+ * and the command cleans up in its main flow. ignore_pipe: SIGPIPE ignored too, so a write to a
+ * closed socket fails with EPIPE rather than killing the process (commands that print to a pipe
+ * keep the default, which ends them when the reader goes). cmd_signals_fd: for a threaded
+ * command, SIGINT, SIGTERM and extra (0 for none) blocked in the calling thread, and so in the
+ * threads it starts afterwards, and read from the signalfd returned (-1 and errno on failure);
+ * SIGPIPE ignored. Call either once, from the main thread, before starting any thread.
+ */
+const volatile sig_atomic_t *cmd_signals_stop(bool ignore_pipe);
+bool cmd_stopped(void);
+int cmd_signals_fd(int extra);
 
 /* Prints the source's failure for a command and returns the exit code to use. */
 int cmd_source_err(const struct td_global *g, int err, const char *msg);

@@ -29,16 +29,6 @@
 #define DEF_MAX_CONNS	200000
 #define MAX_DURATION_S	60
 
-/* The only mutable file-scope state, forced by the C interface: a signal handler can only
- * reach a global. */
-static volatile sig_atomic_t lab_stop_flag;
-
-static void lab_on_signal(int sig)
-{
-	(void)sig;
-	lab_stop_flag = 1;
-}
-
 /* What doctor found in the client namespace of one scenario at its worst moment. */
 struct lab_doctor {
 	bool ran;
@@ -165,17 +155,6 @@ static bool have_caps(void)
 	}
 	free(text);
 	return ok;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { 0 };
-
-	sa.sa_handler = lab_on_signal; /* no SA_RESTART: sleeps end early */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* close-wait-leak keeps thousands of sockets open on purpose. */
@@ -400,7 +379,7 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 	size_t n = 0;
 	int rc = TD_EXIT_OK;
 
-	for (size_t i = 0; i < o->nsel && !lab_stop_flag; i++) {
+	for (size_t i = 0; i < o->nsel && !cmd_stopped(); i++) {
 		progress(o, i);
 		if (!o->no_doctor) {
 			o->cfg.worst_hook = lab_doctor_hook;
@@ -414,12 +393,12 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 		}
 		n++;
 	}
-	if (lab_stop_flag) {
+	if (cmd_stopped()) {
 		cmd_err(g, "interrupted; every lab namespace was removed");
 		rc = TD_EXIT_FAIL;
 	}
 	if (g->json)
-		print_json(o, res, doc, n, lab_stop_flag != 0);
+		print_json(o, res, doc, n, cmd_stopped());
 	else if (n)
 		print_text(res, doc, n, g->color);
 	if (o->chart && n && write_chart(g, o->chart, res, n))
@@ -437,8 +416,7 @@ static int lab_main(int argc, char **argv, struct td_global *g)
 {
 	struct lab_opts o = { .cfg = { .ports = DEF_PORTS,
 				       .duration_ms = DEF_DURATION_MS,
-				       .max_conns = DEF_MAX_CONNS,
-				       .stop = &lab_stop_flag } };
+				       .max_conns = DEF_MAX_CONNS } };
 	int r = parse_args(argc, argv, g, &o);
 
 	if (r || o.list) {
@@ -453,7 +431,7 @@ static int lab_main(int argc, char **argv, struct td_global *g)
 		free(o.sel);
 		return TD_EXIT_FAIL;
 	}
-	install_signals();
+	o.cfg.stop = cmd_signals_stop(true);
 	raise_nofile();
 	r = run_all(g, &o);
 	free(o.sel);

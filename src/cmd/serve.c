@@ -282,21 +282,6 @@ out:
 	return r;
 }
 
-/* SIGINT, SIGTERM and SIGHUP as a file descriptor; blocked first so that the thread started
- * afterwards (the HTTP one) inherits the mask and the main thread alone reads them. */
-static int signals_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
 static int run_textfile(struct serve_collector *c, int sfd)
 {
 	for (;;) {
@@ -329,7 +314,9 @@ static int serve_main(int argc, char **argv, struct td_global *g)
 		return r;
 	cmd_source_opts(g, &o.mo.src);
 	o.mo.interval_ms = 0; /* one snapshot per collection; the previous one is the other end */
-	if ((sfd = signals_fd()) < 0) {
+	/* SIGINT, SIGTERM and SIGHUP as a file descriptor, blocked first so that the HTTP thread
+	 * started afterwards inherits the mask and the main thread alone reads them */
+	if ((sfd = cmd_signals_fd(SIGHUP)) < 0) {
 		cmd_err(g, "signalfd: %s", strerror(errno));
 		return TD_EXIT_FAIL;
 	}

@@ -39,14 +39,6 @@ struct trace_run {
 	bool listed_late; /* namespaces listed again for one born during the trace */
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct trace_run *run = ctx;
@@ -313,13 +305,11 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 {
 	uint64_t start = util_now_ns();
 	uint64_t end = run->duration_ms ? start + run->duration_ms * 1000000ull : 0;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int r = 0;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cmd_signals_stop(false);
 	cmd_err(run->g, "tracing%s (Ctrl-C to stop)", run->g->netns ? " one namespace" : "");
-	while (!stop) {
+	while (!cmd_stopped()) {
 		uint64_t now = util_now_ns();
 		int ms = 200;
 

@@ -36,13 +36,6 @@ enum { OPT_ONCE = TD_OPT_CMD_BASE, OPT_COUNT, OPT_NO_OWNERS, OPT_ASCII };
 #define WATCH_KEY_POLL	 250 /* ms: how long a key wait lasts before the stop flag is checked */
 #define WATCH_MIN_INT_MS 100 /* a sample walks every socket: not more than ten a second */
 
-/*
- * The one mutable global: set by the SIGINT/SIGTERM handler, read by the loop. A handler can
- * reach nothing else, and the loop must run endwin() itself to give the terminal back, so the
- * signal only asks it to stop. (SIGWINCH is left to ncurses, which turns it into KEY_RESIZE.)
- */
-static volatile sig_atomic_t watch_stop;
-
 struct watch_opts {
 	unsigned interval_ms;
 	unsigned long count; /* frames to print in plain mode; 0: until killed */
@@ -122,7 +115,7 @@ static void sleep_until(uint64_t deadline_ns)
 		return;
 	uint64_t d = deadline_ns - now;
 	struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
-	while (nanosleep(&ts, &ts) && errno == EINTR && !watch_stop)
+	while (nanosleep(&ts, &ts) && errno == EINTR && !cmd_stopped())
 		;
 }
 
@@ -194,7 +187,7 @@ static int run_plain(struct watch_run *w)
 			next += (uint64_t)w->o->interval_ms * 1000000u;
 			sleep_until(next);
 		}
-		if (watch_stop)
+		if (cmd_stopped())
 			break;
 		if (watch_sample(w)) {
 			cmd_err(w->g, "%s", w->err);
@@ -210,24 +203,6 @@ static int run_plain(struct watch_run *w)
 	}
 	watch_frame_free(&f);
 	return TD_EXIT_OK;
-}
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	watch_stop = 1;
-}
-
-static void install_stop_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	/* installed before newterm: ncurses then leaves SIGINT/SIGTERM to us */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static void curses_colors(bool color)
@@ -351,7 +326,7 @@ static int curses_loop(struct watch_run *w)
 	int rc = TD_EXIT_OK;
 	bool dirty = true;
 
-	while (!watch_stop) {
+	while (!cmd_stopped()) {
 		if (!w->v.paused && util_now_ns() >= next) {
 			if (watch_sample(w) && !w->m) {
 				rc = TD_EXIT_FAIL; /* nothing to show at all: give up */
@@ -378,7 +353,9 @@ static int run_curses(struct watch_run *w)
 	SCREEN *scr;
 	int rc;
 
-	install_stop_handlers();
+	/* before newterm: ncurses then leaves SIGINT/SIGTERM to us, and the loop runs endwin()
+	 * itself to give the terminal back (SIGWINCH stays ncurses', as KEY_RESIZE) */
+	cmd_signals_stop(false);
 	/* LC_CTYPE only: ncurses needs it for UTF-8, while LC_NUMERIC must stay "C" so that the
 	 * screen shows the same "1.5" as --once, whatever the user's locale */
 	setlocale(LC_CTYPE, "");
