@@ -143,7 +143,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -Itests -o $@ $< $(LIB) $(PKG_LIBS) -lm \
 		$(shell $(PKG_CONFIG) --cflags --libs cmocka)
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c
+$(BUILD)/tests/helpers/%: tests/helpers/%.c tests/helpers/loopback.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $<
 

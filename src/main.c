@@ -19,25 +19,10 @@
 /* The command run when none is named. */
 #define TD_DEFAULT_CMD "doctor"
 
-static const struct td_cmd commands[] = {
-	{ "doctor", cmd_doctor_main, "Diagnose the host: findings, evidence, causes, remedies" },
-	{ "check", cmd_check_main, "Nagios/Icinga plugin: thresholds, status line, perfdata" },
-	{ "states", cmd_states_main, "Census of TCP sockets by state, IPv4, IPv6 and total" },
-	{ "sockets", cmd_sockets_main, "List sockets with filters; --record saves the raw dump" },
-	{ "ports", cmd_ports_main, "Ephemeral-port headroom per destination, time to exhaustion" },
-	{ "top", cmd_top_main, "Group sockets by peer, port, process, destination or netns" },
-	{ "counters", cmd_counters_main, "Kernel TCP counters over an interval, each explained" },
-	{ "conntrack", cmd_conntrack_main,
-	  "Connection-tracking table: entries vs limit, states, stats, groups" },
-	{ "sysctl", cmd_sysctl_main, "Audit, lint, recommend, apply and roll back TCP sysctls" },
-	{ "lab", cmd_lab_main,
-	  "Reproduce port exhaustion in private namespaces; measure each remedy" },
-	{ "watch", cmd_watch_main, "Live view: states, rates, sparklines, destinations, findings" },
-	{ "trace", cmd_trace_main,
-	  "eBPF: failed connect()/bind() by errno and program, resets, who closed first" },
-	{ "serve", cmd_serve_main, "Prometheus exporter: /metrics over HTTP, or --textfile" },
-	{ "explain", cmd_explain_main,
-	  "What a finding id, sysctl key or error message means; causes, sources" },
+static const struct td_cmd_entry *const commands[] = {
+	&cmd_doctor, &cmd_check,    &cmd_states,    &cmd_sockets, &cmd_ports,
+	&cmd_top,    &cmd_counters, &cmd_conntrack, &cmd_sysctl,  &cmd_lab,
+	&cmd_watch,  &cmd_trace,    &cmd_serve,	    &cmd_explain,
 };
 
 static void usage(FILE *f)
@@ -49,40 +34,32 @@ static void usage(FILE *f)
 		"Commands (default: %s):\n",
 		TD_DEFAULT_CMD);
 	for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "  %-10s %s\n", "help", "Show this text, or a command's: help COMMAND");
-	fputs("\nOptions (also accepted after the command):\n"
-	      "  -N, --netns NS     a namespace: name under /run/netns, a path such as\n"
-	      "                     /proc/PID/ns/net, or 'all' for every namespace\n"
-	      "      --json         machine-readable output\n"
-	      "      --no-color     no colour (also NO_COLOR=1)\n"
-	      "      --replay FILE  read a dump recorded with 'sockets --record' instead of the "
-	      "kernel\n"
-	      "      --source SRC   auto (default), netlink or procfs\n"
-	      "  -h, --help         this text\n"
-	      "  -V, --version      version\n\n"
+	fputs("\nOptions (also accepted after the command):\n", f);
+	cmd_global_help(f);
+	fputs("  -V, --version      version\n\n"
 	      "Run 'tcpdoctor COMMAND --help' for a command's options. See tcpdoctor(8).\n",
 	      f);
 }
 
-static const struct td_cmd *find_cmd(const char *name)
+static const struct td_cmd_entry *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
 	return NULL;
 }
 
-static int run_cmd(const struct td_cmd *c, int argc, char **argv, struct td_global *g)
+static int run_cmd(const struct td_cmd_entry *c, int argc, char **argv, struct td_global *g,
+		   bool name_in_args)
 {
 	char prog[64];
 
 	/* getopt names argv[0] in its messages: "tcpdoctor states: unrecognized option" */
 	snprintf(prog, sizeof(prog), "tcpdoctor %s", c->name);
 	argv[0] = prog;
-	g->cmd = c->name;
-	optind = 0; /* full re-initialisation of getopt for the command's own parsing */
-	return c->run(argc, argv, g);
+	return cmd_run(c, argc, argv, g, name_in_args);
 }
 
 /* True when argv[i] is the value of the global option before it ("-N NAME", "--source SRC"),
@@ -113,29 +90,33 @@ static int usage_exit(int argc, char **argv)
 	return !strcmp(name, "doctor") || !strcmp(name, "check") ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE;
 }
 
-/* Runs the first argument that names a command, with every other argument (options included,
- * in order) given to it; the default command when none is named. */
+/* Runs the first argument that names a command, with every argument (options included, in
+ * order) given to it, its own name dropped by its parser; the default command when none is
+ * named. */
 static int run_named_anywhere(int argc, char **argv, struct td_global *g)
 {
 	for (int i = 1; i < argc; i++) {
-		const struct td_cmd *c = argv[i][0] != '-' ? find_cmd(argv[i]) : NULL;
-		if (!c)
-			continue;
-		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
-		return run_cmd(c, argc - 1, argv, g);
+		const struct td_cmd_entry *c = argv[i][0] != '-' ? find_cmd(argv[i]) : NULL;
+		if (c)
+			return run_cmd(c, argc, argv, g, true);
 	}
-	return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, g);
+	return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, g, false);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
+	struct option opts[TD_CMD_MAXOPTS];
+	char so[2 * TD_CMD_MAXOPTS + 4] = "+:";
 	struct td_global g = { 0 };
+	size_t n;
 	int c;
+
+	cmd_getopt_tables(NULL, so + 2, opts);
+	strcat(so, "V");
+	for (n = 0; opts[n].name; n++)
+		;
+	opts[n] = (struct option){ "version", no_argument, NULL, 'V' };
+	opts[n + 1] = (struct option){ 0 };
 
 	/* getopt's own messages start with argv[0]: make them "tcpdoctor: ..." wherever the binary
 	 * lives */
@@ -145,7 +126,7 @@ int main(int argc, char **argv)
 	/* '+': stop at the command name; what follows belongs to the command. ':' and opterr 0:
 	 * an option we do not know may be the default command's (`tcpdoctor --interval 5`). */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:" TD_GLOBAL_SHORTOPTS "V", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, so, opts, NULL)) != -1) {
 		int r = cmd_global_option(&g, c, optarg);
 		if (r < 0)
 			return usage_exit(argc, argv);
@@ -177,28 +158,29 @@ int main(int argc, char **argv)
 
 	if (argc == 0) {
 		char *def[] = { (char *)TD_DEFAULT_CMD, NULL };
-		return run_cmd(find_cmd(TD_DEFAULT_CMD), 1, def, &g);
+		return run_cmd(find_cmd(TD_DEFAULT_CMD), 1, def, &g, false);
 	}
 	if (!strcmp(argv[0], "help")) {
 		if (argc < 2) {
 			usage(stdout);
 			return TD_EXIT_OK;
 		}
-		const struct td_cmd *hc = find_cmd(argv[1]);
+		const struct td_cmd_entry *hc = find_cmd(argv[1]);
 		if (!hc) {
 			fprintf(stderr, "tcpdoctor: unknown command '%s'\n", argv[1]);
 			return TD_EXIT_USAGE;
 		}
-		char *hv[] = { argv[1], (char *)"--help", NULL };
-		return run_cmd(hc, 2, hv, &g);
+		g.cmd = hc->name;
+		cmd_help(hc);
+		return TD_EXIT_OK;
 	}
-	const struct td_cmd *cmd = find_cmd(argv[0]);
+	const struct td_cmd_entry *cmd = find_cmd(argv[0]);
 	if (!cmd) {
 		fprintf(stderr, "tcpdoctor: unknown command '%s'. Commands:", argv[0]);
 		for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
-			fprintf(stderr, " %s", commands[i].name);
+			fprintf(stderr, " %s", commands[i]->name);
 		fputs(".\nTry 'tcpdoctor --help'.\n", stderr);
 		return TD_EXIT_USAGE;
 	}
-	return run_cmd(cmd, argc, argv, &g);
+	return run_cmd(cmd, argc, argv, &g, false);
 }

@@ -17,14 +17,13 @@
 #include "core/util.h"
 #include "render/findings.h"
 
-static void usage(void)
+/* The thresholds with their defaults, and the finding ids. */
+static void check_help(void)
 {
 	struct td_limits lim;
 
 	rules_limits_default(&lim);
-	puts("Usage: tcpdoctor [-N NS|all] check [-w NAME=N]... [-c NAME=N]... [-i S] [-v]\n"
-	     "Nagios/Icinga plugin: one status line with perfdata; exit 0 OK, 1 WARNING,\n"
-	     "2 CRITICAL, 3 UNKNOWN. Thresholds (value >= N; exhaust_s: value <= N):");
+	puts("\nThresholds (value >= N; exhaust_s: value <= N):");
 	for (int i = 0; i < TD_LIM_COUNT; i++) {
 		char w[24] = "-", c[24] = "-";
 		if (lim.l[i].warn > 0)
@@ -33,11 +32,7 @@ static void usage(void)
 			snprintf(c, sizeof(c), "%g", lim.l[i].crit);
 		printf("  %-18s warn %-6s crit %-6s %s\n", lim.l[i].name, w, c, lim.l[i].help);
 	}
-	puts("  -i, --interval S   counters interval (default 1; 0: totals)\n"
-	     "  -v, --verbose      one more line per further finding\n"
-	     "      --trace S      trace failed connects and resets for S seconds first (BPF,\n"
-	     "                     root): peer_rejects and the programs behind port-exhaustion\n"
-	     "Findings (tcpdoctor explain ID tells cause, remedies and thresholds):");
+	puts("Findings (tcpdoctor explain ID tells cause, remedies and thresholds):");
 	for (size_t i = 0; i < catalogue_nfindings; i++)
 		printf("  %-28s %s\n", catalogue_findings[i].id, catalogue_findings[i].title);
 }
@@ -97,25 +92,7 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return cmd_getopt_err(g);
 }
 
-static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
-		      struct td_limits *lim, bool *verbose, uint64_t *trace_ms)
-{
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "warn", required_argument, NULL, 'w' },
-		{ "crit", required_argument, NULL, 'c' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "trace", required_argument, NULL, TD_OPT_CMD_BASE },
-		{ 0 },
-	};
-	struct check_args a = { mo, lim, verbose, trace_ms };
-
-	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "w:c:i:v", opts, on_opt, &a, usage,
-			      TD_EXIT_UNKNOWN);
-}
-
-int cmd_check_main(int argc, char **argv, struct td_global *g)
+static int check_main(int argc, char **argv, struct td_global *g)
 {
 	struct td_model_opts mo = { .interval_ms = 1000 };
 	struct td_limits lim;
@@ -123,11 +100,12 @@ int cmd_check_main(int argc, char **argv, struct td_global *g)
 	struct td_findings fs;
 	bool verbose = false;
 	uint64_t trace_ms = 0;
+	struct check_args a = { &mo, &lim, &verbose, &trace_ms };
 	int r;
 
 	rules_limits_default(&lim);
-	if ((r = parse_args(argc, argv, g, &mo, &lim, &verbose, &trace_ms)))
-		return r < 0 ? TD_EXIT_OK : r;
+	if ((r = cmd_parse(&cmd_check, argc, argv, g, &a)))
+		return r;
 	cmd_source_opts(g, &mo.src);
 	const char *failed = "";
 	if ((r = doctor_collect_traced(g, &mo, &lim, trace_ms, &m, &fs, &failed))) {
@@ -141,3 +119,29 @@ int cmd_check_main(int argc, char **argv, struct td_global *g)
 	model_free(m);
 	return r;
 }
+
+static const struct td_cmd_opt check_opts[] = {
+	{ "warn", 'w', "NAME=N", "warning threshold NAME (below); repeat for several", 'w' },
+	{ "crit", 'c', "NAME=N", "critical threshold NAME (below); repeat for several", 'c' },
+	{ "interval", 'i', "S", "counters interval (default 1; 0: totals)", 'i' },
+	{ "verbose", 'v', NULL, "one more line per further finding", 'v' },
+	{ "trace", 0, "S",
+	  "trace failed connects and resets for S seconds first (BPF,\nroot): peer_rejects and the "
+	  "programs behind port-exhaustion",
+	  TD_OPT_CMD_BASE },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_check = {
+	.name = "check",
+	.summary = "Nagios/Icinga plugin: thresholds, status line, perfdata",
+	.usage = "tcpdoctor [-N NS|all] check [-w NAME=N]... [-c NAME=N]... [-i S] [-v]\n"
+		 "          [--trace S]",
+	.about = "Nagios/Icinga plugin: one status line with perfdata; exit 0 OK, 1 WARNING,\n"
+		 "2 CRITICAL, 3 UNKNOWN (also for a bad command line).",
+	.opts = check_opts,
+	.help = check_help,
+	.flags = TD_CMD_NAGIOS,
+	.on_opt = on_opt,
+	.run = check_main,
+};

@@ -6,11 +6,14 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/signalfd.h>
 
 int cmd_global_option(struct td_global *g, int c, const char *arg)
 {
@@ -51,44 +54,193 @@ int cmd_global_option(struct td_global *g, int c, const char *arg)
 	return 0;
 }
 
-int cmd_parse_opts_args(int argc, char **argv, struct td_global *g, const char *shortopts,
-			const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
-			int bad_exit, int *first_arg)
+static const struct td_cmd_opt global_opts[] = {
+	{ "netns", 'N', "NS",
+	  "a namespace: name under /run/netns, a path such as\n"
+	  "/proc/PID/ns/net, or 'all' for every namespace",
+	  'N' },
+	{ "json", 0, NULL, "machine-readable output", TD_OPT_JSON },
+	{ "no-color", 0, NULL, "no colour (also NO_COLOR=1)", TD_OPT_NO_COLOR },
+	{ "replay", 0, "FILE", "read a dump recorded with 'sockets --record' instead of the kernel",
+	  TD_OPT_REPLAY },
+	{ "source", 0, "SRC", "auto (default), netlink or procfs", TD_OPT_SOURCE },
+	{ "help", 'h', NULL, "this text", 'h' },
+	{ 0 },
+};
+
+static void add_opts(const struct td_cmd_opt *o, char *so, size_t *ns, struct option *lo,
+		     size_t *nl)
 {
+	for (; o && (o->name || o->short_name); o++) {
+		if (o->short_name) {
+			so[(*ns)++] = o->short_name;
+			if (o->arg)
+				so[(*ns)++] = ':';
+		}
+		if (o->name && *nl < TD_CMD_MAXOPTS - 1)
+			lo[(*nl)++] =
+				(struct option){ o->name, o->arg ? required_argument : no_argument,
+						 NULL, o->code };
+	}
+}
+
+void cmd_getopt_tables(const struct td_cmd_entry *e, char *so, struct option *lo)
+{
+	size_t ns = 0, nl = 0;
+
+	add_opts(global_opts, so, &ns, lo, &nl);
+	if (e)
+		add_opts(e->opts, so, &ns, lo, &nl);
+	so[ns] = '\0';
+	lo[nl] = (struct option){ 0 };
+}
+
+/* "  -i, --interval S" and its width. */
+static int opt_left(const struct td_cmd_opt *o, char *buf, size_t len)
+{
+	char s[8] = "    ";
+
+	if (o->short_name)
+		snprintf(s, sizeof(s), "-%c%s", o->short_name, o->name ? ", " : "");
+	return snprintf(buf, len, "  %s%s%s%s%s", s, o->name ? "--" : "", o->name ? o->name : "",
+			o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+static int opts_width(const struct td_cmd_opt *o, int w)
+{
+	char buf[80];
+
+	for (; o && (o->name || o->short_name); o++) {
+		int n = opt_left(o, buf, sizeof(buf));
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+/* One help line per option, the help aligned at column w + 2, its "\n" continued there. */
+static void print_opts(FILE *f, const struct td_cmd_opt *o, int w)
+{
+	char buf[80];
+
+	for (; o && (o->name || o->short_name); o++) {
+		const char *h = o->help, *nl;
+		opt_left(o, buf, sizeof(buf));
+		fprintf(f, "%-*s", w + 2, buf);
+		while ((nl = strchr(h, '\n')) != NULL) {
+			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, w + 2, "");
+			h = nl + 1;
+		}
+		fprintf(f, "%s\n", h);
+	}
+}
+
+void cmd_global_help(FILE *f)
+{
+	print_opts(f, global_opts, opts_width(global_opts, 18));
+}
+
+/* A text block, each line after the first indented by indent spaces. */
+static void print_indented(const char *t, int indent)
+{
+	const char *nl;
+
+	while ((nl = strchr(t, '\n')) != NULL) {
+		printf("%.*s\n%*s", (int)(nl - t), t, indent, "");
+		t = nl + 1;
+	}
+	printf("%s\n", t);
+}
+
+void cmd_help(const struct td_cmd_entry *e)
+{
+	int w = opts_width(e->opts, opts_width(global_opts, 18));
+
+	fputs("Usage: ", stdout);
+	print_indented(e->usage, 7);
+	if (e->about)
+		printf("%s\n", e->about);
+	if (e->opts && (e->opts->name || e->opts->short_name)) {
+		puts("\nOptions:");
+		print_opts(stdout, e->opts, w);
+	}
+	if (e->more)
+		printf("%s\n", e->more);
+	if (e->help)
+		e->help();
+	puts("\nGlobal options (also accepted before the command):");
+	print_opts(stdout, global_opts, w);
+}
+
+static int bad_exit(const struct td_cmd_entry *e)
+{
+	return e->flags & TD_CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE;
+}
+
+int cmd_parse(const struct td_cmd_entry *e, int argc, char **argv, struct td_global *g, void *ctx)
+{
+	struct option lo[TD_CMD_MAXOPTS];
+	char so[2 * TD_CMD_MAXOPTS + 1];
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	cmd_getopt_tables(e, so, lo);
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if ((r = cmd_global_option(g, c, optarg)) < 0)
-			return bad_exit;
+			return bad_exit(e);
 		if (r > 0)
 			continue;
-		if (c == 'h') {
-			usage();
-			return -1;
-		}
-		if (c == '?' || c == ':') {
+		if (c == '?' || c == ':' || c == 'h' || !e->on_opt) {
+			/* 'h' only when called without cmd_run, which answers it first */
 			cmd_getopt_err(g);
-			return bad_exit;
+			return bad_exit(e);
 		}
-		if ((r = fn(g, c, optarg, ctx)))
-			return bad_exit == TD_EXIT_USAGE ? r : bad_exit;
+		if ((r = e->on_opt(g, c, optarg, ctx)))
+			return e->flags & TD_CMD_NAGIOS ? TD_EXIT_UNKNOWN : r;
 	}
-	if (first_arg) {
-		*first_arg = optind;
-	} else if (optind < argc) {
-		cmd_usage_err(g, "unexpected argument '%s'", argv[optind]);
-		return bad_exit;
+	g->args = argv + optind;
+	g->nargs = argc - optind;
+	if (g->name_in_args && g->nargs > 0 && !strcmp(g->args[0], e->name)) {
+		g->args++;
+		g->nargs--;
+	}
+	if (g->nargs > 0 && !(e->flags & TD_CMD_ARGS)) {
+		cmd_usage_err(g, "unexpected argument '%s'", g->args[0]);
+		return bad_exit(e);
 	}
 	cmd_global_finish(g);
 	return 0;
 }
 
-int cmd_parse_opts(int argc, char **argv, struct td_global *g, const char *shortopts,
-		   const struct option *longopts, td_opt_fn fn, void *ctx, void (*usage)(void),
-		   int bad_exit)
+/* True when -h or --help is among the options: getopt with the command's own tables, silent,
+ * so that an option's value ("--replay --help") is not taken for one; stops at the first error,
+ * which the command's own parse reports. */
+static bool help_asked(const struct td_cmd_entry *e, int argc, char **argv)
 {
-	return cmd_parse_opts_args(argc, argv, g, shortopts, longopts, fn, ctx, usage, bad_exit,
-				   NULL);
+	struct option lo[TD_CMD_MAXOPTS];
+	char so[2 * TD_CMD_MAXOPTS + 2] = ":";
+	int c, saved = opterr;
+	bool help = false;
+
+	cmd_getopt_tables(e, so + 1, lo);
+	opterr = 0;
+	optind = 0;
+	while (!help && (c = getopt_long(argc, argv, so, lo, NULL)) != -1 && c != '?' && c != ':')
+		help = c == 'h';
+	opterr = saved;
+	optind = 0; /* full re-initialisation for the command's own parse */
+	return help;
+}
+
+int cmd_run(const struct td_cmd_entry *e, int argc, char **argv, struct td_global *g,
+	    bool name_in_args)
+{
+	g->cmd = e->name;
+	g->name_in_args = name_in_args;
+	if (help_asked(e, argc, argv)) {
+		cmd_help(e);
+		return TD_EXIT_OK;
+	}
+	return e->run(argc, argv, g);
 }
 
 void cmd_global_finish(struct td_global *g)
@@ -157,4 +309,45 @@ int cmd_source_err(const struct td_global *g, int err, const char *msg)
 	else
 		cmd_err(g, "%s", strerror(-err));
 	return TD_EXIT_FAIL;
+}
+
+/* The only flag a signal handler sets: a handler can reach nothing but a global. */
+static volatile sig_atomic_t cmd_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	cmd_stop = 1;
+}
+
+const volatile sig_atomic_t *cmd_signals_stop(bool ignore_pipe)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_stop; /* no SA_RESTART: sleeps and polls end early */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (ignore_pipe)
+		signal(SIGPIPE, SIG_IGN);
+	return &cmd_stop;
+}
+
+bool cmd_stopped(void)
+{
+	return cmd_stop != 0;
+}
+
+int cmd_signals_fd(int extra)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (extra)
+		sigaddset(&set, extra);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
 }

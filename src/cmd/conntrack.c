@@ -35,26 +35,6 @@
 
 enum { OPT_BY = TD_OPT_CMD_BASE, OPT_LIMIT, OPT_INTERVAL, OPT_RECORD };
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] conntrack [--by KEY] [--limit N] [--interval S] "
-	     "[--json]\n"
-	     "                 [--record FILE]\n"
-	     "The netfilter connection-tracking table: entries against nf_conntrack_max, by\n"
-	     "protocol and TCP conntrack state (with each state's timeout), the kernel's per-CPU\n"
-	     "statistics summed, and the largest groups. Needs CAP_NET_ADMIN for the entries.\n\n"
-	     "  -b, --by KEY      group by src, dst, dport (default), proto, state or zone\n"
-	     "  -l, --limit N     how many groups to show (default 10, 0 for none)\n"
-	     "  -i, --interval S  also show how the statistics moved over S seconds\n"
-	     "      --json        {\"count\", \"max\", \"buckets\", \"usage\", \"protocols\", "
-	     "\"tcp_states\",\n"
-	     "                    \"timeouts\", \"stats\", \"groups\"}; with -N inside "
-	     "{\"netns\": [...]}\n"
-	     "      --record FILE also save the raw reads; replay with tcpdoctor --replay FILE "
-	     "conntrack\n"
-	     "  -N NS|all         a namespace, or every one");
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct ct_run *run = ctx;
@@ -264,22 +244,13 @@ static int collect(struct td_global *g, struct ct_run *run)
 	return 0;
 }
 
-int cmd_conntrack_main(int argc, char **argv, struct td_global *g)
+static int conntrack_main(int argc, char **argv, struct td_global *g)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "by", required_argument, NULL, 'b' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "record", required_argument, NULL, OPT_RECORD },
-		{ 0 },
-	};
 	struct ct_run run = { .by = TD_CT_BY_DPORT, .limit = 10 };
-	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "b:l:i:", opts, on_opt, &run,
-			       usage, TD_EXIT_USAGE);
+	int r = cmd_parse(&cmd_conntrack, argc, argv, g, &run);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (g->replay && (run.record_path || run.interval_ms || g->netns)) {
 		cmd_err(g, "--replay: %s",
 			run.record_path	  ? "--record does not go with it"
@@ -336,3 +307,29 @@ int cmd_conntrack_main(int argc, char **argv, struct td_global *g)
 	ct_groups_free(run.groups);
 	return r;
 }
+
+static const struct td_cmd_opt conntrack_opts[] = {
+	{ "by", 'b', "KEY", "group by src, dst, dport (default), proto, state or zone", 'b' },
+	{ "limit", 'l', "N", "how many groups to show (default 10, 0 for none)", 'l' },
+	{ "interval", 'i', "S", "also show how the statistics moved over S seconds", 'i' },
+	{ "record", 0, "FILE",
+	  "also save the raw reads; replay with\ntcpdoctor --replay FILE conntrack", OPT_RECORD },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_conntrack = {
+	.name = "conntrack",
+	.summary = "Connection-tracking table: entries vs limit, states, stats, groups",
+	.usage = "tcpdoctor [-N NS|all] conntrack [--by KEY] [--limit N] [--interval S] [--json]\n"
+		 "          [--record FILE]",
+	.about =
+		"The netfilter connection-tracking table: entries against nf_conntrack_max, by\n"
+		"protocol and TCP conntrack state (with each state's timeout), the kernel's per-CPU\n"
+		"statistics summed, and the largest groups. Needs CAP_NET_ADMIN for the entries.",
+	.opts = conntrack_opts,
+	.more = "\nWith --json: {\"count\", \"max\", \"buckets\", \"usage\", \"protocols\", "
+		"\"tcp_states\",\n\"timeouts\", \"stats\", \"groups\"}; with -N inside "
+		"{\"netns\": [...]}.",
+	.on_opt = on_opt,
+	.run = conntrack_main,
+};

@@ -49,20 +49,6 @@ struct row {
 	bool negative;
 };
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] counters [--interval S] [--all] [--json]\n"
-	     "Samples /proc/net/snmp, /proc/net/netstat and /proc/net/sockstat twice, S seconds\n"
-	     "apart, and explains the TCP counters that matter: deltas and rates, non-zero first;\n"
-	     "gauges (CurrEstab, sockstat) as current values.\n\n"
-	     "  -i, --interval S  seconds between the samples (default 1, up to 3600; 0.5 works)\n"
-	     "  -a, --all         also every other Tcp/TcpExt counter that moved\n"
-	     "      --json        {\"interval_s\": x, \"counters\": [{\"name\", \"section\", "
-	     "\"delta\",\n"
-	     "                    \"rate\", \"value\", \"kind\", \"meaning\"}, ...]}\n"
-	     "  -N NS|all         a namespace, or every one (adds a \"netns\" array)");
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct counters_run *run = ctx;
@@ -84,17 +70,10 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct counters_run *run)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "interval", required_argument, NULL, 'i' },
-		{ "all", no_argument, NULL, 'a' },
-		{ 0 },
-	};
 	int r;
 
 	run->interval_ms = 1000;
-	r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:a", opts, on_opt, run, usage,
-			   TD_EXIT_USAGE);
+	r = cmd_parse(&cmd_counters, argc, argv, g, run);
 	if (!r && g->replay)
 		return cmd_usage_err(g,
 				     "--replay: counters come from /proc/net of the live kernel; "
@@ -370,7 +349,7 @@ static void print_text(const struct counters_run *run, bool per_ns, bool color)
 	}
 }
 
-int cmd_counters_main(int argc, char **argv, struct td_global *g)
+static int counters_main(int argc, char **argv, struct td_global *g)
 {
 	struct counters_run run = { 0 };
 	struct td_netns_list l = { 0 };
@@ -379,7 +358,7 @@ int cmd_counters_main(int argc, char **argv, struct td_global *g)
 	int r = parse_args(argc, argv, g, &run);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (g->netns && !strcmp(g->netns, "all")) {
 		unsigned skipped = 0;
 		if ((r = netns_list_all(&l, &skipped))) {
@@ -422,3 +401,26 @@ out:
 		netns_free_one(&one);
 	return r;
 }
+
+static const struct td_cmd_opt counters_opts[] = {
+	{ "interval", 'i', "S", "seconds between the samples (default 1, up to 3600; 0.5 works)",
+	  'i' },
+	{ "all", 'a', NULL, "also every other Tcp/TcpExt counter that moved", 'a' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_counters = {
+	.name = "counters",
+	.summary = "Kernel TCP counters over an interval, each explained",
+	.usage = "tcpdoctor [-N NS|all] counters [--interval S] [--all] [--json]",
+	.about =
+		"Samples /proc/net/snmp, /proc/net/netstat and /proc/net/sockstat twice, S seconds\n"
+		"apart, and explains the TCP counters that matter: deltas and rates, non-zero first;\n"
+		"gauges (CurrEstab, sockstat) as current values.",
+	.opts = counters_opts,
+	.more = "\nWith --json: {\"interval_s\": x, \"counters\": [{\"name\", \"section\", "
+		"\"delta\",\n\"rate\", \"value\", \"kind\", \"meaning\"}, ...]}; with -N a "
+		"\"netns\" array.",
+	.on_opt = on_opt,
+	.run = counters_main,
+};

@@ -98,26 +98,6 @@ int doctor_exit(const struct td_findings *fs)
 	return w == TD_F_CRITICAL ? 2 : w == TD_F_WARNING ? 1 : 0;
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] [doctor] [--interval S] [--trace S] [--json] [-v]\n"
-	     "Diagnoses the host: port exhaustion, TIME_WAIT storms, CLOSE_WAIT leaks, full "
-	     "accept\n"
-	     "queues, SYN floods, orphans, TIME_WAIT bucket overflow and harmful sysctls, each "
-	     "with\n"
-	     "its numbers, its cause and what to do (application fixes first).\n\n"
-	     "  -i, --interval S   watch the kernel counters for S seconds (default 1; 0: totals)\n"
-	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n"
-	     "      --trace S      first trace failed connects and resets for S seconds (BPF,\n"
-	     "                     root; Ctrl-C ends it early): findings name the programs and\n"
-	     "                     count exactly; a destination refusing us is peer-rejects\n"
-	     "  -v, --verbose      show every info finding\n"
-	     "      --json         {\"status\", \"exit\", \"netns\": [...], \"findings\": "
-	     "[{\"id\",\n"
-	     "                     \"severity\", \"title\", \"evidence\", \"remedies\", ...}]}\n"
-	     "Exit status: 0 OK, 1 warning, 2 critical, 3 unknown.");
-}
-
 struct doctor_args {
 	struct td_model_opts *mo;
 	bool *verbose;
@@ -143,24 +123,7 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return cmd_getopt_err(g);
 }
 
-static int parse_args(int argc, char **argv, struct td_global *g, struct td_model_opts *mo,
-		      bool *verbose, uint64_t *trace_ms)
-{
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "interval", required_argument, NULL, 'i' },
-		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ 0 },
-	};
-	struct doctor_args a = { mo, verbose, trace_ms };
-
-	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:v", opts, on_opt, &a, usage,
-			      TD_EXIT_UNKNOWN);
-}
-
-int cmd_doctor_main(int argc, char **argv, struct td_global *g)
+static int doctor_main(int argc, char **argv, struct td_global *g)
 {
 	struct td_model_opts mo = { .interval_ms = 1000 };
 	struct td_limits lim;
@@ -168,10 +131,11 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 	struct td_findings fs;
 	uint64_t trace_ms = 0;
 	bool verbose = false;
-	int r = parse_args(argc, argv, g, &mo, &verbose, &trace_ms);
+	struct doctor_args a = { &mo, &verbose, &trace_ms };
+	int r = cmd_parse(&cmd_doctor, argc, argv, g, &a);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	cmd_source_opts(g, &mo.src);
 	rules_limits_default(&lim);
 	const char *failed;
@@ -190,3 +154,33 @@ int cmd_doctor_main(int argc, char **argv, struct td_global *g)
 	model_free(m);
 	return r;
 }
+
+static const struct td_cmd_opt doctor_opts[] = {
+	{ "interval", 'i', "S", "watch the kernel counters for S seconds (default 1; 0: totals)",
+	  'i' },
+	{ "no-owners", 0, NULL, "skip the /proc scan that finds which process holds a socket",
+	  OPT_NO_OWNERS },
+	{ "trace", 0, "S",
+	  "first trace failed connects and resets for S seconds (BPF,\nroot; Ctrl-C ends it early): "
+	  "findings name the programs and\ncount exactly; a destination refusing us is peer-rejects",
+	  OPT_TRACE },
+	{ "verbose", 'v', NULL, "show every info finding", 'v' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_doctor = {
+	.name = "doctor",
+	.summary = "Diagnose the host: findings, evidence, causes, remedies",
+	.usage = "tcpdoctor [-N NS|all] [doctor] [--interval S] [--trace S] [--json] [-v]",
+	.about =
+		"Diagnoses the host: port exhaustion, TIME_WAIT storms, CLOSE_WAIT leaks, full accept\n"
+		"queues, SYN floods, orphans, TIME_WAIT bucket overflow and harmful sysctls, each with\n"
+		"its numbers, its cause and what to do (application fixes first).",
+	.opts = doctor_opts,
+	.more = "\nWith --json: {\"status\", \"exit\", \"netns\": [...], \"findings\": [{\"id\",\n"
+		"\"severity\", \"title\", \"evidence\", \"remedies\", ...}]}\n"
+		"Exit status: 0 OK, 1 warning, 2 critical, 3 unknown.",
+	.flags = TD_CMD_NAGIOS,
+	.on_opt = on_opt,
+	.run = doctor_main,
+};

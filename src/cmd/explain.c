@@ -29,30 +29,6 @@ struct explain_args {
 	bool list, all;
 };
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor explain [--json] ID|KEY|ERROR|ANCHOR...\n"
-	     "       tcpdoctor explain --list [findings|keys|errors|sections]\n"
-	     "       tcpdoctor explain --all [--json]\n"
-	     "Explains, from the tables the other commands use:\n"
-	     "  a finding id        port-exhaustion, close-wait-leak, ... (cause, remedies,\n"
-	     "                      thresholds, the commands that show the evidence)\n"
-	     "  a sysctl key        tcp_tw_reuse, net.ipv4.tcp_tw_reuse, net/ipv4/tcp_tw_reuse\n"
-	     "                      (value, default per kernel version, namespace scope, "
-	     "verdicts)\n"
-	     "  an error message    \"Cannot assign requested address\", 99, EADDRNOTAVAIL,\n"
-	     "                      \"nf_conntrack: table full\" (causes, how to tell them apart,\n"
-	     "                      the command that checks each)\n"
-	     "  a section           ephemeral-ports, tcp-facts.md#time-wait (the text of\n"
-	     "                      doc/tcp-facts.md, also in " FACTS_DOC_PATH ")\n"
-	     "Several words are joined into one message. Exit status: 0 explained, 1 nothing\n"
-	     "matches (the closest names are suggested), 2 usage.\n\n"
-	     "  -l, --list   print the names of one kind (or all), one per line\n"
-	     "  -a, --all    explain every entry of every kind\n"
-	     "      --json   {\"input\", \"matches\": [{\"kind\": "
-	     "\"finding\"|\"key\"|\"error\"|\"section\", ...}]}");
-}
-
 /* Prints text wrapped at WIDTH, the first line at indent, the others at hang. */
 static void para_hang(int indent, int hang, const char *text)
 {
@@ -175,9 +151,7 @@ static void key_text(const struct td_param *p)
 		printf("  %s the value's parts: %s\n", p->nrules ? "and checks" : "checks of",
 		       explain_check_words(p));
 	puts("\nWhere to look\n  tcpdoctor sysctl (this host's value and verdict); tcpdoctor "
-	     "sysctl "
-	     "lint "
-	     "(files)");
+	     "sysctl lint (files)");
 	print_ref(p->ref, NULL);
 }
 
@@ -348,42 +322,36 @@ static int not_found(const struct td_global *g, const char *input)
 	return TD_EXIT_FAIL;
 }
 
-int cmd_explain_main(int argc, char **argv, struct td_global *g)
+static int explain_main(int argc, char **argv, struct td_global *g)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "list", no_argument, NULL, 'l' },
-		{ "all", no_argument, NULL, 'a' },
-		{ 0 },
-	};
 	struct explain_args a = { 0 };
 	struct td_cat_match m[256];
 	enum list_kind k = LIST_ALL;
-	int first, r;
+	int r;
 
-	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS "la", opts, on_opt, &a, usage,
-				TD_EXIT_USAGE, &first);
-	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+	if ((r = cmd_parse(&cmd_explain, argc, argv, g, &a)))
+		return r;
+	argc = g->nargs;
+	argv = g->args;
 	if (a.list || a.all) {
-		if (first < argc - (a.list ? 1 : 0))
-			return cmd_usage_err(g, "unexpected argument '%s'", argv[first]);
-		if (a.list && first < argc && (r = list_kind(g, argv[first], &k)))
+		if (argc > (a.list ? 1 : 0))
+			return cmd_usage_err(g, "unexpected argument '%s'", argv[0]);
+		if (a.list && argc > 0 && (r = list_kind(g, argv[0], &k)))
 			return r;
 		print_matches(g, NULL, m, all_entries(m, TD_ARRAY_SIZE(m), k), a.list);
 		return TD_EXIT_OK;
 	}
-	if (first >= argc)
+	if (argc == 0)
 		return cmd_usage_err(g, "what should be explained? A finding id, a sysctl key, an "
 					"error message or a section");
 	/* a message pasted without quotes arrives as several words */
 	size_t len = 0;
-	for (int i = first; i < argc; i++)
+	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	char *input = xmalloc(len);
 	input[0] = '\0';
-	for (int i = first; i < argc; i++) {
-		if (i > first)
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
 			strcat(input, " ");
 		strcat(input, argv[i]);
 	}
@@ -395,3 +363,36 @@ int cmd_explain_main(int argc, char **argv, struct td_global *g)
 	free(input);
 	return n ? TD_EXIT_OK : r;
 }
+
+static const struct td_cmd_opt explain_opts[] = {
+	{ "list", 'l', NULL, "print the names of one kind (or all), one per line", 'l' },
+	{ "all", 'a', NULL, "explain every entry of every kind", 'a' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_explain = {
+	.name = "explain",
+	.summary = "What a finding id, sysctl key or error message means; causes, sources",
+	.usage = "tcpdoctor explain [--json] ID|KEY|ERROR|ANCHOR...\n"
+		 "tcpdoctor explain --list [findings|keys|errors|sections]\n"
+		 "tcpdoctor explain --all [--json]",
+	.about =
+		"Explains, from the tables the other commands use:\n"
+		"  a finding id        port-exhaustion, close-wait-leak, ... (cause, remedies,\n"
+		"                      thresholds, the commands that show the evidence)\n"
+		"  a sysctl key        tcp_tw_reuse, net.ipv4.tcp_tw_reuse, net/ipv4/tcp_tw_reuse\n"
+		"                      (value, default per kernel version, namespace scope, verdicts)\n"
+		"  an error message    \"Cannot assign requested address\", 99, EADDRNOTAVAIL,\n"
+		"                      \"nf_conntrack: table full\" (causes, how to tell them apart,\n"
+		"                      the command that checks each)\n"
+		"  a section           ephemeral-ports, tcp-facts.md#time-wait (the text of\n"
+		"                      doc/tcp-facts.md, also in " FACTS_DOC_PATH ")\n"
+		"Several words are joined into one message. Exit status: 0 explained, 1 nothing\n"
+		"matches (the closest names are suggested), 2 usage.",
+	.opts = explain_opts,
+	.more = "\nWith --json: {\"input\", \"matches\": [{\"kind\": "
+		"\"finding\"|\"key\"|\"error\"|\"section\", ...}]}",
+	.flags = TD_CMD_ARGS,
+	.on_opt = on_opt,
+	.run = explain_main,
+};

@@ -31,16 +31,6 @@
 #define DEF_MAX_CONNS	200000
 #define MAX_DURATION_S	60
 
-/* The only mutable file-scope state, forced by the C interface: a signal handler can only
- * reach a global. */
-static volatile sig_atomic_t lab_stop_flag;
-
-static void lab_on_signal(int sig)
-{
-	(void)sig;
-	lab_stop_flag = 1;
-}
-
 /* What doctor found in the client namespace of one scenario at its worst moment. */
 struct lab_doctor {
 	bool ran;
@@ -69,25 +59,6 @@ enum {
 	OPT_LIST,
 	OPT_NO_DOCTOR,
 };
-
-static void usage(void)
-{
-	puts("Usage: tcpdoctor lab [OPTIONS] [SCENARIO...]\n"
-	     "Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
-	     "(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
-	     "remedy side by side. Needs root. Runs every scenario by default but\n"
-	     "conntrack-full, which runs when named: it fills the client namespace's\n"
-	     "conntrack table to the host's nf_conntrack_max (needs nft).\n\n"
-	     "  --duration S    load time per scenario (default 5)\n"
-	     "  --ports N       client ip_local_port_range size (default 1000)\n"
-	     "  --rate N|max    connections per second (default: ports / 2)\n"
-	     "  --max-conns N   cap on attempts per scenario (default 200000)\n"
-	     "  --chart FILE    write an SVG chart of TIME_WAIT and failures over time\n"
-	     "  --no-doctor     skip the doctor findings taken in the client namespace\n"
-	     "  --list          list the scenarios\n"
-	     "  --json          {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}],\n"
-	     "                  \"conntrack_full\": {\"count_full\", \"probes\", \"delta\", ...}}");
-}
 
 static void list_scenarios(void)
 {
@@ -136,7 +107,6 @@ static int parse_value(struct td_global *g, struct lab_opts *o, int c, const cha
 	return cmd_getopt_err(g);
 }
 
-/* Returns 0 to run, -1 when done (help, list), or an exit code. */
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct lab_opts *o = ctx;
@@ -150,44 +120,26 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct lab_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-		{ "chart", required_argument, NULL, OPT_CHART },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "no-doctor", no_argument, NULL, OPT_NO_DOCTOR },
-		{ 0 },
-	};
-	int first, r;
+	int r;
 
-	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS, opts, on_opt, o, usage,
-				TD_EXIT_USAGE, &first);
-	if (r)
+	if ((r = cmd_parse(&cmd_lab, argc, argv, g, o)) || o->list)
 		return r;
-	if (o->list) {
-		list_scenarios();
-		return -1;
-	}
-	optind = first;
 	if (g->netns || g->replay)
 		return cmd_usage_err(g, "-N and --replay do not apply: the lab makes its own "
 					"namespaces");
 	o->sel = xcalloc(lab_scenarios_count, sizeof(*o->sel));
-	for (int i = optind; i < argc; i++) {
-		const struct lab_scenario *sc = lab_scenario_find(argv[i]);
-		if (!strcmp(argv[i], LAB_CT_FULL_NAME)) {
+	for (int i = 0; i < g->nargs; i++) {
+		const struct lab_scenario *sc = lab_scenario_find(g->args[i]);
+		if (!strcmp(g->args[i], LAB_CT_FULL_NAME)) {
 			o->ct_full = true;
 			continue;
 		}
 		if (!sc)
-			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", argv[i]);
+			return cmd_usage_err(g, "unknown scenario '%s' (see --list)", g->args[i]);
 		if (o->nsel < lab_scenarios_count)
 			o->sel[o->nsel++] = sc;
 	}
-	for (size_t i = 0; optind >= argc && i < lab_scenarios_count; i++)
+	for (size_t i = 0; !g->nargs && i < lab_scenarios_count; i++)
 		o->sel[o->nsel++] = &lab_scenarios[i];
 	if (!o->rate_set)
 		o->cfg.rate = o->cfg.ports / 2.0;
@@ -210,17 +162,6 @@ static bool have_caps(void)
 	}
 	free(text);
 	return ok;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { 0 };
-
-	sa.sa_handler = lab_on_signal; /* no SA_RESTART: sleeps end early */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* close-wait-leak keeps thousands of sockets open on purpose. */
@@ -459,7 +400,7 @@ static int lab_ct_doctor_hook(const struct lab_env *env, void *arg)
 /* conntrack-full in fresh namespaces, removed before returning. */
 static int run_ct(struct td_global *g, const struct lab_opts *o, struct lab_ct_run *ct)
 {
-	struct lab_ct_config cfg = { .stop = &lab_stop_flag };
+	struct lab_ct_config cfg = { .stop = o->cfg.stop };
 	struct lab_env env;
 	char err[768] = "";
 	int r;
@@ -493,7 +434,7 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 	size_t n = 0;
 	int rc = TD_EXIT_OK;
 
-	for (size_t i = 0; i < o->nsel && !lab_stop_flag; i++) {
+	for (size_t i = 0; i < o->nsel && !cmd_stopped(); i++) {
 		progress(o, i);
 		if (!o->no_doctor) {
 			o->cfg.worst_hook = lab_doctor_hook;
@@ -507,14 +448,14 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 		}
 		n++;
 	}
-	if (o->ct_full && !rc && !lab_stop_flag)
+	if (o->ct_full && !rc && !cmd_stopped())
 		rc = run_ct(g, o, &ct);
-	if (lab_stop_flag) {
+	if (cmd_stopped()) {
 		cmd_err(g, "interrupted; every lab namespace was removed");
 		rc = TD_EXIT_FAIL;
 	}
 	if (g->json)
-		print_json(o, res, doc, n, &ct, lab_stop_flag != 0);
+		print_json(o, res, doc, n, &ct, cmd_stopped());
 	else if (n)
 		print_text(res, doc, n, g->color);
 	if (!g->json && ct.ran) {
@@ -533,17 +474,18 @@ static int run_all(struct td_global *g, struct lab_opts *o)
 	return rc;
 }
 
-int cmd_lab_main(int argc, char **argv, struct td_global *g)
+static int lab_main(int argc, char **argv, struct td_global *g)
 {
 	struct lab_opts o = { .cfg = { .ports = DEF_PORTS,
 				       .duration_ms = DEF_DURATION_MS,
-				       .max_conns = DEF_MAX_CONNS,
-				       .stop = &lab_stop_flag } };
+				       .max_conns = DEF_MAX_CONNS } };
 	int r = parse_args(argc, argv, g, &o);
 
-	if (r) {
+	if (r || o.list) {
+		if (o.list)
+			list_scenarios();
 		free(o.sel);
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	}
 	if (!have_caps()) {
 		cmd_err(g, "lab needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create network "
@@ -551,9 +493,39 @@ int cmd_lab_main(int argc, char **argv, struct td_global *g)
 		free(o.sel);
 		return TD_EXIT_FAIL;
 	}
-	install_signals();
+	o.cfg.stop = cmd_signals_stop(true);
 	raise_nofile();
 	r = run_all(g, &o);
 	free(o.sel);
 	return r;
 }
+
+static const struct td_cmd_opt lab_opts[] = {
+	{ "duration", 0, "S", "load time per scenario (default 5)", OPT_DURATION },
+	{ "ports", 0, "N", "client ip_local_port_range size (default 1000)", OPT_PORTS },
+	{ "rate", 0, "N|max", "connections per second (default: ports / 2)", OPT_RATE },
+	{ "max-conns", 0, "N", "cap on attempts per scenario (default 200000)", OPT_MAX_CONNS },
+	{ "chart", 0, "FILE", "write an SVG chart of TIME_WAIT and failures over time", OPT_CHART },
+	{ "no-doctor", 0, NULL, "skip the doctor findings taken in the client namespace",
+	  OPT_NO_DOCTOR },
+	{ "list", 0, NULL, "list the scenarios", OPT_LIST },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_lab = {
+	.name = "lab",
+	.summary = "Reproduce port exhaustion in private namespaces; measure each remedy",
+	.usage = "tcpdoctor lab [OPTIONS] [SCENARIO...]",
+	.about =
+		"Reproduces TIME_WAIT and port exhaustion in two network namespaces it creates\n"
+		"(td-lab-c-PID, td-lab-s-PID, joined by a veth on 198.18.0.0/30) and measures each\n"
+		"remedy side by side. Needs root. Runs every scenario by default but\n"
+		"conntrack-full, which runs when named: it fills the client namespace's\n"
+		"conntrack table to the host's nf_conntrack_max (needs nft).",
+	.opts = lab_opts,
+	.more = "\nWith --json: {\"scenarios\": [{\"name\", \"attempted\", \"succeeded\", ...}],\n"
+		"\"conntrack_full\": {\"count_full\", \"probes\", \"delta\", ...}}",
+	.flags = TD_CMD_ARGS,
+	.on_opt = on_opt,
+	.run = lab_main,
+};

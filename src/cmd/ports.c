@@ -163,20 +163,7 @@ static void print_text(const struct ports_run *p, const struct td_port_dest *v, 
 	if (shown)
 		puts("CLOSE/s counts TIME_WAIT by age (closes of the last 60 s; RECENT/s the last "
 		     "10 s): a lower bound, reused or killed TIME_WAIT and closes still in "
-		     "FIN_WAIT2 "
-		     "are not seen.");
-}
-
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] ports [--limit N] [--json]\n"
-	     "Ephemeral-port headroom per destination (netns, source IP, destination IP, port):\n"
-	     "ports in use / capacity, close rate from TIME_WAIT timers, time to exhaustion,\n"
-	     "and whether tcp_tw_reuse can help. Sorted by risk.\n\n"
-	     "  -n, --limit N  show the N riskiest destinations (default 20, 0 = all)\n"
-	     "      --json     {\"destinations\": [{\"src\", \"dst\", \"dport\", \"in_use\", "
-	     "\"capacity\", ...}],\n"
-	     "                 \"namespaces\": [...]}; exhaustion_s is null when never");
+		     "FIN_WAIT2 are not seen.");
 }
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
@@ -192,31 +179,18 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct td_global *g, size_t *limit)
-{
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "limit", required_argument, NULL, 'n' },
-		{ 0 },
-	};
-
-	*limit = 20;
-	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "n:", opts, on_opt, limit, usage,
-			      TD_EXIT_USAGE);
-}
-
-int cmd_ports_main(int argc, char **argv, struct td_global *g)
+static int ports_main(int argc, char **argv, struct td_global *g)
 {
 	struct td_source_cbs cbs = { on_ns_begin, on_sock, NULL };
 	struct ports_run p = { .g = g };
 	struct td_source_opts o;
 	struct td_port_dest *v = NULL;
 	char err[TD_ERRMSG_LEN];
-	size_t limit, n = 0;
-	int r = parse_args(argc, argv, g, &limit);
+	size_t limit = 20, n = 0;
+	int r = cmd_parse(&cmd_ports, argc, argv, g, &limit);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	p.t = ports_new();
 	cmd_source_opts(g, &o);
 	r = source_run(&o, &cbs, &p, err);
@@ -238,3 +212,23 @@ out:
 	ports_free(p.t);
 	return r;
 }
+
+static const struct td_cmd_opt ports_opts[] = {
+	{ "limit", 'n', "N", "show the N riskiest destinations (default 20, 0 = all)", 'n' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_ports = {
+	.name = "ports",
+	.summary = "Ephemeral-port headroom per destination, time to exhaustion",
+	.usage = "tcpdoctor [-N NS|all] ports [--limit N] [--json]",
+	.about =
+		"Ephemeral-port headroom per destination (netns, source IP, destination IP, port):\n"
+		"ports in use / capacity, close rate from TIME_WAIT timers, time to exhaustion,\n"
+		"and whether tcp_tw_reuse can help. Sorted by risk.",
+	.opts = ports_opts,
+	.more = "\nWith --json: {\"destinations\": [{\"src\", \"dst\", \"dport\", \"in_use\", "
+		"\"capacity\", ...}],\n\"namespaces\": [...]}; exhaustion_s is null when never.",
+	.on_opt = on_opt,
+	.run = ports_main,
+};

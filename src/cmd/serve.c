@@ -53,48 +53,6 @@ enum {
 	OPT_TRACE,
 };
 
-static void usage(void)
-{
-	printf("Usage: tcpdoctor [-N NS|all] serve [--listen ADDR:PORT] [--top N] "
-	       "[--min-interval S]\n"
-	       "                                  [--max-connections N]\n"
-	       "       tcpdoctor [-N NS|all] serve --textfile FILE [--interval S]\n"
-	       "Prometheus exporter: GET /metrics gives the census by namespace, family and "
-	       "state,\n"
-	       "ephemeral-port usage of the riskiest destinations, the doctor's findings, the "
-	       "kernel\n"
-	       "counters and sockstat. Only GET and HEAD of / and /metrics are answered.\n\n"
-	       "      --listen ADDR:PORT  address to serve on (default %s; [::1]:PORT for IPv6,\n"
-	       "                          port 0 picks a free one; the address is printed)\n"
-	       "      --min-interval S    serve a page younger than S seconds as is (default 5, 0 "
-	       "to\n"
-	       "                          collect on every scrape; concurrent scrapes share one)\n"
-	       "      --top N             per-destination series for the N riskiest destinations\n"
-	       "                          (default 10, at most %d, 0 for none)\n"
-	       "      --textfile FILE     write the page to FILE atomically (for node_exporter's\n"
-	       "                          textfile collector) and exit\n"
-	       "      --interval S        with --textfile: rewrite FILE every S seconds until "
-	       "SIGTERM\n"
-	       "      --no-owners         skip the /proc scan that finds which process holds a "
-	       "socket\n"
-	       "      --max-connections N connections at once (default %d, fewer if the open-file\n"
-	       "                          limit is lower; it is raised to its hard limit at "
-	       "start)\n"
-	       "      --trace             keep a BPF trace running (root): failed "
-	       "connect()/bind()\n"
-	       "                          by errno and destination, resets, as counters\n"
-	       "                          tcpdoctor_trace_* (the --top first destinations, then\n"
-	       "                          dst=\"other\"; at most 100)\n"
-	       "  -v, --verbose           log libmicrohttpd's messages to stderr\n"
-	       "Limits: a request must be complete and answered within %d s of its connection\n"
-	       "(408 otherwise); at the connection limit a newcomer takes the slot of the oldest\n"
-	       "connection without a complete request, and gets a 503 only if every slot is busy\n"
-	       "answering; %d bytes of request headers; request bodies are refused.\n"
-	       "SIGHUP collects at once (a new page, or a new textfile); SIGINT/SIGTERM stop.\n",
-	       SERVE_DEFAULT_LISTEN, SERVE_TOP_MAX, SERVE_CONN_DEFAULT, SERVE_DEADLINE_S,
-	       SERVE_CONN_MEMORY);
-}
-
 /* "A.B.C.D:PORT" or "[V6]:PORT", numeric only, port 0..65535. Returns 0 or -EINVAL. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -217,22 +175,8 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct serve_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "min-interval", required_argument, NULL, OPT_MIN_INTERVAL },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
-		{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "trace", no_argument, NULL, OPT_TRACE },
-		{ 0 },
-	};
 	struct serve_args a = { o, false };
-	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "v", opts, on_opt, &a, usage,
-			       TD_EXIT_USAGE);
+	int r = cmd_parse(&cmd_serve, argc, argv, g, &a);
 	bool interval_set = a.interval_set;
 
 	if (r)
@@ -361,21 +305,6 @@ out:
 	return r;
 }
 
-/* SIGINT, SIGTERM and SIGHUP as a file descriptor; blocked first so that the thread started
- * afterwards (the HTTP one) inherits the mask and the main thread alone reads them. */
-static int signals_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
 static int run_textfile(struct serve_collector *c, int sfd)
 {
 	for (;;) {
@@ -398,17 +327,19 @@ static int run_textfile(struct serve_collector *c, int sfd)
 	}
 }
 
-int cmd_serve_main(int argc, char **argv, struct td_global *g)
+static int serve_main(int argc, char **argv, struct td_global *g)
 {
 	struct serve_opts o = { .min_interval_ms = 5000, .top = 10 };
 	struct serve_collector c = { .g = g, .o = &o };
 	int r = parse_args(argc, argv, g, &o), sfd;
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	cmd_source_opts(g, &o.mo.src);
 	o.mo.interval_ms = 0; /* one snapshot per collection; the previous one is the other end */
-	if ((sfd = signals_fd()) < 0) {
+	/* SIGINT, SIGTERM and SIGHUP as a file descriptor, blocked first so that the HTTP thread
+	 * started afterwards inherits the mask and the main thread alone reads them */
+	if ((sfd = cmd_signals_fd(SIGHUP)) < 0) {
 		cmd_err(g, "signalfd: %s", strerror(errno));
 		return TD_EXIT_FAIL;
 	}
@@ -423,3 +354,68 @@ int cmd_serve_main(int argc, char **argv, struct td_global *g)
 	close(sfd);
 	return r;
 }
+
+#define STR_(x)		     #x
+#define STR(x)		     STR_(x)
+#define SERVE_TOP_MAX_S	     STR(SERVE_TOP_MAX)
+#define SERVE_CONN_DEFAULT_S STR(SERVE_CONN_DEFAULT)
+
+static void serve_help(void)
+{
+	printf("\nLimits: a request must be complete and answered within %d s of its connection\n"
+	       "(408 otherwise); at the connection limit a newcomer takes the slot of the oldest\n"
+	       "connection without a complete request, and gets a 503 only if every slot is busy\n"
+	       "answering; %d bytes of request headers; request bodies are refused.\n"
+	       "SIGHUP collects at once (a new page, or a new textfile); SIGINT/SIGTERM stop.\n",
+	       SERVE_DEADLINE_S, SERVE_CONN_MEMORY);
+}
+
+static const struct td_cmd_opt serve_opts[] = {
+	{ "listen", 0, "ADDR:PORT",
+	  "address to serve on (default " SERVE_DEFAULT_LISTEN "; [::1]:PORT for IPv6,\n"
+	  "port 0 picks a free one; the address is printed)",
+	  OPT_LISTEN },
+	{ "min-interval", 0, "S",
+	  "serve a page younger than S seconds as is (default 5, 0 to\n"
+	  "collect on every scrape; concurrent scrapes share one)",
+	  OPT_MIN_INTERVAL },
+	{ "top", 0, "N",
+	  "per-destination series for the N riskiest destinations\n"
+	  "(default 10, at most " SERVE_TOP_MAX_S ", 0 for none)",
+	  OPT_TOP },
+	{ "textfile", 0, "FILE",
+	  "write the page to FILE atomically (for node_exporter's\n"
+	  "textfile collector) and exit",
+	  OPT_TEXTFILE },
+	{ "interval", 0, "S", "with --textfile: rewrite FILE every S seconds until SIGTERM",
+	  OPT_INTERVAL },
+	{ "no-owners", 0, NULL, "skip the /proc scan that finds which process holds a socket",
+	  OPT_NO_OWNERS },
+	{ "max-connections", 0, "N",
+	  "connections at once (default " SERVE_CONN_DEFAULT_S
+	  ", fewer if the open-file\nlimit is lower; it is raised to its hard limit at start)",
+	  OPT_MAX_CONN },
+	{ "trace", 0, NULL,
+	  "keep a BPF trace running (root): failed connect()/bind()\nby errno and destination, "
+	  "resets, as counters\ntcpdoctor_trace_* (the --top first destinations, then\n"
+	  "dst=\"other\"; at most 100)",
+	  OPT_TRACE },
+	{ "verbose", 'v', NULL, "log libmicrohttpd's messages to stderr", 'v' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_serve = {
+	.name = "serve",
+	.summary = "Prometheus exporter: /metrics over HTTP, or --textfile",
+	.usage = "tcpdoctor [-N NS|all] serve [--listen ADDR:PORT] [--top N] [--min-interval S]\n"
+		 "                           [--max-connections N] [--trace]\n"
+		 "tcpdoctor [-N NS|all] serve --textfile FILE [--interval S]",
+	.about =
+		"Prometheus exporter: GET /metrics gives the census by namespace, family and state,\n"
+		"ephemeral-port usage of the riskiest destinations, the doctor's findings, the kernel\n"
+		"counters and sockstat. Only GET and HEAD of / and /metrics are answered.",
+	.opts = serve_opts,
+	.help = serve_help,
+	.on_opt = on_opt,
+	.run = serve_main,
+};

@@ -114,24 +114,6 @@ static int parse_addr(const struct td_global *g, const char *opt, const char *ar
 	return 0;
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] sockets [FILTERS] [--json] [--record FILE]\n"
-	     "Lists TCP sockets as the kernel reports them, streaming.\n\n"
-	     "  -s, --state LIST   states or groups, comma-separated: established, syn-sent,\n"
-	     "                     syn-recv, fin-wait-1, fin-wait-2, time-wait, close, "
-	     "close-wait,\n"
-	     "                     last-ack, listen, closing; connected, synchronized, bucket,\n"
-	     "                     big, all (as ss defines them)\n"
-	     "      --sport P[-Q]  local port or range\n"
-	     "      --dport P[-Q]  remote port or range\n"
-	     "      --src ADDR[/N] local address or prefix\n"
-	     "      --dst ADDR[/N] remote address or prefix\n"
-	     "  -4, -6             only IPv4 or only IPv6\n"
-	     "      --json         one JSON object per line\n"
-	     "      --record FILE  also save the raw dump (every state) for --replay");
-}
-
 static int parse_state(struct td_global *g, const char *arg, uint32_t *mask)
 {
 	const char *bad;
@@ -179,26 +161,15 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 static int parse_args(int argc, char **argv, struct td_global *g, struct sockets_run *s,
 		      struct td_source_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "state", required_argument, NULL, 's' },
-		{ "sport", required_argument, NULL, OPT_SPORT },
-		{ "dport", required_argument, NULL, OPT_DPORT },
-		{ "src", required_argument, NULL, OPT_SRC },
-		{ "dst", required_argument, NULL, OPT_DST },
-		{ "record", required_argument, NULL, OPT_RECORD },
-		{ 0 },
-	};
 	struct sockets_args a = { s, o };
-	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "s:46", opts, on_opt, &a, usage,
-			       TD_EXIT_USAGE);
+	int r = cmd_parse(&cmd_sockets, argc, argv, g, &a);
 
 	if (!r && o->record && g->replay)
 		return cmd_usage_err(g, "--record and --replay do not go together");
 	return r;
 }
 
-int cmd_sockets_main(int argc, char **argv, struct td_global *g)
+static int sockets_main(int argc, char **argv, struct td_global *g)
 {
 	struct td_source_cbs cbs = { on_ns_begin, on_sock, NULL };
 	struct sockets_run s = { .g = g };
@@ -207,7 +178,7 @@ int cmd_sockets_main(int argc, char **argv, struct td_global *g)
 	int r = parse_args(argc, argv, g, &s, &o);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	const char *record = o.record;
 	unsigned families = o.families;
 	cmd_source_opts(g, &o);
@@ -229,3 +200,31 @@ int cmd_sockets_main(int argc, char **argv, struct td_global *g)
 	}
 	return TD_EXIT_OK;
 }
+
+static const struct td_cmd_opt sockets_opts[] = {
+	{ "state", 's', "LIST",
+	  "states or groups, comma-separated: established, syn-sent,\n"
+	  "syn-recv, fin-wait-1, fin-wait-2, time-wait, close, close-wait,\n"
+	  "last-ack, listen, closing; connected, synchronized, bucket,\n"
+	  "big, all (as ss defines them)",
+	  's' },
+	{ "sport", 0, "P[-Q]", "local port or range", OPT_SPORT },
+	{ "dport", 0, "P[-Q]", "remote port or range", OPT_DPORT },
+	{ "src", 0, "ADDR[/N]", "local address or prefix", OPT_SRC },
+	{ "dst", 0, "ADDR[/N]", "remote address or prefix", OPT_DST },
+	{ NULL, '4', NULL, "only IPv4", '4' },
+	{ NULL, '6', NULL, "only IPv6", '6' },
+	{ "record", 0, "FILE", "also save the raw dump (every state) for --replay", OPT_RECORD },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_sockets = {
+	.name = "sockets",
+	.summary = "List sockets with filters; --record saves the raw dump",
+	.usage = "tcpdoctor [-N NS|all] sockets [FILTERS] [--json] [--record FILE]",
+	.about = "Lists TCP sockets as the kernel reports them, streaming.",
+	.opts = sockets_opts,
+	.more = "\nWith --json: one JSON object per line.",
+	.on_opt = on_opt,
+	.run = sockets_main,
+};

@@ -166,17 +166,6 @@ static void print_text(const struct states_run *s, const struct td_census *total
 	render_census_table(stdout, total, color);
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] states [-4|-6] [--json]\n"
-	     "Counts TCP sockets by state (IPv4, IPv6, total), per namespace with -N all.\n\n"
-	     "  -4, -6        only IPv4 or only IPv6 sockets\n"
-	     "      --json    {\"states\": {NAME: n, ...}, \"total\": n, \"ipv4\": {...}, "
-	     "\"ipv6\": {...}}\n"
-	     "  -N NS|all     a namespace, or all of them (adds a \"netns\" array)\n"
-	     "      --replay FILE, --source auto|netlink|procfs, --no-color: see tcpdoctor --help");
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	unsigned *families = ctx;
@@ -191,27 +180,18 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct td_global *g, unsigned *families)
-{
-	static const struct option opts[] = { TD_GLOBAL_LONGOPTS, { 0 } };
-
-	*families = 0;
-	return cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "46", opts, on_opt, families,
-			      usage, TD_EXIT_USAGE);
-}
-
-int cmd_states_main(int argc, char **argv, struct td_global *g)
+static int states_main(int argc, char **argv, struct td_global *g)
 {
 	struct td_source_cbs cbs = { on_ns_begin, on_sock, on_ns_end };
 	struct td_source_opts o;
 	struct states_run s = { 0 };
 	struct td_census total = { 0 };
 	char err[TD_ERRMSG_LEN];
-	unsigned families;
-	int r = parse_args(argc, argv, g, &families);
+	unsigned families = 0;
+	int r = cmd_parse(&cmd_states, argc, argv, g, &families);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	cmd_source_opts(g, &o);
 	o.families = families;
 	/* Counted in the kernel where BPF works and the namespace is large (the same numbers, no
@@ -250,3 +230,21 @@ out:
 	free(s.v);
 	return r;
 }
+
+static const struct td_cmd_opt states_opts[] = {
+	{ NULL, '4', NULL, "only IPv4 sockets", '4' },
+	{ NULL, '6', NULL, "only IPv6 sockets", '6' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_states = {
+	.name = "states",
+	.summary = "Census of TCP sockets by state, IPv4, IPv6 and total",
+	.usage = "tcpdoctor [-N NS|all] states [-4|-6] [--json]",
+	.about = "Counts TCP sockets by state (IPv4, IPv6, total), per namespace with -N all.",
+	.opts = states_opts,
+	.more = "\nWith --json: {\"states\": {NAME: n, ...}, \"total\": n, \"ipv4\": {...}, "
+		"\"ipv6\": {...}},\nwith -N a \"netns\" array.",
+	.on_opt = on_opt,
+	.run = states_main,
+};

@@ -24,36 +24,6 @@
 #include "core/sysctl/sysctl_files.h"
 #include "core/util.h"
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS] sysctl [--json]                      audit the live kernel\n"
-	     "       tcpdoctor sysctl lint [-v] [--root DIR] [FILE|DIR]...   check sysctl files\n"
-	     "       tcpdoctor [-N NS] sysctl recommend [--profile client|server|auto]\n"
-	     "       tcpdoctor [-N NS] sysctl apply FILE [--dry-run] [--backup-dir DIR]\n"
-	     "       tcpdoctor [-N NS] sysctl rollback [--backup-dir DIR]\n\n"
-	     "lint without FILE reads the system's files in systemd-sysctl order (/etc/sysctl.d,\n"
-	     "/run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d, then /etc/sysctl.conf) "
-	     "and\n"
-	     "shows the effective value of each key and the file:line that sets it.\n"
-	     "Exit status: 0 fine, 1 something is an error or harmful (or apply failed), 2 "
-	     "usage.\n\n"
-	     "  --json             {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
-	     "                     \"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
-	     "  --root DIR         lint: the system's files inside DIR (links resolve inside it)\n"
-	     "  -v, --verbose      lint: one line per key tcpdoctor does not judge (default: one\n"
-	     "                     line per file)\n"
-	     "  --profile P        recommend: client, server or auto (default: auto); with --json\n"
-	     "                     {\"evidence\", \"recommendations\": [{\"kind\", \"key\", "
-	     "\"current\",\n"
-	     "                     \"suggested\", \"reason\", \"application_fix\", "
-	     "\"reference\"}]}\n"
-	     "  --dry-run          apply: show what would change, change nothing\n"
-	     "  --backup-dir DIR   apply/rollback: where backups live (default "
-	     "/var/lib/tcpdoctor)\n"
-	     "  -N NS              a namespace name under /run/netns or a path (not 'all');\n"
-	     "                     apply/rollback then refuse every host-wide key");
-}
-
 enum { OPT_ROOT = TD_OPT_CMD_BASE, OPT_PROFILE, OPT_DRY_RUN, OPT_BACKUP_DIR };
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
@@ -87,32 +57,20 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct cmd_sysctl_args *a)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "profile", required_argument, NULL, OPT_PROFILE },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	int first, r;
+	int r;
 
 	memset(a, 0, sizeof(*a));
 	a->profile = "auto";
 	a->backup_dir = CMD_SYSCTL_BACKUP_DIR;
-	r = cmd_parse_opts_args(argc, argv, g, TD_GLOBAL_SHORTOPTS "v", opts, on_opt, a, usage,
-				TD_EXIT_USAGE, &first);
-	if (r)
+	if ((r = cmd_parse(&cmd_sysctl, argc, argv, g, a)))
 		return r;
-	optind = first;
 	if (g->netns && !strcmp(g->netns, "all"))
 		return cmd_usage_err(g, "-N all is not supported here: name one namespace");
 	if (g->replay)
 		return cmd_usage_err(g, "--replay does not apply to sysctl");
-	a->sub = optind < argc ? argv[optind++] : NULL;
-	a->args = argv + optind;
-	a->nargs = (size_t)(argc - optind);
+	a->sub = g->nargs > 0 ? g->args[0] : NULL;
+	a->args = g->args + (a->sub != NULL);
+	a->nargs = (size_t)g->nargs - (a->sub != NULL);
 	return 0;
 }
 
@@ -336,13 +294,13 @@ static int cmd_lint(const struct td_global *g, const struct cmd_sysctl_args *a)
 	return r;
 }
 
-int cmd_sysctl_main(int argc, char **argv, struct td_global *g)
+static int sysctl_main(int argc, char **argv, struct td_global *g)
 {
 	struct cmd_sysctl_args a;
 	int r = parse_args(argc, argv, g, &a);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (!a.sub)
 		return cmd_sysctl_audit(g, &a);
 	if (!strcmp(a.sub, "lint"))
@@ -361,3 +319,42 @@ int cmd_sysctl_main(int argc, char **argv, struct td_global *g)
 	return cmd_usage_err(
 		g, "unknown subcommand '%s': expected lint, recommend, apply or rollback", a.sub);
 }
+
+static const struct td_cmd_opt sysctl_opts[] = {
+	{ "root", 0, "DIR", "lint: the system's files inside DIR (links resolve inside it)",
+	  OPT_ROOT },
+	{ "verbose", 'v', NULL,
+	  "lint: one line per key tcpdoctor does not judge (default: one\nline per file)", 'v' },
+	{ "profile", 0, "P",
+	  "recommend: client, server or auto (default: auto); with --json\n"
+	  "{\"evidence\", \"recommendations\": [{\"kind\", \"key\", \"current\",\n"
+	  "\"suggested\", \"reason\", \"application_fix\", \"reference\"}]}",
+	  OPT_PROFILE },
+	{ "dry-run", 0, NULL, "apply: show what would change, change nothing", OPT_DRY_RUN },
+	{ "backup-dir", 0, "DIR", "apply/rollback: where backups live (default /var/lib/tcpdoctor)",
+	  OPT_BACKUP_DIR },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_sysctl = {
+	.name = "sysctl",
+	.summary = "Audit, lint, recommend, apply and roll back TCP sysctls",
+	.usage = "tcpdoctor [-N NS] sysctl [--json]                      audit the live kernel\n"
+		 "tcpdoctor sysctl lint [-v] [--root DIR] [FILE|DIR]...   check sysctl files\n"
+		 "tcpdoctor [-N NS] sysctl recommend [--profile client|server|auto]\n"
+		 "tcpdoctor [-N NS] sysctl apply FILE [--dry-run] [--backup-dir DIR]\n"
+		 "tcpdoctor [-N NS] sysctl rollback [--backup-dir DIR]",
+	.about =
+		"\nlint without FILE reads the system's files in systemd-sysctl order (/etc/sysctl.d,\n"
+		"/run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d, then /etc/sysctl.conf) and\n"
+		"shows the effective value of each key and the file:line that sets it.\n"
+		"Exit status: 0 fine, 1 something is an error or harmful (or apply failed), 2 usage.",
+	.opts = sysctl_opts,
+	.more = "\nWith --json: {\"findings\": [{\"file\", \"line\", \"key\", \"value\",\n"
+		"\"severity\", \"message\", \"reason\", \"reference\"}], ...}\n"
+		"-N NS: a namespace name under /run/netns or a path (not 'all'); apply/rollback then\n"
+		"refuse every host-wide key.",
+	.flags = TD_CMD_ARGS,
+	.on_opt = on_opt,
+	.run = sysctl_main,
+};

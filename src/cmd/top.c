@@ -396,11 +396,9 @@ static void print_text(const struct top_run *t, const struct td_group **rows, si
 	if (inferred)
 		puts("INFERRED: sockets without an inode (TIME_WAIT, orphans, requests) attributed "
 		     "by inference, not read:\nserver side to the listener of the local port, "
-		     "client "
-		     "side to the process with most\nsockets to the same destination.");
+		     "client side to the process with most\nsockets to the same destination.");
 	if (t->trace)
-		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace "
-		     "saw "
+		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace saw "
 		     "this\nprocess close first: attributed exactly, from its close().");
 	if (t->owners && t->ost.partial)
 		printf("Attribution is partial: %s (%u unreadable).\n",
@@ -469,28 +467,6 @@ static void print_json(const struct top_run *t, const struct td_group **rows, si
 	json_decref(root);
 }
 
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] top [--by KEY] [--state LIST] [--sort STATE]\n"
-	     "                 [--limit N] [-4|-6] [--trace S] [--json]\n"
-	     "Groups sockets and shows the largest groups, states as columns, with the side of\n"
-	     "each group: server (local port listens), client (ephemeral local port) or "
-	     "neither.\n\n"
-	     "  -b, --by KEY       peer (remote address, default), lport, process, dest\n"
-	     "                     (netns, source, destination, port) or netns\n"
-	     "  -s, --state LIST   count only these states (names or groups as in 'sockets')\n"
-	     "      --sort STATE   order by one state's count (default: the total)\n"
-	     "  -n, --limit N      show N groups (default 20, 0 = all)\n"
-	     "  -4, -6             only IPv4 or only IPv6\n"
-	     "      --trace S      --by process: trace S seconds first (BPF, root); TIME_WAIT of\n"
-	     "                     connections a process closed meanwhile count as EXACT\n"
-	     "      --json         {\"by\", \"groups\": [{KEY..., \"side\", \"states\", "
-	     "\"total\",\n"
-	     "                     \"inferred\"}], \"attribution\" (with --by process)}\n"
-	     "--by process reads /proc; sockets without an inode (TIME_WAIT...) are attributed by\n"
-	     "inference and counted under INFERRED, never as fact.");
-}
-
 static int parse_sort(struct top_run *t, const char *arg)
 {
 	uint32_t mask = 0;
@@ -550,23 +526,6 @@ static int parse_one(struct td_global *g, int c, const char *arg, void *ctx)
 	return cmd_getopt_err(g);
 }
 
-static int parse_args(int argc, char **argv, struct top_run *t, unsigned *families)
-{
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "by", required_argument, NULL, 'b' },
-		{ "state", required_argument, NULL, 's' },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ 0 },
-	};
-	struct top_args a = { t, families };
-
-	return cmd_parse_opts(argc, argv, t->g, TD_GLOBAL_SHORTOPTS "b:s:n:46", opts, parse_one, &a,
-			      usage, TD_EXIT_USAGE);
-}
-
 static int run_dumps(struct top_run *t, unsigned families)
 {
 	struct td_source_cbs cbs = { on_ns_begin, on_sock, NULL };
@@ -588,15 +547,16 @@ static int run_dumps(struct top_run *t, unsigned families)
 	return 0;
 }
 
-int cmd_top_main(int argc, char **argv, struct td_global *g)
+static int top_main(int argc, char **argv, struct td_global *g)
 {
 	struct top_run t = { .g = g, .by = TD_BY_PEER, .sort = TD_SS_COUNT, .limit = 20 };
 	const struct td_group **rows = NULL;
 	unsigned families = 0;
-	int r = parse_args(argc, argv, &t, &families);
+	struct top_args a = { &t, &families };
+	int r = cmd_parse(&cmd_top, argc, argv, g, &a);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (t.trace_ms && t.by != TD_BY_PROCESS)
 		return cmd_usage_err(g, "--trace: only with --by process (it finds owners)");
 	if (t.trace_ms && (r = top_trace_collect(g, t.trace_ms, &t.trace)))
@@ -648,3 +608,37 @@ out:
 	top_trace_free(t.trace);
 	return r;
 }
+
+static const struct td_cmd_opt top_opts[] = {
+	{ "by", 'b', "KEY",
+	  "peer (remote address, default), lport, process, dest\n"
+	  "(netns, source, destination, port) or netns",
+	  'b' },
+	{ "state", 's', "LIST", "count only these states (names or groups as in 'sockets')", 's' },
+	{ "sort", 0, "STATE", "order by one state's count (default: the total)", OPT_SORT },
+	{ "limit", 'n', "N", "show N groups (default 20, 0 = all)", 'n' },
+	{ NULL, '4', NULL, "only IPv4", '4' },
+	{ NULL, '6', NULL, "only IPv6", '6' },
+	{ "trace", 0, "S",
+	  "--by process: trace S seconds first (BPF, root); TIME_WAIT of\nconnections a process "
+	  "closed meanwhile count as EXACT",
+	  OPT_TRACE },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_top = {
+	.name = "top",
+	.summary = "Group sockets by peer, port, process, destination or netns",
+	.usage = "tcpdoctor [-N NS|all] top [--by KEY] [--state LIST] [--sort STATE]\n"
+		 "          [--limit N] [-4|-6] [--trace S] [--json]",
+	.about =
+		"Groups sockets and shows the largest groups, states as columns, with the side of\n"
+		"each group: server (local port listens), client (ephemeral local port) or neither.",
+	.opts = top_opts,
+	.more = "\nWith --json: {\"by\", \"groups\": [{KEY..., \"side\", \"states\", \"total\",\n"
+		"\"inferred\"}], \"attribution\" (with --by process)}\n"
+		"--by process reads /proc; sockets without an inode (TIME_WAIT...) are attributed by\n"
+		"inference and counted under INFERRED, never as fact.",
+	.on_opt = parse_one,
+	.run = top_main,
+};

@@ -44,30 +44,6 @@ struct trace_run {
 
 #define LIVE_REFRESH_MS 1000
 #define LIVE_ROWS	10 /* rows a section shows while live; the final report has all */
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] trace [--duration S] [--json]\n"
-	     "Traces the kernel with BPF until Ctrl-C (or S seconds) and reports, with exact\n"
-	     "counts: failed connect() and bind() by errno, program, namespace and destination\n"
-	     "(non-blocking connects too); resets received from peers and sent by programs\n"
-	     "(linger-0 close, close with unread data); who closed first; CLOSE_WAIT stays.\n"
-	     "Needs root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n\n"
-	     "  -d, --duration S  stop after S seconds (up to 604800; 0.5 works)\n"
-	     "      --json        {\"duration_s\", \"failures\": [...], \"resets\": [...],\n"
-	     "                    \"closes\": [...], \"close_wait\": [...], \"events\", \"lost\"}\n"
-	     "  -N NS             only that namespace's events (default: every namespace)\n"
-	     "Says \"tracing\" on stderr once attached. ref: tcp-facts.md#trace");
-}
-
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 {
 	struct trace_run *run = ctx;
@@ -361,13 +337,11 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 	uint64_t next_draw = 0;
 	uint64_t start = util_now_ns();
 	uint64_t end = run->duration_ms ? start + run->duration_ms * 1000000ull : 0;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int r = 0;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cmd_signals_stop(false);
 	cmd_err(run->g, "tracing%s (Ctrl-C to stop)", run->g->netns ? " one namespace" : "");
-	while (!stop) {
+	while (!cmd_stopped()) {
 		uint64_t now = util_now_ns();
 		int ms = 200;
 
@@ -393,13 +367,8 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 	return 0;
 }
 
-int cmd_trace_main(int argc, char **argv, struct td_global *g)
+static int trace_main(int argc, char **argv, struct td_global *g)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "duration", required_argument, NULL, 'd' },
-		{ 0 },
-	};
 	struct trace_run run = { .g = g };
 	struct td_trace_opts to = { 0 };
 	struct td_trace_row *rows[TD_TRACE_SECTIONS] = { 0 };
@@ -410,10 +379,8 @@ int cmd_trace_main(int argc, char **argv, struct td_global *g)
 	uint64_t start, now;
 	int r;
 
-	r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "d:", opts, on_opt, &run, usage,
-			   TD_EXIT_USAGE);
-	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+	if ((r = cmd_parse(&cmd_trace, argc, argv, g, &run)))
+		return r;
 	if (g->replay)
 		return cmd_usage_err(g, "--replay: trace watches the live kernel; a recorded dump "
 					"holds no events");
@@ -448,3 +415,27 @@ out:
 	trace_close(t);
 	return r;
 }
+
+static const struct td_cmd_opt trace_opts[] = {
+	{ "duration", 'd', "S", "stop after S seconds (up to 604800; 0.5 works)", 'd' },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_trace = {
+	.name = "trace",
+	.summary = "eBPF: failed connect()/bind() by errno and program, resets, who closed first",
+	.usage = "tcpdoctor [-N NS|all] trace [--duration S] [--json]",
+	.about =
+		"Traces the kernel with BPF until Ctrl-C (or S seconds) and reports, with exact\n"
+		"counts: failed connect() and bind() by errno, program, namespace and destination\n"
+		"(non-blocking connects too); resets received from peers and sent by programs\n"
+		"(linger-0 close, close with unread data); who closed first; CLOSE_WAIT stays.\n"
+		"Needs root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.",
+	.opts = trace_opts,
+	.more = "\nWith --json: {\"duration_s\", \"failures\": [...], \"resets\": [...],\n"
+		"\"closes\": [...], \"close_wait\": [...], \"events\", \"lost\"}\n"
+		"-N NS: only that namespace's events (default: every namespace).\n"
+		"Says \"tracing\" on stderr once attached. ref: tcp-facts.md#trace",
+	.on_opt = on_opt,
+	.run = trace_main,
+};

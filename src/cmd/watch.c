@@ -37,13 +37,6 @@ enum { OPT_ONCE = TD_OPT_CMD_BASE, OPT_COUNT, OPT_NO_OWNERS, OPT_ASCII, OPT_TRAC
 #define WATCH_KEY_POLL	 250 /* ms: how long a key wait lasts before the stop flag is checked */
 #define WATCH_MIN_INT_MS 100 /* a sample walks every socket: not more than ten a second */
 
-/*
- * The one mutable global: set by the SIGINT/SIGTERM handler, read by the loop. A handler can
- * reach nothing else, and the loop must run endwin() itself to give the terminal back, so the
- * signal only asks it to stop. (SIGWINCH is left to ncurses, which turns it into KEY_RESIZE.)
- */
-static volatile sig_atomic_t watch_stop;
-
 struct watch_opts {
 	unsigned interval_ms;
 	unsigned long count; /* frames to print in plain mode; 0: until killed */
@@ -68,25 +61,6 @@ struct watch_run {
 	char err[TD_ERRMSG_LEN];
 	struct td_trace_bg *trace;
 };
-
-static void usage(void)
-{
-	puts("Usage: tcpdoctor [-N NS|all] watch [--interval S] [--once | --count N] [--ascii]\n"
-	     "Live view: sockets per state with per-second rates, TIME_WAIT created/expired,\n"
-	     "sparklines of TIME_WAIT and CLOSE_WAIT, the top destinations by ephemeral-port\n"
-	     "usage and the current findings, worst first.\n\n"
-	     "  -i, --interval S   seconds between samples (default 1; 0.1 to 3600)\n"
-	     "      --once         print one frame as plain text and exit\n"
-	     "  -n, --count N      print N frames as plain text, one interval apart\n"
-	     "      --ascii        ASCII sparklines even in a UTF-8 locale\n"
-	     "      --no-owners    skip the /proc scan that finds which process holds a socket\n"
-	     "      --trace        keep a BPF trace running (root): failed connects and resets\n"
-	     "                     by destination and program, and doctor's trace findings\n\n"
-	     "Keys: p pause/resume, s sort destinations (usage, TIME_WAIT, rate), n/N "
-	     "next/previous\n"
-	     "namespace with -N all (or the total), ? help, q quit. Plain text frames are also\n"
-	     "printed when stdout is not a terminal.");
-}
 
 static int parse_interval(const struct td_global *g, const char *arg, unsigned *ms)
 {
@@ -131,18 +105,7 @@ static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, struct td_global *g, struct watch_opts *o)
 {
-	static const struct option opts[] = {
-		TD_GLOBAL_LONGOPTS,
-		{ "interval", required_argument, NULL, 'i' },
-		{ "once", no_argument, NULL, OPT_ONCE },
-		{ "count", required_argument, NULL, 'n' },
-		{ "ascii", no_argument, NULL, OPT_ASCII },
-		{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },
-		{ "trace", no_argument, NULL, OPT_TRACE },
-		{ 0 },
-	};
-	int r = cmd_parse_opts(argc, argv, g, TD_GLOBAL_SHORTOPTS "i:n:", opts, on_opt, o, usage,
-			       TD_EXIT_USAGE);
+	int r = cmd_parse(&cmd_watch, argc, argv, g, o);
 
 	if (!r && g->json)
 		return cmd_usage_err(g, "--json is not supported by watch; see 'serve' or 'doctor "
@@ -158,7 +121,7 @@ static void sleep_until(uint64_t deadline_ns)
 		return;
 	uint64_t d = deadline_ns - now;
 	struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
-	while (nanosleep(&ts, &ts) && errno == EINTR && !watch_stop)
+	while (nanosleep(&ts, &ts) && errno == EINTR && !cmd_stopped())
 		;
 }
 
@@ -235,7 +198,7 @@ static int run_plain(struct watch_run *w)
 			next += (uint64_t)w->o->interval_ms * 1000000u;
 			sleep_until(next);
 		}
-		if (watch_stop)
+		if (cmd_stopped())
 			break;
 		if (watch_sample(w)) {
 			cmd_err(w->g, "%s", w->err);
@@ -251,24 +214,6 @@ static int run_plain(struct watch_run *w)
 	}
 	watch_frame_free(&f);
 	return TD_EXIT_OK;
-}
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	watch_stop = 1;
-}
-
-static void install_stop_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	/* installed before newterm: ncurses then leaves SIGINT/SIGTERM to us */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static void curses_colors(bool color)
@@ -392,7 +337,7 @@ static int curses_loop(struct watch_run *w)
 	int rc = TD_EXIT_OK;
 	bool dirty = true;
 
-	while (!watch_stop) {
+	while (!cmd_stopped()) {
 		if (!w->v.paused && util_now_ns() >= next) {
 			if (watch_sample(w) && !w->m) {
 				rc = TD_EXIT_FAIL; /* nothing to show at all: give up */
@@ -419,7 +364,9 @@ static int run_curses(struct watch_run *w)
 	SCREEN *scr;
 	int rc;
 
-	install_stop_handlers();
+	/* before newterm: ncurses then leaves SIGINT/SIGTERM to us, and the loop runs endwin()
+	 * itself to give the terminal back (SIGWINCH stays ncurses', as KEY_RESIZE) */
+	cmd_signals_stop(false);
 	/* LC_CTYPE only: ncurses needs it for UTF-8, while LC_NUMERIC must stay "C" so that the
 	 * screen shows the same "1.5" as --once, whatever the user's locale */
 	setlocale(LC_CTYPE, "");
@@ -444,14 +391,14 @@ static int run_curses(struct watch_run *w)
 	return rc;
 }
 
-int cmd_watch_main(int argc, char **argv, struct td_global *g)
+static int watch_main(int argc, char **argv, struct td_global *g)
 {
 	struct watch_opts o = { .interval_ms = 1000 };
 	struct watch_run w = { .g = g, .o = &o };
 	int r = parse_args(argc, argv, g, &o);
 
 	if (r)
-		return r < 0 ? TD_EXIT_OK : r;
+		return r;
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		o.plain = true;
 	cmd_source_opts(g, &w.mo.src);
@@ -479,3 +426,33 @@ int cmd_watch_main(int argc, char **argv, struct td_global *g)
 	history_set_free(w.hs);
 	return r;
 }
+
+static const struct td_cmd_opt watch_opts[] = {
+	{ "interval", 'i', "S", "seconds between samples (default 1; 0.1 to 3600)", 'i' },
+	{ "once", 0, NULL, "print one frame as plain text and exit", OPT_ONCE },
+	{ "count", 'n', "N", "print N frames as plain text, one interval apart", 'n' },
+	{ "ascii", 0, NULL, "ASCII sparklines even in a UTF-8 locale", OPT_ASCII },
+	{ "no-owners", 0, NULL, "skip the /proc scan that finds which process holds a socket",
+	  OPT_NO_OWNERS },
+	{ "trace", 0, NULL,
+	  "keep a BPF trace running (root): failed connects and resets\nby destination and program, "
+	  "and doctor's trace findings",
+	  OPT_TRACE },
+	{ 0 },
+};
+
+const struct td_cmd_entry cmd_watch = {
+	.name = "watch",
+	.summary = "Live view: states, rates, sparklines, destinations, findings",
+	.usage = "tcpdoctor [-N NS|all] watch [--interval S] [--once | --count N] [--ascii]\n"
+		 "          [--trace]",
+	.about = "Live view: sockets per state with per-second rates, TIME_WAIT created/expired,\n"
+		 "sparklines of TIME_WAIT and CLOSE_WAIT, the top destinations by ephemeral-port\n"
+		 "usage and the current findings, worst first.",
+	.opts = watch_opts,
+	.more = "\nKeys: p pause/resume, s sort destinations (usage, TIME_WAIT, rate), n/N next/previous\n"
+		"namespace with -N all (or the total), ? help, q quit. Plain text frames are also\n"
+		"printed when stdout is not a terminal.",
+	.on_opt = on_opt,
+	.run = watch_main,
+};

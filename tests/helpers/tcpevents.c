@@ -33,56 +33,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define MAX_N 1000
-
-static void die(const char *what)
-{
-	fprintf(stderr, "tcpevents: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static struct sockaddr_in lo(unsigned port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
 
 /* A listener on 127.0.0.1 with an ephemeral port; *port gets it. */
 static int listener(int backlog, unsigned *port)
 {
-	struct sockaddr_in a = lo(0);
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len))
-		die("listener");
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static int client(unsigned port, int flags)
-{
-	struct sockaddr_in a = lo(port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-
-	if (fd < 0)
-		die("socket");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return loopback_listen(0, backlog, false, port);
 }
 
 /* A connected pair: *c the client, return value the accepted server side. */
 static int pair(int lfd, unsigned port, int *c)
 {
-	*c = client(port, 0);
+	*c = dial(port, 0);
 	if (*c < 0)
 		die("connect");
 	int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -149,7 +113,7 @@ static int do_refused(unsigned port, int n)
 	int k = 0;
 
 	for (int i = 0; i < n; i++) {
-		int fd = client(port, 0);
+		int fd = dial(port, 0);
 		if (fd >= 0) {
 			close(fd);
 			fprintf(stderr, "tcpevents: something listens on port %u\n", port);
@@ -234,12 +198,12 @@ static int do_overflow(int n)
 	int lfd = listener(0, &port), fds[MAX_N], k = 0;
 
 	/* the first connection fills the accept queue (backlog 0 holds one child) */
-	fds[0] = client(port, 0);
+	fds[0] = dial(port, 0);
 	if (fds[0] < 0 || wait_for(lfd, POLLIN))
 		die("first connection to the listener");
 	long base = listen_overflows();
 	for (int i = 1; i < n; i++)
-		fds[i] = client(port, SOCK_NONBLOCK);
+		fds[i] = dial(port, SOCK_NONBLOCK);
 	/* each later SYN finds the queue full and is dropped: wait until the kernel counted them
 	 * all (bounded), then close before a SYN is resent (1 s) and counted again */
 	for (int i = 0; i < 2000 && listen_overflows() - base < n - 1; i++)

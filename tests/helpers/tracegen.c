@@ -40,53 +40,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define MAX_N	 1000
 #define MAX_HELD 4096
 
-static void die(const char *what)
-{
-	fprintf(stderr, "tracegen: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static struct sockaddr_in lo(unsigned port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
-
 static int listener(unsigned port, unsigned *bound)
 {
-	struct sockaddr_in a = lo(port);
-	socklen_t len = sizeof(a);
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 128) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len))
-		die("listener");
-	if (bound)
-		*bound = ntohs(a.sin_port);
-	return fd;
-}
-
-/* connect() to 127.0.0.1:port; returns the socket, or -1 with errno */
-static int dial(unsigned port, int flags)
-{
-	struct sockaddr_in a = lo(port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-
-	if (fd < 0)
-		die("socket");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return loopback_listen(port, 128, true, bound);
 }
 
 static int exhaust(unsigned port, int n)

@@ -68,7 +68,7 @@ static struct run explain(const char *first, ...)
 	dup2(fileno(o), STDOUT_FILENO);
 	dup2(fileno(e), STDERR_FILENO);
 	optind = 0;
-	r.rc = cmd_explain_main(argc, argv, &g);
+	r.rc = cmd_run(&cmd_explain, argc, argv, &g, false);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, STDOUT_FILENO);

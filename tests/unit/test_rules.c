@@ -48,6 +48,11 @@ static void eval(struct td_model *m, struct td_limits *lim, struct td_findings *
 {
 	memset(f, 0, sizeof(*f));
 	rules_evaluate(m, lim, f);
+	/* a rule that adds more remedies than a finding holds fails every test that triggers it */
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].nrem_dropped)
+			fail_msg("%s: %zu remedies past TD_REMEDIES_MAX dropped", f->v[i].id,
+				 f->v[i].nrem_dropped);
 }
 
 /* Evaluates m with the default limits. */
@@ -610,9 +615,45 @@ static void test_listen_overflow_text(void **state)
 	done(m, &f);
 }
 
+/* rules_remedy keeps TD_REMEDIES_MAX and counts what it could not keep. */
+static void test_remedy_overflow_counted(void **state)
+{
+	struct td_finding x = { 0 };
+
+	(void)state;
+	for (int i = 0; i < TD_REMEDIES_MAX + 2; i++)
+		rules_remedy(&x, "remedy %d", i);
+	assert_int_equal(x.nrem, TD_REMEDIES_MAX);
+	assert_int_equal(x.nrem_dropped, 2);
+	assert_string_equal(x.remedies[TD_REMEDIES_MAX - 1], "remedy 9");
+	for (size_t i = 0; i < x.nrem; i++)
+		free(x.remedies[i]);
+}
+
+/* The one mapping from a sysctl verdict's severity to a finding's, for every value. */
+static void test_sev_of_sysctl(void **state)
+{
+	static const struct {
+		enum td_sev in;
+		enum td_fsev out;
+	} t[] = {
+		{ TD_SEV_OK, TD_F_OK },		  { TD_SEV_INFO, TD_F_OK },
+		{ TD_SEV_NOTE, TD_F_OK },	  { TD_SEV_WARN, TD_F_INFO },
+		{ TD_SEV_HARMFUL, TD_F_WARNING }, { TD_SEV_ERROR, TD_F_WARNING },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(rules_sev_of_sysctl(t[i].in), t[i].out);
+	/* every td_sev is in the table above */
+	assert_int_equal(sizeof(t) / sizeof(t[0]), TD_SEV_ERROR + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_remedy_overflow_counted),
+		cmocka_unit_test(test_sev_of_sysctl),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_listener),
 		cmocka_unit_test(test_close_wait),

@@ -72,6 +72,10 @@ static void eval(struct td_model *m, const struct td_limits *lim, struct td_find
 {
 	memset(f, 0, sizeof(*f));
 	rules_evaluate(m, lim, f);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].nrem_dropped)
+			fail_msg("%s: %zu remedies past TD_REMEDIES_MAX dropped", f->v[i].id,
+				 f->v[i].nrem_dropped);
 }
 
 static size_t count_ct(const struct td_findings *f)

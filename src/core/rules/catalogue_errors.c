@@ -105,8 +105,7 @@ const struct td_cat_error catalogue_errors[] = {
 	    { "The server dropped the SYNs: its accept queue was full, or its SYN queue with "
 	      "syncookies off",
 	      "ListenOverflows or TCPReqQFullDrop rise on the server; a listener's Recv-Q is at "
-	      "its "
-	      "Send-Q",
+	      "its Send-Q",
 	      "tcpdoctor doctor (findings listen-overflows, accept-queue, syn-drops); tcpdoctor "
 	      "counters (on the server)" },
 	    { "A connection-tracking table on the way is full and drops new flows",

@@ -127,8 +127,10 @@ void rules_remedy(struct td_finding *x, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (x->nrem == TD_REMEDIES_MAX)
+	if (x->nrem == TD_REMEDIES_MAX) {
+		x->nrem_dropped++; /* never silently: the rule tests fail on it */
 		return;
+	}
 	va_start(ap, fmt);
 	x->remedies[x->nrem++] = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -221,4 +223,9 @@ void rules_findings_free(struct td_findings *f)
 	}
 	free(f->v);
 	memset(f, 0, sizeof(*f));
+}
+
+enum td_fsev rules_sev_of_sysctl(enum td_sev s)
+{
+	return s >= TD_SEV_HARMFUL ? TD_F_WARNING : s == TD_SEV_WARN ? TD_F_INFO : TD_F_OK;
 }

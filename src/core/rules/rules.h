@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sysctl/params.h"
+
 struct td_model;
 
 enum td_fsev {
@@ -53,7 +55,8 @@ struct td_finding {
 	size_t nev;
 	char *remedies[TD_REMEDIES_MAX]; /* application fixes first, then sysctls */
 	size_t nrem;
-	const char *ref;			/* static: "tcp-facts#ephemeral-ports" (facts.h) */
+	size_t nrem_dropped; /* remedies past TD_REMEDIES_MAX: a bug the rule tests catch */
+	const char *ref;     /* static: "tcp-facts#ephemeral-ports" (facts.h) */
 	struct td_traced traced[TD_TRACED_MAX]; /* doctor --trace: the programs, most first */
 	size_t ntraced;
 };
@@ -109,6 +112,10 @@ void rules_evaluate(const struct td_model *m, const struct td_limits *lim, struc
 enum td_fsev rules_worst(const struct td_findings *f);
 /* "ok", "info", "warning", "critical". */
 const char *rules_sev_name(enum td_fsev s);
+
+/* The one mapping from a sysctl verdict's severity (params.h) to a finding's: harmful and error
+ * warn, warn is info, anything milder is no finding (TD_F_OK). */
+enum td_fsev rules_sev_of_sysctl(enum td_sev s);
 void rules_findings_free(struct td_findings *f);
 
 /* For the rule files: a new finding in f (zeroed but for id, sev, netns, ref), and builders.

@@ -243,11 +243,6 @@ static void rule_orphans(const struct td_model *m, const struct td_ns_model *ns,
 	}
 }
 
-static enum td_fsev sysctl_sev(enum td_sev s)
-{
-	return s >= TD_SEV_HARMFUL ? TD_F_WARNING : s == TD_SEV_WARN ? TD_F_INFO : TD_F_OK;
-}
-
 static void rule_sysctls(const struct td_model *m, const struct td_ns_model *ns,
 			 struct td_findings *out)
 {
@@ -255,7 +250,7 @@ static void rule_sysctls(const struct td_model *m, const struct td_ns_model *ns,
 
 	for (size_t i = 0; i < ns->nsys; i++) {
 		const struct td_sysctl_val *sv = &ns->sys[i];
-		enum td_fsev sev = sysctl_sev(sv->sev);
+		enum td_fsev sev = rules_sev_of_sysctl(sv->sev);
 		if (sev == TD_F_OK)
 			continue;
 		const struct td_verdict *v = &sv->v[0];

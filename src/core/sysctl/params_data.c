@@ -88,31 +88,6 @@ static void check_buf_triple(const struct td_param *p, const struct td_kenv *env
 		    KF("memory"));
 }
 
-/* Conntrack rows (doc/tcp-facts.md#conntrack-sysctl). */
-#define KF_CT	  KF("conntrack-sysctl")
-#define CT_PER_NS "Per network namespace; a new namespace starts from the compiled-in default."
-#define CT_MAX_HIST                                                                                \
-	"Default nf_conntrack_buckets (sized from RAM); one value for the host: read-only in a "   \
-	"child namespace since commit 2671fa4, whose own count may still reach it."
-/* A conntrack timeout in seconds: per namespace, a fixed default, no verdict beyond "same as
- * the default". */
-#define CT_TIMEOUT(name, def, what)                                                                \
-	{                                                                                          \
-		.key = "net.netfilter.nf_conntrack_" name, .defaults = { { 0, def } },             \
-		.history = CT_PER_NS, .meaning = "Seconds an entry lives in this state: " what,    \
-		.ref = KF_CT                                                                       \
-	}
-/* A pre-4.10 name and the key that replaced it. */
-#define CT_LEGACY(name)                                                                            \
-	{                                                                                          \
-		.key = "net.ipv4.netfilter.ip_conntrack_" name, .removed = PARAMS_KV(4, 10),       \
-		.history =                                                                         \
-			"Gone since Linux 4.10 (commit adf0516845bc); the key is "                 \
-			"net.netfilter.nf_conntrack_" name ". sysctl -p fails on this line and "   \
-			"systemd-sysctl skips it: the setting never applies.",                     \
-		.meaning = "Old name of net.netfilter.nf_conntrack_" name ".", .ref = KF_CT        \
-	}
-
 static const char recycle_hist[] =
 	"Removed in Linux 4.12 (commit 4396e46187ca); up to 4.11 it dropped SYNs from clients "
 	"behind one NAT address.";
@@ -204,8 +179,7 @@ const struct td_param params_table[] = {
 		  "overflow skips TIME_WAIT and its protection",
 		  "Past the limit a closing socket skips TIME_WAIT (TCPTimeWaitOverflow), so old "
 		  "duplicates are accepted and a lost last ACK is answered by RST; FIN_WAIT2 "
-		  "orphans "
-		  "count too.",
+		  "orphans count too.",
 		  KF("tw-buckets") }) },
 	{ .key = "net.ipv4.ip_local_port_range",
 	  .shape = TD_SHAPE_RANGE,
@@ -271,8 +245,7 @@ const struct td_param params_table[] = {
 	  RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
 		  "no SYN cookies: SYNs are dropped when the queue fills",
 		  "With cookies off, SYNs from unproven peers are dropped once fewer than a "
-		  "quarter "
-		  "of the queue's slots are free.",
+		  "quarter of the queue's slots are free.",
 		  KF("listen-queues") },
 		{ TD_ROP_EQ, 2, TD_SEV_NOTE, "cookies always, even without a flood",
 		  "2 answers every SYN with a cookie (DOC: for testing): the MSS is rounded to a "
@@ -609,213 +582,7 @@ const struct td_param params_table[] = {
 		  "It bounds retransmissions of data on an established connection; it changes "
 		  "nothing about TIME_WAIT or ports.",
 		  "tcp-facts#other-keys" }) },
-	/* Connection tracking (netfilter). Defaults, write permission and scope read on 6.18 in
-	 * the initial namespace and in a fresh one (doc/tcp-facts.md#conntrack-sysctl); meanings
-	 * from Documentation/networking/nf_conntrack-sysctl.rst. The table's limit and hash size
-	 * are the host's: read-only in a child namespace since commit 2671fa4. */
-	{
-		.key = "net.netfilter.nf_conntrack_max",
-		.scope = TD_SCOPE_GLOBAL,
-		.defkind = TD_DEF_MEMORY,
-		.history = CT_MAX_HIST,
-		.meaning = "Most conntrack entries a namespace may hold; past it every new flow of "
-			   "any "
-			   "protocol is dropped.",
-		.ref = KF_CT,
-		RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
-			"0 removes the limit: the table grows with memory",
-			"With 0 __nf_conntrack_alloc() skips the limit check, so a flood or a scan "
-			"grows the table until kernel memory runs short.",
-			KF_CT }),
-	},
-	{
-		.key = "net.nf_conntrack_max",
-		.scope = TD_SCOPE_GLOBAL,
-		.defkind = TD_DEF_MEMORY,
-		.history = "The same value as net.netfilter.nf_conntrack_max under a second name; "
-			   "the file "
-			   "exists only in the initial namespace (6.18).",
-		.meaning = "Alias of net.netfilter.nf_conntrack_max.",
-		.ref = KF_CT,
-		RULES({ TD_ROP_EQ, 0, TD_SEV_WARN,
-			"0 removes the limit: the table grows with memory",
-			"With 0 __nf_conntrack_alloc() skips the limit check, so a flood or a scan "
-			"grows the table until kernel memory runs short.",
-			KF_CT }),
-	},
-	{ .key = "net.netfilter.nf_conntrack_buckets",
-	  .scope = TD_SCOPE_GLOBAL,
-	  .defkind = TD_DEF_MEMORY,
-	  .history = "Default RAM / 16384, between 1024 and 262144; writable only in the initial "
-		     "namespace (a write resizes the hash); read-only in a child namespace.",
-	  .meaning = "Size of the conntrack hash table; each entry is hashed twice (both "
-		     "directions).",
-	  .ref = KF_CT },
-	{ .key = "net.netfilter.nf_conntrack_count",
-	  .history = "Read-only in every namespace; each namespace counts its own entries.",
-	  .meaning = "Entries in this namespace's conntrack table now: a reading, not a setting.",
-	  .ref = KF_CT },
-	{ .key = "net.netfilter.nf_conntrack_expect_max",
-	  .scope = TD_SCOPE_GLOBAL,
-	  .defkind = TD_DEF_MEMORY,
-	  .history = "Default buckets / 64 (4096 measured); read-only in a child namespace on "
-		     "6.18.",
-	  .meaning = "Most expectations (related flows announced by helpers such as FTP).",
-	  .ref = KF_CT },
-	CT_TIMEOUT("tcp_timeout_syn_sent", "120", "a connection whose SYN got no answer yet."),
-	CT_TIMEOUT("tcp_timeout_syn_recv", "60", "a connection between SYN-ACK and final ACK."),
-	{ .key = "net.netfilter.nf_conntrack_tcp_timeout_established",
-	  .defaults = { { 0, "432000" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Seconds an idle established TCP connection keeps its entry (5 days).",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_LT, 3600, TD_SEV_WARN, "idle connections lose their entry within the hour",
-		  "An ssh session or a pooled database connection idle longer than this loses its "
-		  "entry: behind NAT its replies no longer match, and with tcp_loose=0 its next "
-		  "packet is INVALID and stateful rules drop it.",
-		  KF_CT },
-		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_INFO, "how long idle connections stay tracked",
-		  "It bounds idle established connections only; connections that close leave "
-		  "through the closing-state timeouts.",
-		  KF_CT }) },
-	CT_TIMEOUT("tcp_timeout_fin_wait", "120", "a connection after the first FIN."),
-	CT_TIMEOUT("tcp_timeout_close_wait", "60", "a connection after the answering FIN's ACK."),
-	CT_TIMEOUT("tcp_timeout_last_ack", "30", "a connection waiting for the last ACK."),
-	{ .key = "net.netfilter.nf_conntrack_tcp_timeout_time_wait",
-	  .defaults = { { 0, "120" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Seconds conntrack keeps a closed TCP connection's entry (its own TIME_WAIT, "
-		     "not the socket's).",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_LT, 60, TD_SEV_NOTE,
-		  "frees conntrack slots sooner; TCP's own TIME_WAIT stays 60 s",
-		  "Short connections hold a conntrack slot for this long after closing; lowering "
-		  "it is safe for the table (a new SYN reopens the entry anyway) and changes "
-		  "nothing about the sockets' TIME_WAIT, a compiled-in 60 s.",
-		  KF_CT },
-		{ TD_ROP_NOT_DEFAULT, 0, TD_SEV_NOTE,
-		  "conntrack's TIME_WAIT only; TCP's stays 60 s",
-		  "It decides how long a closed connection holds a conntrack slot; the sockets' "
-		  "TIME_WAIT is a compiled-in 60 s whatever this is.",
-		  KF_CT }) },
-	CT_TIMEOUT("tcp_timeout_close", "10", "a connection closed by RST."),
-	CT_TIMEOUT("tcp_timeout_max_retrans", "300",
-		   "a connection after tcp_max_retrans unanswered retransmissions."),
-	CT_TIMEOUT("tcp_timeout_unacknowledged", "300",
-		   "a connection with data outstanding that is not acknowledged."),
-	{ .key = "net.netfilter.nf_conntrack_tcp_loose",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "1" } },
-	  .history = CT_PER_NS,
-	  .meaning = "With 1 conntrack picks up connections already established (after a restart, "
-		     "a flush or an expired entry).",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_EQ, 0, TD_SEV_NOTE,
-		  "connections the table does not know are not picked up",
-		  "Mid-stream packets of a connection without an entry are INVALID, so after a "
-		  "flush, an expired entry or a failover a stateful ruleset drops them.",
-		  KF_CT }) },
-	{ .key = "net.netfilter.nf_conntrack_tcp_be_liberal",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "0" } },
-	  .history = CT_PER_NS,
-	  .meaning = "With 1 only out-of-window RSTs are INVALID; other out-of-window segments "
-		     "pass as valid.",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_EQ, 1, TD_SEV_WARN, "hides invalid packets",
-		  "Out-of-window segments stop being marked INVALID, so rules that drop invalid "
-		  "packets and the 'invalid' statistic no longer show them; find why packets fall "
-		  "out of the window (offloads, asymmetric routes) instead.",
-		  KF_CT }) },
-	{ .key = "net.netfilter.nf_conntrack_tcp_ignore_invalid_rst",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "0" } },
-	  .history = CT_PER_NS,
-	  .meaning = "With 1 out-of-window RSTs are not marked INVALID either.",
-	  .ref = KF_CT },
-	{ .key = "net.netfilter.nf_conntrack_tcp_max_retrans",
-	  .defaults = { { 0, "3" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Retransmissions without an acceptable ACK before tcp_timeout_max_retrans "
-		     "applies.",
-	  .ref = KF_CT },
-	CT_TIMEOUT("udp_timeout", "30", "a UDP flow seen in one direction only (a DNS query)."),
-	CT_TIMEOUT("udp_timeout_stream", "120",
-		   "a UDP flow seen in both directions more than once."),
-	CT_TIMEOUT("icmp_timeout", "30", "an ICMP echo or other ICMP flow."),
-	CT_TIMEOUT("icmpv6_timeout", "30", "an ICMPv6 flow."),
-	CT_TIMEOUT("generic_timeout", "600", "a flow of a protocol conntrack has no tracker for."),
-	{ .key = "net.netfilter.nf_conntrack_acct",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "0" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Packet and byte counters in every entry.",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_EQ, 1, TD_SEV_INFO, "per-flow counters: a little memory per entry",
-		  "Each new entry carries an accounting extension; conntrack -L shows packets and "
-		  "bytes.",
-		  KF_CT }) },
-	{ .key = "net.netfilter.nf_conntrack_checksum",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "1" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Verify checksums of incoming packets before tracking them.",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_EQ, 0, TD_SEV_NOTE, "packets with bad checksums can move state",
-		  "Without the check a corrupted or forged segment is tracked like a good one.",
-		  KF_CT }) },
-	{ .key = "net.netfilter.nf_conntrack_log_invalid",
-	  .enforced = true,
-	  .min = 0,
-	  .max = 255,
-	  .defaults = { { 0, "0" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Log INVALID packets of this IP protocol number (255: all) through nf_log.",
-	  .ref = KF_CT,
-	  RULES({ TD_ROP_NE, 0, TD_SEV_INFO, "logs invalid packets: mind the log volume",
-		  "Useful to find why packets are INVALID; under a flood the log grows fast.",
-		  KF_CT }) },
-	{ .key = "net.netfilter.nf_conntrack_timestamp",
-	  .shape = TD_SHAPE_CHOICE,
-	  .min = 0,
-	  .max = 1,
-	  .defaults = { { 0, "0" } },
-	  .history = CT_PER_NS,
-	  .meaning = "Record each entry's start time.",
-	  .ref = KF_CT },
-	/* The names before 4.10 (CONFIG_NF_CONNTRACK_PROC_COMPAT), which the copied snippets still
-	 * set: the files are gone, sysctl -p fails on the line and systemd-sysctl skips it. */
-	CT_LEGACY("max"),
-	CT_LEGACY("count"),
-	CT_LEGACY("buckets"),
-	CT_LEGACY("checksum"),
-	CT_LEGACY("log_invalid"),
-	CT_LEGACY("tcp_timeout_syn_sent"),
-	CT_LEGACY("tcp_timeout_syn_recv"),
-	CT_LEGACY("tcp_timeout_established"),
-	CT_LEGACY("tcp_timeout_fin_wait"),
-	CT_LEGACY("tcp_timeout_close_wait"),
-	CT_LEGACY("tcp_timeout_last_ack"),
-	CT_LEGACY("tcp_timeout_time_wait"),
-	CT_LEGACY("tcp_timeout_close"),
-	CT_LEGACY("tcp_timeout_max_retrans"),
-	CT_LEGACY("tcp_loose"),
-	CT_LEGACY("tcp_be_liberal"),
-	CT_LEGACY("tcp_max_retrans"),
-	CT_LEGACY("udp_timeout"),
-	CT_LEGACY("udp_timeout_stream"),
-	CT_LEGACY("icmp_timeout"),
-	CT_LEGACY("generic_timeout"),
+#include "core/sysctl/params_data_ct.inc"
 };
 
 const size_t params_count = TD_ARRAY_SIZE(params_table);

@@ -539,17 +539,16 @@ static void lint_ct_buckets(struct lint_ctx *c)
 			const struct td_sysctl_effective *e = &s->eff[i];
 			if (strcmp(e->key, maxkeys[k]))
 				continue;
-			sysctl_finding_add(s, e->file, e->line, e->key, e->value, TD_SEV_NOTE,
-					   "Each entry is hashed in both directions; raising the "
-					   "limit without "
-					   "nf_conntrack_buckets makes every lookup walk longer "
-					   "chains, and each "
-					   "entry costs about 256 bytes of kernel memory "
-					   "(nf_conntrack slab, 6.18).",
-					   "tcp-facts#conntrack-sysctl",
-					   "raised without nf_conntrack_buckets (%" PRId64
-					   "): chains of %.1f entries on average when full",
-					   b, 2.0 * (double)m / (double)b);
+			sysctl_finding_add(
+				s, e->file, e->line, e->key, e->value, TD_SEV_NOTE,
+				"Each entry is hashed in both directions; raising the "
+				"limit without nf_conntrack_buckets makes every lookup walk longer "
+				"chains, and each entry costs about 256 bytes of kernel memory "
+				"(nf_conntrack slab, 6.18).",
+				"tcp-facts#conntrack-sysctl",
+				"raised without nf_conntrack_buckets (%" PRId64
+				"): chains of %.1f entries on average when full",
+				b, 2.0 * (double)m / (double)b);
 		}
 	}
 }
