@@ -198,55 +198,8 @@ bool trace_supported(void)
 	return false;
 }
 
-static struct bpf_program *tp_prog(struct td_trace_bpf *skel, int i)
-{
-	struct bpf_program *p[SYSCALL_TPS] = { skel->progs.td_exit_connect,
-					       skel->progs.td_exit_bind, skel->progs.td_exit_accept,
-					       skel->progs.td_exit_accept };
-	return p[i];
-}
-
-/* Which way the syscalls are watched, before loading: 1 by their own tracepoints (ids filled),
- * 0 by the raw sys_exit */
-static int choose_exits(struct td_trace_bpf *skel, int ids[SYSCALL_TPS])
-{
-	const char *v = getenv("TD_TRACE_SYSEXIT");
-	bool own = !(v && !strcmp(v, "raw")) && !tracefs_event_ids(tp_names, ids, SYSCALL_TPS);
-
-	bpf_program__set_autoload(skel->progs.td_sys_exit, !own);
-	for (int i = 0; i < SYSCALL_TPS; i++) {
-		bpf_program__set_autoload(tp_prog(skel, i), own);
-		bpf_program__set_autoattach(tp_prog(skel, i), false);
-	}
-	return own;
-}
-
-static int attach_exits(struct td_trace *t, const int ids[SYSCALL_TPS])
-{
-	for (int i = 0; i < SYSCALL_TPS; i++) {
-		struct perf_event_attr a = { .type = PERF_TYPE_TRACEPOINT,
-					     .size = sizeof(a),
-					     .config = (uint64_t)ids[i],
-					     .sample_period = 1,
-					     .wakeup_events = 1 };
-		/* one event on CPU 0 is enough: the program runs wherever the tracepoint fires */
-		int fd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-
-		if (fd < 0)
-			return -errno;
-		t->tp_links[i] = bpf_program__attach_perf_event(tp_prog(t->skel, i), fd);
-		if (!t->tp_links[i]) {
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-	}
-	return 0;
-}
-
 int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char **why)
 {
-	int ids[SYSCALL_TPS], own;
 	(void)o;
 	*out = NULL;
 	if (why)
