@@ -44,7 +44,7 @@ struct row {
 	char label[COUNTERS_NAME_MAX + 16]; /* text output: sockstat names get their file */
 	enum counters_src src;
 	enum counters_kind kind;
-	struct counters_delta d;
+	struct td_counters_delta d;
 	uint64_t value;
 	bool negative;
 };
@@ -83,7 +83,7 @@ static int parse_args(int argc, char **argv, struct td_global *g, struct counter
 
 static int snap(const struct td_global *g, const char *ns, struct td_counters **out)
 {
-	struct counters_err err;
+	struct td_counters_err err;
 	int r = counters_read(out, &err);
 
 	if (r == -EBADMSG)
@@ -158,8 +158,8 @@ static size_t collect(const struct ns_sample *s, bool all, struct row **out)
 	struct row *v = xcalloc(cap ? cap : 1, sizeof(*v));
 
 	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
-		const struct counters_info *k = &counters_known[i];
-		const struct counters_entry *e = counters_get(a, k->src, k->section, k->name);
+		const struct td_counters_info *k = &counters_known[i];
+		const struct td_counters_entry *e = counters_get(a, k->src, k->section, k->name);
 		struct row r = { .name = k->name,
 				 .section = k->section,
 				 .meaning = k->meaning,
@@ -174,7 +174,7 @@ static size_t collect(const struct ns_sample *s, bool all, struct row **out)
 		v[n++] = r;
 	}
 	for (size_t i = 0; all && i < a->n; i++) {
-		const struct counters_entry *e = &a->v[i];
+		const struct td_counters_entry *e = &a->v[i];
 		bool tcp = (e->src == COUNTERS_SNMP && !strcmp(e->section, "Tcp")) ||
 			   (e->src == COUNTERS_NETSTAT && !strcmp(e->section, "TcpExt"));
 		if (!tcp || counters_info_find(e->src, e->section, e->name))
@@ -207,7 +207,7 @@ static size_t missing_names(const struct ns_sample *s, const char **names)
 	size_t n = 0;
 
 	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
-		struct counters_delta d;
+		struct td_counters_delta d;
 		counters_delta_known(s->before, s->after, (enum counters_id)i, &d);
 		if (d.missing)
 			names[n++] = counters_known[i].name;

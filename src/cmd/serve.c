@@ -204,7 +204,7 @@ static double wall_s(void)
 /* serve --trace: what the trace counted since the start, as tcpdoctor_trace_* counters */
 static void add_trace(struct serve_collector *c, struct td_metrics *mx)
 {
-	struct exporter_trace_input ti = { 0 };
+	struct td_exporter_trace_input ti = { 0 };
 	struct td_trace_row *fail, *rst;
 
 	c->tst.top = c->o->top < EXPORTER_TRACE_TOP_MAX ? c->o->top : EXPORTER_TRACE_TOP_MAX;
@@ -239,7 +239,7 @@ char *serve_collect_page(struct serve_collector *c, size_t *len)
 		rules_limits_default(&lim);
 		rules_evaluate(m, &lim, &fs);
 	}
-	struct exporter_input in = {
+	struct td_exporter_input in = {
 		.m = m,
 		.fs = m ? &fs : NULL,
 		.top = c->o->top,

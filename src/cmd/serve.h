@@ -49,10 +49,10 @@ struct serve_opts {
 struct serve_collector {
 	struct td_global *g;
 	const struct serve_opts *o;
-	struct exporter_carry carry;
+	struct td_exporter_carry carry;
 	uint64_t collections, errors;
-	struct td_trace_bg *trace;	 /* --trace (cmd/trace_use.h), else NULL */
-	struct exporter_trace_state tst; /* its destinations with their own series */
+	struct td_trace_bg *trace;	    /* --trace (cmd/trace_use.h), else NULL */
+	struct td_exporter_trace_state tst; /* its destinations with their own series */
 };
 
 /* One collection rendered as a Prometheus page (caller frees; *len its length). A failed

@@ -150,7 +150,7 @@ static void ctr_deltas(struct lab_result *res, struct td_counters *before[LAB_SI
 	for (int s = 0; s < LAB_SIDES; s++) {
 		res->have_ctr[s] = before[s] && after[s];
 		for (int i = 0; res->have_ctr[s] && i < LAB_CTR_COUNT; i++) {
-			struct counters_delta d;
+			struct td_counters_delta d;
 			counters_delta_known(before[s], after[s], ctr_ids[i], &d);
 			res->ctr[s][i] = d.missing ? 0 : d.delta;
 		}

@@ -84,7 +84,7 @@ static void value(struct buf *b, double v)
 	puts_(b, s);
 }
 
-static void sample(struct buf *b, const char *name, const struct exporter_sample *s)
+static void sample(struct buf *b, const char *name, const struct td_exporter_sample *s)
 {
 	puts_(b, name);
 	if (s->nlabels) {
@@ -110,7 +110,7 @@ char *render_prom(const struct td_metrics *m, size_t *len)
 
 	put(&b, "", 0);
 	for (size_t i = 0; i < m->n; i++) {
-		const struct exporter_family *f = &m->v[i];
+		const struct td_exporter_family *f = &m->v[i];
 		puts_(&b, "# HELP ");
 		puts_(&b, f->name);
 		put(&b, " ", 1);

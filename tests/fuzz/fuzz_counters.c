@@ -21,13 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 1;
 	char *text = malloc(len ? len : 1);
 	struct td_counters *c = counters_new();
-	struct counters_err err;
+	struct td_counters_err err;
 
 	memcpy(text, data + 1, len);
 	if (counters_parse(c, src, text, len, &err) == 0) {
 		for (size_t i = 0; i < c->n; i++) {
-			const struct counters_entry *e = &c->v[i];
-			struct counters_delta d;
+			const struct td_counters_entry *e = &c->v[i];
+			struct td_counters_delta d;
 			if (counters_get(c, e->src, e->section, e->name) != e)
 				abort();
 			counters_delta(c, c, e->src, e->section, e->name, &d);

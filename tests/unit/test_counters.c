@@ -31,7 +31,7 @@ static struct td_counters *load(const char *dir)
 		char path[256];
 		char *buf;
 		size_t len;
-		struct counters_err err;
+		struct td_counters_err err;
 		snprintf(path, sizeof(path), "tests/data/proc/%s/%s", dir, files[s]);
 		assert_int_equal(util_read_file(path, 1 << 20, &buf, &len), 0);
 		int r = counters_parse(c, (enum counters_src)s, buf, len, &err);
@@ -81,7 +81,7 @@ static void test_samples(void **state)
 		assert_int_equal(counters_value(e, (enum counters_id)i, &v), 0);
 	}
 	/* the generic table keeps what the tool does not know by name */
-	const struct counters_entry *x = counters_get(e, COUNTERS_SNMP, "Tcp", "OutRsts");
+	const struct td_counters_entry *x = counters_get(e, COUNTERS_SNMP, "Tcp", "OutRsts");
 	assert_non_null(x);
 	assert_int_equal(x->value, 12);
 	x = counters_get(e, COUNTERS_NETSTAT, "TcpExt", "TCPDelivered");
@@ -121,7 +121,7 @@ static void test_deltas(void **state)
 		{ COUNTERS_SOCK_TW, 6 },
 	};
 	struct td_counters *f = load("ns-fresh"), *e = load("ns-events");
-	struct counters_delta d;
+	struct td_counters_delta d;
 	(void)state;
 
 	f->taken_ns = 1000000000ull;
@@ -161,8 +161,8 @@ static void test_deltas(void **state)
 }
 
 /* Parses s (len bytes, exact heap copy) as src into a fresh snapshot. */
-static int parse_exact(enum counters_src src, const char *s, size_t len, struct counters_err *err,
-		       struct td_counters **out)
+static int parse_exact(enum counters_src src, const char *s, size_t len,
+		       struct td_counters_err *err, struct td_counters **out)
 {
 	char *copy = malloc(len ? len : 1);
 	struct td_counters *c = counters_new();
@@ -254,7 +254,7 @@ static void test_malformed(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct counters_err err;
+		struct td_counters_err err;
 		int r = parse_exact(cases[i].src, cases[i].text, cases[i].len, &err, NULL);
 		if (r != cases[i].ret ||
 		    (r && (err.line != cases[i].line || !strstr(err.msg, cases[i].msg))))
@@ -269,7 +269,7 @@ static void test_malformed(void **state)
 static void test_values(void **state)
 {
 	struct td_counters *c;
-	const struct counters_entry *e;
+	const struct td_counters_entry *e;
 	(void)state;
 
 	/* CRLF: the CR is not part of the last value */
@@ -298,7 +298,7 @@ static void test_values(void **state)
 static void test_rollback(void **state)
 {
 	struct td_counters *c = counters_new();
-	struct counters_err err;
+	struct td_counters_err err;
 	(void)state;
 
 	assert_int_equal(counters_parse(c, COUNTERS_SNMP, T("Tcp: A B\nTcp: 1 2\n"), &err), 0);
@@ -340,7 +340,7 @@ static char *wide(size_t n, size_t *len)
 static void test_limits(void **state)
 {
 	struct td_counters *c;
-	struct counters_err err;
+	struct td_counters_err err;
 	size_t len;
 	char *b;
 	(void)state;
@@ -352,7 +352,7 @@ static void test_limits(void **state)
 	for (size_t i = 0; i < 5000; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "N%zu", i);
-		const struct counters_entry *e = counters_get(c, COUNTERS_SNMP, "Tcp", name);
+		const struct td_counters_entry *e = counters_get(c, COUNTERS_SNMP, "Tcp", name);
 		assert_non_null(e);
 		assert_int_equal(e->value, i * 7);
 	}
@@ -374,7 +374,7 @@ static void test_table(void **state)
 {
 	(void)state;
 	for (int i = 0; i < COUNTERS_ID_COUNT; i++) {
-		const struct counters_info *k = &counters_known[i];
+		const struct td_counters_info *k = &counters_known[i];
 		assert_int_equal(k->id, i);
 		assert_true(strlen(k->meaning) > 10);
 		assert_true(strlen(k->signals) > 5);
@@ -397,7 +397,7 @@ static void test_table(void **state)
 static void test_read_live(void **state)
 {
 	struct td_counters *c = NULL;
-	struct counters_err err;
+	struct td_counters_err err;
 	(void)state;
 
 	int r = counters_read(&c, &err);

@@ -46,7 +46,7 @@ static struct td_model *model2(void)
 	return m;
 }
 
-static const struct exporter_family *fam(const struct td_metrics *mt, const char *name)
+static const struct td_exporter_family *fam(const struct td_metrics *mt, const char *name)
 {
 	for (size_t i = 0; i < mt->n; i++)
 		if (!strcmp(mt->v[i].name, name))
@@ -56,7 +56,7 @@ static const struct exporter_family *fam(const struct td_metrics *mt, const char
 }
 
 /* The value of the sample whose labels are all given ("netns", "web", "state", "TIME_WAIT"). */
-static double val(const struct exporter_family *f, size_t nl, ...)
+static double val(const struct td_exporter_family *f, size_t nl, ...)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		va_list ap;
@@ -80,11 +80,11 @@ static void test_families(void **state)
 {
 	struct td_model *m = model2();
 	struct td_metrics mt = { 0 };
-	struct exporter_input in = { .m = m, .version = "t" };
+	struct td_exporter_input in = { .m = m, .version = "t" };
 	(void)state;
 
 	exporter_build(&in, &mt);
-	const struct exporter_family *f = fam(&mt, "tcpdoctor_conntrack_entries");
+	const struct td_exporter_family *f = fam(&mt, "tcpdoctor_conntrack_entries");
 	assert_int_equal(f->type, EXPORTER_GAUGE);
 	assert_int_equal(f->n, 1); /* "bare" has no conntrack: no sample */
 	assert_true(val(f, 1, "netns", "web") == 3350);
@@ -118,7 +118,7 @@ static void test_families(void **state)
 
 static void test_carry(void **state)
 {
-	struct exporter_carry carry = { 0 };
+	struct td_exporter_carry carry = { 0 };
 	struct td_limits lim;
 	struct td_findings f = { 0 };
 	struct td_model *a = model2(), *b = model2();

@@ -47,9 +47,9 @@ static void add(struct td_trace_agg *t, uint8_t kind, int err, uint32_t pid, con
 }
 
 /* The page for agg as serve builds it (st kept by the caller across scrapes) */
-static char *page(struct exporter_trace_state *st, struct td_trace_agg *agg)
+static char *page(struct td_exporter_trace_state *st, struct td_trace_agg *agg)
 {
-	struct exporter_trace_input in = { 0 };
+	struct td_exporter_trace_input in = { 0 };
 	struct td_trace_row *f, *r;
 	struct td_metrics mx = { 0 };
 	size_t len;
@@ -81,7 +81,7 @@ static void has(const char *p, const char *line)
 
 static void test_families(void **state)
 {
-	struct exporter_trace_state st = { .top = 2 };
+	struct td_exporter_trace_state st = { .top = 2 };
 	struct td_trace_agg *t = trace_agg_new();
 	char *p;
 
@@ -122,7 +122,7 @@ static void test_families(void **state)
 
 static void test_top_zero_and_empty(void **state)
 {
-	struct exporter_trace_state st = { .top = 0 };
+	struct td_exporter_trace_state st = { .top = 0 };
 	struct td_trace_agg *t = trace_agg_new();
 	char *p;
 

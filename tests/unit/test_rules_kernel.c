@@ -105,7 +105,7 @@ static struct td_counters *snapshot(const char *values, const char *sockstat)
 {
 	struct td_counters *c = counters_new();
 	char *text = xasprintf("%sTcpExt: %s\n", EXT_NAMES, values);
-	struct counters_err err;
+	struct td_counters_err err;
 
 	assert_int_equal(counters_parse(c, COUNTERS_NETSTAT, text, strlen(text), &err), 0);
 	if (sockstat)

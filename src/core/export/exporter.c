@@ -32,7 +32,7 @@ struct dest_ref {
 };
 
 struct ctx {
-	const struct exporter_input *in;
+	const struct td_exporter_input *in;
 	struct dest_ref *top;
 	size_t ntop;
 };
@@ -41,25 +41,25 @@ struct def {
 	const char *name;
 	const char *help;
 	enum exporter_type type;
-	void (*get)(const struct ctx *c, const struct def *d, struct exporter_family *f);
+	void (*get)(const struct ctx *c, const struct def *d, struct td_exporter_family *f);
 	double (*dest)(const struct td_port_dest *d); /* for get_dest */
 };
 
-static struct exporter_sample *sample(struct exporter_family *f, double value)
+static struct td_exporter_sample *sample(struct td_exporter_family *f, double value)
 {
 	if (f->n == f->cap) {
 		f->cap = f->cap ? 2 * f->cap : 16;
 		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
 	}
-	struct exporter_sample *s = &f->v[f->n++];
+	struct td_exporter_sample *s = &f->v[f->n++];
 	memset(s, 0, sizeof(*s));
 	s->value = value;
 	return s;
 }
 
-static void label(struct exporter_sample *s, const char *name, const char *fmt, ...)
+static void label(struct td_exporter_sample *s, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void label(struct exporter_sample *s, const char *name, const char *fmt, ...)
+static void label(struct td_exporter_sample *s, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 	char *v;
@@ -73,43 +73,43 @@ static void label(struct exporter_sample *s, const char *name, const char *fmt, 
 	s->lval[s->nlabels++] = v;
 }
 
-static void get_build_info(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_build_info(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	label(sample(f, 1), "version", "%s", c->in->version ? c->in->version : "unknown");
 }
 
-static void get_duration(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_duration(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	sample(f, c->in->duration_s);
 }
 
-static void get_error(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_error(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	sample(f, c->in->m ? 0 : 1);
 }
 
-static void get_collections(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_collections(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	sample(f, (double)c->in->collections);
 }
 
-static void get_errors(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_errors(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	sample(f, (double)c->in->errors);
 }
 
-static void get_timestamp(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_timestamp(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	sample(f, c->in->timestamp_s);
 }
 
-static void get_sockets(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_sockets(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	static const char *const fam[TD_FI_COUNT] = { "ipv4", "ipv6" };
 	const struct td_model *m = c->in->m;
@@ -118,7 +118,7 @@ static void get_sockets(const struct ctx *c, const struct def *d, struct exporte
 	for (size_t i = 0; m && i < m->n; i++)
 		for (int fi = 0; fi < TD_FI_COUNT; fi++)
 			for (unsigned st = 1; st < TD_SS_COUNT; st++) {
-				struct exporter_sample *s =
+				struct td_exporter_sample *s =
 					sample(f, (double)m->ns[i].census.n[fi][st]);
 				label(s, "netns", "%s", m->ns[i].name);
 				label(s, "family", "%s", fam[fi]);
@@ -126,7 +126,7 @@ static void get_sockets(const struct ctx *c, const struct def *d, struct exporte
 			}
 }
 
-static void get_interrupted(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_interrupted(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	const struct td_model *m = c->in->m;
 
@@ -135,7 +135,7 @@ static void get_interrupted(const struct ctx *c, const struct def *d, struct exp
 		label(sample(f, m->ns[i].interrupted), "netns", "%s", m->ns[i].name);
 }
 
-static void get_ndests(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_ndests(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	const struct td_model *m = c->in->m;
 
@@ -144,13 +144,13 @@ static void get_ndests(const struct ctx *c, const struct def *d, struct exporter
 		label(sample(f, (double)m->ns[i].ndests), "netns", "%s", m->ns[i].name);
 }
 
-static void get_dest(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_dest(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	char a[64];
 
 	for (size_t i = 0; i < c->ntop; i++) {
 		const struct td_port_dest *x = c->top[i].d;
-		struct exporter_sample *s = sample(f, d->dest(x));
+		struct td_exporter_sample *s = sample(f, d->dest(x));
 		label(s, "netns", "%s", c->top[i].ns->name);
 		label(s, "src", "%s", sock_addr_str(x->family, x->src, a, sizeof(a)));
 		label(s, "dst", "%s", sock_addr_str(x->family, x->dst, a, sizeof(a)));
@@ -184,7 +184,7 @@ static double dest_exhaust(const struct td_port_dest *d)
 	return d->exhaust_s < 0 ? INFINITY : d->exhaust_s;
 }
 
-static void get_findings(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_findings(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	const struct td_findings *fs = c->in->fs;
 
@@ -202,14 +202,14 @@ static void get_findings(const struct ctx *c, const struct def *d, struct export
 			f->v[k].value++;
 			continue;
 		}
-		struct exporter_sample *s = sample(f, 1);
+		struct td_exporter_sample *s = sample(f, 1);
 		label(s, "netns", "%s", x->netns ? x->netns : "");
 		label(s, "id", "%s", x->id);
 		label(s, "severity", "%s", sev);
 	}
 }
 
-static void get_worst(const struct ctx *c, const struct def *d, struct exporter_family *f)
+static void get_worst(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
 	(void)d;
 	if (c->in->fs)
@@ -277,14 +277,14 @@ static const struct def defs_tail[] = {
 };
 
 /* Takes ownership of name and help. */
-static struct exporter_family *family(struct td_metrics *out, char *name, char *help,
-				      enum exporter_type type)
+static struct td_exporter_family *family(struct td_metrics *out, char *name, char *help,
+					 enum exporter_type type)
 {
 	if (out->n == out->cap) {
 		out->cap = out->cap ? 2 * out->cap : 64;
 		out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
 	}
-	struct exporter_family *f = &out->v[out->n++];
+	struct td_exporter_family *f = &out->v[out->n++];
 	memset(f, 0, sizeof(*f));
 	f->name = name;
 	f->help = help;
@@ -292,7 +292,7 @@ static struct exporter_family *family(struct td_metrics *out, char *name, char *
 	return f;
 }
 
-static void family_free(struct exporter_family *f)
+static void family_free(struct td_exporter_family *f)
 {
 	for (size_t i = 0; i < f->n; i++)
 		for (size_t k = 0; k < f->v[i].nlabels; k++)
@@ -341,7 +341,7 @@ static void snake(char *out, size_t len, const char *s)
 static void build_kernel(const struct td_model *m, struct td_metrics *out)
 {
 	for (size_t id = 0; m && id < COUNTERS_ID_COUNT; id++) {
-		const struct counters_info *ci = &counters_known[id];
+		const struct td_counters_info *ci = &counters_known[id];
 		char sec[COUNTERS_SECTION_MAX], nm[2 * COUNTERS_NAME_MAX];
 		snake(nm, sizeof(nm), ci->name);
 		snprintf(sec, sizeof(sec), "%s", ci->section);
@@ -355,14 +355,14 @@ static void build_kernel(const struct td_model *m, struct td_metrics *out)
 				: xasprintf("tcpdoctor_%s_%s%s", sec, nm, counter ? "_total" : "");
 		char *help = xasprintf("%s %s %s: %s", counters_src_name(ci->src), ci->section,
 				       ci->name, ci->meaning);
-		struct exporter_family *f =
+		struct td_exporter_family *f =
 			family(out, name, help, counter ? EXPORTER_COUNTER : EXPORTER_GAUGE);
 		for (size_t i = 0; i < m->n; i++) {
 			const struct td_counters *c = latest(&m->ns[i]);
 			uint64_t v;
 			if (!c || counters_value(c, (enum counters_id)id, &v))
 				continue;
-			struct exporter_sample *s = sample(f, (double)v);
+			struct td_exporter_sample *s = sample(f, (double)v);
 			if (ci->global)
 				break;
 			label(s, "netns", "%s", m->ns[i].name);
@@ -377,7 +377,7 @@ static int cmp_ref(const void *a, const void *b)
 }
 
 /* The in->top riskiest destinations over every namespace. */
-static void select_top(const struct exporter_input *in, struct ctx *c)
+static void select_top(const struct td_exporter_input *in, struct ctx *c)
 {
 	const struct td_model *m = in->m;
 	size_t n = 0, k = 0;
@@ -397,29 +397,29 @@ static void select_top(const struct exporter_input *in, struct ctx *c)
 static void build_defs(const struct ctx *c, const struct def *t, size_t n, struct td_metrics *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct exporter_family *f =
+		struct td_exporter_family *f =
 			family(out, xstrdup(t[i].name), xstrdup(t[i].help), t[i].type);
 		t[i].get(c, &t[i], f); /* kept when empty: HELP and TYPE document it */
 	}
 }
 
-struct exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
-					    enum exporter_type type)
+struct td_exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
+					       enum exporter_type type)
 {
 	return family(out, name, help, type);
 }
 
-struct exporter_sample *exporter_sample_new(struct exporter_family *f, double value)
+struct td_exporter_sample *exporter_sample_new(struct td_exporter_family *f, double value)
 {
 	return sample(f, value);
 }
 
-void exporter_label_str(struct exporter_sample *s, const char *name, const char *value)
+void exporter_label_str(struct td_exporter_sample *s, const char *name, const char *value)
 {
 	label(s, name, "%s", value);
 }
 
-void exporter_build(const struct exporter_input *in, struct td_metrics *out)
+void exporter_build(const struct td_exporter_input *in, struct td_metrics *out)
 {
 	struct ctx c = { .in = in };
 
@@ -439,7 +439,7 @@ void exporter_metrics_free(struct td_metrics *out)
 	memset(out, 0, sizeof(*out));
 }
 
-static void carry_ct(struct exporter_carry *carry, size_t k, struct td_ns_ct *ct)
+static void carry_ct(struct td_exporter_carry *carry, size_t k, struct td_ns_ct *ct)
 {
 	if (!carry->v[k].has_ct || !ct->has_stats || ct->has_delta)
 		return;
@@ -449,7 +449,7 @@ static void carry_ct(struct exporter_carry *carry, size_t k, struct td_ns_ct *ct
 	carry->v[k].has_ct = false;
 }
 
-void exporter_carry_apply(struct exporter_carry *carry, struct td_model *m)
+void exporter_carry_apply(struct td_exporter_carry *carry, struct td_model *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct td_ns_model *ns = &m->ns[i];
@@ -468,7 +468,7 @@ void exporter_carry_apply(struct exporter_carry *carry, struct td_model *m)
 	}
 }
 
-void exporter_carry_keep(struct exporter_carry *carry, struct td_model *m)
+void exporter_carry_keep(struct td_exporter_carry *carry, struct td_model *m)
 {
 	exporter_carry_free(carry);
 	carry->v = xcalloc(m->n ? m->n : 1, sizeof(*carry->v));
@@ -486,7 +486,7 @@ void exporter_carry_keep(struct exporter_carry *carry, struct td_model *m)
 	}
 }
 
-void exporter_carry_free(struct exporter_carry *carry)
+void exporter_carry_free(struct td_exporter_carry *carry)
 {
 	for (size_t i = 0; i < carry->n; i++) {
 		free(carry->v[i].name);

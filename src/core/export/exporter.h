@@ -33,28 +33,28 @@ enum exporter_type {
 
 #define EXPORTER_LABELS_MAX 4
 
-struct exporter_sample {
+struct td_exporter_sample {
 	const char *lname[EXPORTER_LABELS_MAX]; /* static label names */
 	char *lval[EXPORTER_LABELS_MAX];	/* owned label values */
 	size_t nlabels;
 	double value; /* may be +Inf */
 };
 
-struct exporter_family {
+struct td_exporter_family {
 	char *name; /* owned: "tcpdoctor_sockets", "tcpdoctor_tcpext_tw_total" */
 	char *help; /* owned, one line */
 	enum exporter_type type;
-	struct exporter_sample *v;
+	struct td_exporter_sample *v;
 	size_t n, cap;
 };
 
 struct td_metrics {
-	struct exporter_family *v;
+	struct td_exporter_family *v;
 	size_t n, cap;
 };
 
 /* What one collection produced, and the exporter's own bookkeeping. */
-struct exporter_input {
+struct td_exporter_input {
 	const struct td_model *m;     /* NULL when the collection failed */
 	const struct td_findings *fs; /* NULL when the collection failed */
 	size_t top;		      /* per-destination metrics for this many destinations */
@@ -68,18 +68,18 @@ struct exporter_input {
  * The table's families are always there, with no samples when there is nothing to count (no
  * destination, no finding, a failed collection); a kernel counter is left out when no
  * snapshot has it (--replay, an older kernel). Can't fail. */
-void exporter_build(const struct exporter_input *in, struct td_metrics *out);
+void exporter_build(const struct td_exporter_input *in, struct td_metrics *out);
 
 /* For the files that build families of their own (exporter_ct.c): a new family in out (takes
  * ownership of name and help), a new sample in f, a label on s (value copied; name static). */
-struct exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
-					    enum exporter_type type);
-struct exporter_sample *exporter_sample_new(struct exporter_family *f, double value);
-void exporter_label_str(struct exporter_sample *s, const char *name, const char *value);
+struct td_exporter_family *exporter_family_new(struct td_metrics *out, char *name, char *help,
+					       enum exporter_type type);
+struct td_exporter_sample *exporter_sample_new(struct td_exporter_family *f, double value);
+void exporter_label_str(struct td_exporter_sample *s, const char *name, const char *value);
 void exporter_metrics_free(struct td_metrics *out);
 
 /* Counter snapshots carried from one collection to the next, by namespace name. */
-struct exporter_carry {
+struct td_exporter_carry {
 	struct {
 		char *name;
 		struct td_counters *c;
@@ -97,11 +97,11 @@ struct exporter_carry {
  * the conntrack statistics likewise (ct.s0 from carry, ct.has_delta).
  * Can't fail.
  */
-void exporter_carry_apply(struct exporter_carry *carry, struct td_model *m);
+void exporter_carry_apply(struct td_exporter_carry *carry, struct td_model *m);
 /* After m was used: moves each namespace's latest snapshot out of m into carry (replacing what
  * carry held; namespaces gone from m are dropped). Call before model_free(m). Can't fail. */
-void exporter_carry_keep(struct exporter_carry *carry, struct td_model *m);
+void exporter_carry_keep(struct td_exporter_carry *carry, struct td_model *m);
 /* Frees what carry holds; carry is then empty and reusable. */
-void exporter_carry_free(struct exporter_carry *carry);
+void exporter_carry_free(struct td_exporter_carry *carry);
 
 #endif

@@ -83,16 +83,16 @@ static uint64_t u64_at(const void *base, size_t off)
 	return v;
 }
 
-static struct exporter_sample *ns_sample(struct exporter_family *f, double v, const char *ns)
+static struct td_exporter_sample *ns_sample(struct td_exporter_family *f, double v, const char *ns)
 {
-	struct exporter_sample *s = exporter_sample_new(f, v);
+	struct td_exporter_sample *s = exporter_sample_new(f, v);
 
 	exporter_label_str(s, "netns", ns);
 	return s;
 }
 
 /* tcp, udp, icmp and icmpv6 always (0 is a value), any other protocol when it has entries. */
-static void by_proto(const struct td_ns_ct *ct, const char *ns, struct exporter_family *f)
+static void by_proto(const struct td_ns_ct *ct, const char *ns, struct td_exporter_family *f)
 {
 	char num[8];
 
@@ -108,7 +108,7 @@ static void by_proto(const struct td_ns_ct *ct, const char *ns, struct exporter_
 	}
 }
 
-static void by_state(const struct td_ns_ct *ct, const char *ns, struct exporter_family *f)
+static void by_state(const struct td_ns_ct *ct, const char *ns, struct td_exporter_family *f)
 {
 	for (unsigned st = 1; st < TD_CT_TCP_COUNT; st++)
 		exporter_label_str(ns_sample(f, (double)ct->census.tcp_state[st], ns), "state",
@@ -116,7 +116,7 @@ static void by_state(const struct td_ns_ct *ct, const char *ns, struct exporter_
 }
 
 static void one(const struct ct_def *d, const struct td_ns_ct *ct, const char *ns,
-		struct exporter_family *f)
+		struct td_exporter_family *f)
 {
 	bool census = ct->present && !ct->dump_err;
 
@@ -143,13 +143,13 @@ static void one(const struct ct_def *d, const struct td_ns_ct *ct, const char *n
 void exporter_ct_build(const struct td_model *m, struct td_metrics *out)
 {
 	for (size_t k = 0; k < TD_ARRAY_SIZE(defs); k++) {
-		struct exporter_family *f = exporter_family_new(
+		struct td_exporter_family *f = exporter_family_new(
 			out, xstrdup(defs[k].name), xstrdup(defs[k].help), EXPORTER_GAUGE);
 		for (size_t i = 0; m && i < m->n; i++)
 			one(&defs[k], &m->ns[i].ct, m->ns[i].name, f);
 	}
 	for (size_t k = 0; k < TD_ARRAY_SIZE(stats); k++) {
-		struct exporter_family *f = exporter_family_new(
+		struct td_exporter_family *f = exporter_family_new(
 			out, xasprintf("tcpdoctor_conntrack_stat_%s_total", stats[k].field),
 			xasprintf("Conntrack statistic %s, summed over CPUs (conntrack -S; "
 				  "node_exporter node_nf_conntrack_stat_%s): %s",

@@ -24,9 +24,9 @@ struct series {
 	uint64_t n;
 };
 
-static struct exporter_family *family(struct td_metrics *out, const char *name, const char *help)
+static struct td_exporter_family *family(struct td_metrics *out, const char *name, const char *help)
 {
-	struct exporter_family *f;
+	struct td_exporter_family *f;
 
 	if (out->n == out->cap) {
 		out->cap = out->cap ? 2 * out->cap : 64;
@@ -40,9 +40,9 @@ static struct exporter_family *family(struct td_metrics *out, const char *name, 
 	return f;
 }
 
-static struct exporter_sample *sample(struct exporter_family *f, double value)
+static struct td_exporter_sample *sample(struct td_exporter_family *f, double value)
 {
-	struct exporter_sample *s;
+	struct td_exporter_sample *s;
 
 	if (f->n == f->cap) {
 		f->cap = f->cap ? 2 * f->cap : 16;
@@ -54,14 +54,14 @@ static struct exporter_sample *sample(struct exporter_family *f, double value)
 	return s;
 }
 
-static void label(struct exporter_sample *s, const char *name, const char *value)
+static void label(struct td_exporter_sample *s, const char *name, const char *value)
 {
 	s->lname[s->nlabels] = name;
 	s->lval[s->nlabels++] = xstrdup(value);
 }
 
 /* "addr:port", "[v6]:port", "addr" when port 0; "other" beyond the chosen ones */
-static void dest_name(struct exporter_trace_state *st, const struct exporter_trace_dest *d,
+static void dest_name(struct td_exporter_trace_state *st, const struct td_exporter_trace_dest *d,
 		      char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -108,7 +108,7 @@ static const char *errno_name(int err)
 	return n ? n : "other";
 }
 
-static void dest_of(const struct td_trace_key *k, bool local, struct exporter_trace_dest *d)
+static void dest_of(const struct td_trace_key *k, bool local, struct td_exporter_trace_dest *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->family = k->family;
@@ -116,22 +116,22 @@ static void dest_of(const struct td_trace_key *k, bool local, struct exporter_tr
 	d->port = local ? k->sport : k->dport;
 }
 
-static void emit(struct exporter_family *f, const struct series *v, size_t n, const char *la,
+static void emit(struct td_exporter_family *f, const struct series *v, size_t n, const char *la,
 		 const char *lb, const char *ld)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct exporter_sample *s = sample(f, (double)v[i].n);
+		struct td_exporter_sample *s = sample(f, (double)v[i].n);
 		label(s, la, v[i].a);
 		label(s, lb, v[i].b);
 		label(s, ld, v[i].dst);
 	}
 }
 
-void exporter_trace_build(struct exporter_trace_state *st, const struct exporter_trace_input *in,
-			  struct td_metrics *out)
+void exporter_trace_build(struct td_exporter_trace_state *st,
+			  const struct td_exporter_trace_input *in, struct td_metrics *out)
 {
 	struct series *v = xcalloc(SERIES_MAX, sizeof(*v));
-	struct exporter_trace_dest d;
+	struct td_exporter_trace_dest d;
 	char dst[64];
 	size_t n = 0;
 

@@ -18,28 +18,28 @@
 
 #define EXPORTER_TRACE_TOP_MAX 100
 
-struct exporter_trace_dest {
+struct td_exporter_trace_dest {
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
 };
 
 /* The destinations given their own series, kept from one scrape to the next (zero it first). */
-struct exporter_trace_state {
+struct td_exporter_trace_state {
 	size_t top; /* at most EXPORTER_TRACE_TOP_MAX */
-	struct exporter_trace_dest chosen[EXPORTER_TRACE_TOP_MAX];
+	struct td_exporter_trace_dest chosen[EXPORTER_TRACE_TOP_MAX];
 	size_t nchosen;
 };
 
 /* What the trace counted since serve started. */
-struct exporter_trace_input {
+struct td_exporter_trace_input {
 	const struct td_trace_row *fail, *rst; /* trace_agg_rows of the failures and resets */
 	size_t nfail, nrst;
 	uint64_t events, lost;
 };
 
 /* Appends the tcpdoctor_trace_* families to out (after exporter_build). Can't fail. */
-void exporter_trace_build(struct exporter_trace_state *st, const struct exporter_trace_input *in,
-			  struct td_metrics *out);
+void exporter_trace_build(struct td_exporter_trace_state *st,
+			  const struct td_exporter_trace_input *in, struct td_metrics *out);
 
 #endif

@@ -21,7 +21,7 @@
 
 /* Meanings follow kernel-facts.md; PAWSTimewait and PAWSOldAck are newer than the sheet (6.15,
  * read from the kernel's commit adding them). */
-const struct counters_info counters_known[COUNTERS_ID_COUNT] = {
+const struct td_counters_info counters_known[COUNTERS_ID_COUNT] = {
 	{ COUNTERS_ACTIVE_OPENS, "ActiveOpens", COUNTERS_SNMP, "Tcp", C_, false,
 	  "SYN sent: connect() started a connection",
 	  "outgoing connection rate (port use: tcp-facts#ephemeral-ports)" },
@@ -109,11 +109,11 @@ const char *counters_src_name(enum counters_src src)
 	return (unsigned)src < COUNTERS_SRC_COUNT ? src_names[src] : "?";
 }
 
-const struct counters_info *counters_info_find(enum counters_src src, const char *section,
-					       const char *name)
+const struct td_counters_info *counters_info_find(enum counters_src src, const char *section,
+						  const char *name)
 {
 	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
-		const struct counters_info *k = &counters_known[i];
+		const struct td_counters_info *k = &counters_known[i];
 		if (k->src == src && !strcmp(k->name, name) &&
 		    (!section || !strcmp(k->section, section)))
 			return k;
@@ -150,7 +150,7 @@ static uint32_t key_hash(enum counters_src src, const char *section, const char 
 
 static void index_put(struct td_counters *c, size_t i)
 {
-	const struct counters_entry *e = &c->v[i];
+	const struct td_counters_entry *e = &c->v[i];
 	size_t mask = c->index_cap - 1;
 	size_t s = key_hash(e->src, e->section, e->name) & mask;
 
@@ -177,8 +177,8 @@ static void index_rebuild(struct td_counters *c, size_t want)
 		index_put(c, i);
 }
 
-const struct counters_entry *counters_get(const struct td_counters *c, enum counters_src src,
-					  const char *section, const char *name)
+const struct td_counters_entry *counters_get(const struct td_counters *c, enum counters_src src,
+					     const char *section, const char *name)
 {
 	if (!c || !c->index_cap)
 		return NULL;
@@ -186,7 +186,7 @@ const struct counters_entry *counters_get(const struct td_counters *c, enum coun
 	size_t s = key_hash(src, section, name) & mask;
 
 	for (uint32_t i; (i = c->index[s]); s = (s + 1) & mask) {
-		const struct counters_entry *e = &c->v[i - 1];
+		const struct td_counters_entry *e = &c->v[i - 1];
 		if (e->src == src && !strcmp(e->section, section) && !strcmp(e->name, name))
 			return e;
 	}
@@ -198,7 +198,7 @@ const struct counters_entry *counters_get(const struct td_counters *c, enum coun
 struct parse {
 	struct td_counters *c;
 	enum counters_src src;
-	struct counters_err *err;
+	struct td_counters_err *err;
 	const char *p, *end; /* what is left of the text */
 	unsigned line;	     /* number of the line last returned */
 };
@@ -337,7 +337,7 @@ static int add_entry(struct parse *ps, unsigned line, const char *sect, struct s
 		     uint64_t v, bool neg)
 {
 	struct td_counters *c = ps->c;
-	struct counters_entry e = { .src = ps->src, .value = v, .negative = neg };
+	struct td_counters_entry e = { .src = ps->src, .value = v, .negative = neg };
 
 	if (!copy_name(e.name, sizeof(e.name), name))
 		return bad(ps, line, "bad counter name '%.*s'", (int)(name.n > 40 ? 40 : name.n),
@@ -426,7 +426,7 @@ static int parse_sockstat(struct parse *ps, bool *found)
 }
 
 int counters_parse(struct td_counters *c, enum counters_src src, const char *text, size_t len,
-		   struct counters_err *err)
+		   struct td_counters_err *err)
 {
 	struct parse ps = { c, src, err, text, text + len, 0 };
 	size_t n0 = c->n;
@@ -454,7 +454,7 @@ int counters_parse(struct td_counters *c, enum counters_src src, const char *tex
 
 /* /proc/thread-self follows the calling thread's namespace after setns(); /proc/self/net is the
  * thread-group leader's, which differs when another thread entered a namespace. */
-static int read_one(struct td_counters *c, enum counters_src src, struct counters_err *err)
+static int read_one(struct td_counters *c, enum counters_src src, struct td_counters_err *err)
 {
 	char path[64];
 	char *buf = NULL;
@@ -470,12 +470,12 @@ static int read_one(struct td_counters *c, enum counters_src src, struct counter
 	if (!r)
 		r = counters_parse(c, src, buf, len, err);
 	else if (err)
-		*err = (struct counters_err){ .src = src };
+		*err = (struct td_counters_err){ .src = src };
 	free(buf);
 	return r;
 }
 
-int counters_read(struct td_counters **out, struct counters_err *err)
+int counters_read(struct td_counters **out, struct td_counters_err *err)
 {
 	struct td_counters *c = counters_new();
 	int r = 0;
@@ -495,8 +495,8 @@ int counters_value(const struct td_counters *c, enum counters_id id, uint64_t *o
 {
 	if ((unsigned)id >= COUNTERS_ID_COUNT)
 		return -EINVAL;
-	const struct counters_info *k = &counters_known[id];
-	const struct counters_entry *e = counters_get(c, k->src, k->section, k->name);
+	const struct td_counters_info *k = &counters_known[id];
+	const struct td_counters_entry *e = counters_get(c, k->src, k->section, k->name);
 	if (!e)
 		return -ENOENT;
 	if (e->negative)
@@ -507,10 +507,10 @@ int counters_value(const struct td_counters *c, enum counters_id id, uint64_t *o
 
 void counters_delta(const struct td_counters *before, const struct td_counters *after,
 		    enum counters_src src, const char *section, const char *name,
-		    struct counters_delta *d)
+		    struct td_counters_delta *d)
 {
-	const struct counters_entry *b = counters_get(before, src, section, name);
-	const struct counters_entry *a = counters_get(after, src, section, name);
+	const struct td_counters_entry *b = counters_get(before, src, section, name);
+	const struct td_counters_entry *a = counters_get(after, src, section, name);
 
 	memset(d, 0, sizeof(*d));
 	d->before = b ? b->value : 0;
@@ -535,12 +535,12 @@ void counters_delta(const struct td_counters *before, const struct td_counters *
 }
 
 void counters_delta_known(const struct td_counters *before, const struct td_counters *after,
-			  enum counters_id id, struct counters_delta *d)
+			  enum counters_id id, struct td_counters_delta *d)
 {
 	if ((unsigned)id >= COUNTERS_ID_COUNT) {
-		*d = (struct counters_delta){ .missing = true };
+		*d = (struct td_counters_delta){ .missing = true };
 		return;
 	}
-	const struct counters_info *k = &counters_known[id];
+	const struct td_counters_info *k = &counters_known[id];
 	counters_delta(before, after, k->src, k->section, k->name, d);
 }

@@ -68,7 +68,7 @@ enum counters_id {
 };
 
 /* What one known counter means, in kernel-facts' words. Static, read-only. */
-struct counters_info {
+struct td_counters_info {
 	enum counters_id id;
 	const char *name; /* as the kernel spells it: "ListenOverflows", "tw" */
 	enum counters_src src;
@@ -80,12 +80,12 @@ struct counters_info {
 };
 
 /* The table, indexed by enum counters_id (counters_known[i].id == i). */
-extern const struct counters_info counters_known[COUNTERS_ID_COUNT];
+extern const struct td_counters_info counters_known[COUNTERS_ID_COUNT];
 
 /* Looks a known counter up by kernel name ("TWRecycled"; sockstat names "inuse", "tw"... are
  * matched only with src COUNTERS_SOCKSTAT). Returns the entry or NULL. */
-const struct counters_info *counters_info_find(enum counters_src src, const char *section,
-					       const char *name);
+const struct td_counters_info *counters_info_find(enum counters_src src, const char *section,
+						  const char *name);
 
 /* Limits that hostile input hits first. */
 #define COUNTERS_SECTION_MAX 32	   /* bytes with the NUL: "TcpExt" */
@@ -95,7 +95,7 @@ const struct counters_info *counters_info_find(enum counters_src src, const char
 #define COUNTERS_FILE_MAX    (1u << 20)
 
 /* One value of a snapshot. */
-struct counters_entry {
+struct td_counters_entry {
 	enum counters_src src;
 	char section[COUNTERS_SECTION_MAX];
 	char name[COUNTERS_NAME_MAX];
@@ -105,7 +105,7 @@ struct counters_entry {
 
 /* A snapshot. Entries keep file order; look-ups go through a hash index. */
 struct td_counters {
-	struct counters_entry *v;
+	struct td_counters_entry *v;
 	size_t n, cap;
 	uint32_t *index; /* open addressing over v, index_cap slots, 0 = empty, else i + 1 */
 	size_t index_cap;
@@ -114,7 +114,7 @@ struct td_counters {
 };
 
 /* Where a parse failed. */
-struct counters_err {
+struct td_counters_err {
 	enum counters_src src;
 	unsigned line; /* 1-based line of the text; one past the last line for "missing" */
 	char msg[128]; /* "header has 15 columns but values 14", ... */
@@ -136,25 +136,25 @@ void counters_free(struct td_counters *c);
  * Never reads outside [text, text + len).
  */
 int counters_parse(struct td_counters *c, enum counters_src src, const char *text, size_t len,
-		   struct counters_err *err);
+		   struct td_counters_err *err);
 
 /*
  * Reads /proc/thread-self/net/{snmp,netstat,sockstat}: those of the calling thread's network
  * namespace, so enter a namespace (netns_enter) before calling. Returns 0 and *out (caller
  * frees), or -errno from open/read (-ENOENT, -EACCES), -EBADMSG with *err (may be NULL) set.
  */
-int counters_read(struct td_counters **out, struct counters_err *err);
+int counters_read(struct td_counters **out, struct td_counters_err *err);
 
 /* The value of (src, section, name). Returns the entry, or NULL when c lacks it. */
-const struct counters_entry *counters_get(const struct td_counters *c, enum counters_src src,
-					  const char *section, const char *name);
+const struct td_counters_entry *counters_get(const struct td_counters *c, enum counters_src src,
+					     const char *section, const char *name);
 
 /* The value of a known counter: 0 and *out, or -ENOENT when this kernel (or file) lacks it.
  * A negative value also gives -ERANGE (none of the known counters can be negative). */
 int counters_value(const struct td_counters *c, enum counters_id id, uint64_t *out);
 
 /* How a value moved between two snapshots. */
-struct counters_delta {
+struct td_counters_delta {
 	uint64_t before, after;
 	uint64_t delta; /* after - before when it grew or stayed; 0 when it went backwards */
 	bool backwards; /* after < before: a counter was reset (namespace recreated, module
@@ -169,11 +169,11 @@ struct counters_delta {
  */
 void counters_delta(const struct td_counters *before, const struct td_counters *after,
 		    enum counters_src src, const char *section, const char *name,
-		    struct counters_delta *d);
+		    struct td_counters_delta *d);
 
 /* The same for a known counter. Can't fail. */
 void counters_delta_known(const struct td_counters *before, const struct td_counters *after,
-			  enum counters_id id, struct counters_delta *d);
+			  enum counters_id id, struct td_counters_delta *d);
 
 /* "snmp", "netstat", "sockstat". */
 const char *counters_src_name(enum counters_src src);

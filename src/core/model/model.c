@@ -288,7 +288,7 @@ static int on_ns_end(const struct td_ns_info *info, const struct td_dump_stats *
 	split_time_wait(ns, &c->cfg);
 	ports_result(ns->ports, &ns->dests, &ns->ndests);
 	if (!c->m->orphans && ns->c0) {
-		const struct counters_entry *e =
+		const struct td_counters_entry *e =
 			counters_get(ns->c0, COUNTERS_SOCKSTAT, "TCP", "orphan");
 		if (e)
 			c->m->orphans = e->value;
@@ -388,8 +388,10 @@ int model_counter(const struct td_ns_model *ns, const char *section, const char 
 		  uint64_t *value, bool *absolute)
 {
 	enum counters_src src = strcmp(section, "Tcp") ? COUNTERS_NETSTAT : COUNTERS_SNMP;
-	const struct counters_entry *a = ns->c0 ? counters_get(ns->c0, src, section, name) : NULL;
-	const struct counters_entry *b = ns->c1 ? counters_get(ns->c1, src, section, name) : NULL;
+	const struct td_counters_entry *a =
+		ns->c0 ? counters_get(ns->c0, src, section, name) : NULL;
+	const struct td_counters_entry *b =
+		ns->c1 ? counters_get(ns->c1, src, section, name) : NULL;
 
 	if (!a)
 		return -ENOENT;
@@ -406,7 +408,8 @@ int model_counter(const struct td_ns_model *ns, const char *section, const char 
 int model_gauge(const struct td_ns_model *ns, const char *name, uint64_t *value)
 {
 	const struct td_counters *c = ns->c1 ? ns->c1 : ns->c0;
-	const struct counters_entry *e = c ? counters_get(c, COUNTERS_SOCKSTAT, "TCP", name) : NULL;
+	const struct td_counters_entry *e =
+		c ? counters_get(c, COUNTERS_SOCKSTAT, "TCP", name) : NULL;
 
 	if (!e)
 		return -ENOENT;
