@@ -198,10 +198,8 @@ int cmd_sysctl_apply(const struct td_global *g, const struct cmd_sysctl_args *a)
 		cmd_err(g, "%s:%u: %s = %s: %s; %s%s", cmd_sysctl_file_name(s, f->file), f->line,
 			f->key, f->value,
 			r == -EIO ? "the kernel kept a different value" : strerror(-r),
-			lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values "
-			       "are in "
-			     : "every value written before was restored; the previous backup is "
-			       "kept",
+			lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values are in "
+			     : "every value written before was restored; the previous backup is kept",
 			lost ? bnew : "");
 		if (!lost)
 			unlink(bnew);
@@ -245,8 +243,7 @@ int cmd_sysctl_rollback(const struct td_global *g, const struct cmd_sysctl_args 
 	if (r) {
 		const struct td_apply_item *f = &p->v[p->failed];
 		cmd_err(g,
-			"restoring %s = %s failed: %s; the values before the rollback were put "
-			"back",
+			"restoring %s = %s failed: %s; the values before the rollback were put back",
 			f->key, f->value,
 			r == -EIO ? "the kernel kept a different value" : strerror(-r));
 		r = TD_EXIT_FAIL;

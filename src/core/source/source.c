@@ -315,10 +315,11 @@ int source_run(const struct td_source_opts *o, const struct td_source_cbs *cbs, 
 		if (!r)
 			r = write_header_meta(rec);
 		if (r) {
-			source_errf(errbuf, "cannot write record '%s': %s", o->record,
-				    r == -ENXIO ? "a FIFO that no process is reading (start the "
-						  "reader first)"
-						: strerror(-r));
+			source_errf(
+				errbuf, "cannot write record '%s': %s", o->record,
+				r == -ENXIO
+					? "a FIFO that no process is reading (start the reader first)"
+					: strerror(-r));
 			goto out;
 		}
 	}

@@ -94,12 +94,11 @@ int sysctl_parse_file_in(struct td_sysctl_set *s, const char *root, const char *
 	if (r) {
 		/* the file is named in the set, with no lines: its index is the last */
 		struct td_sysctl_parser *p = sysctl_parser_new(s, name);
-		sysctl_finding_add(s, (unsigned)(s->nfiles - 1), 0, NULL, NULL, TD_SEV_ERROR, NULL,
-				   NULL, "%s",
-				   r == -EFBIG	  ? "file larger than 16 MiB: not read"
-				   : r == -EINVAL ? "not a regular file (a FIFO, device or "
-						    "socket): not read"
-						  : strerror(-r));
+		sysctl_finding_add(
+			s, (unsigned)(s->nfiles - 1), 0, NULL, NULL, TD_SEV_ERROR, NULL, NULL, "%s",
+			r == -EFBIG    ? "file larger than 16 MiB: not read"
+			: r == -EINVAL ? "not a regular file (a FIFO, device or socket): not read"
+				       : strerror(-r));
 		sysctl_parser_finish(p);
 	} else {
 		sysctl_parse_buf(s, name, buf, len);

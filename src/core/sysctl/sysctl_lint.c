@@ -475,13 +475,13 @@ static void lint_duplicates(struct lint_ctx *c)
 		if (g->last != i) {
 			struct td_sysctl_entry *w = &s->ent[g->last];
 			bool same = w->file == e->file;
-			sysctl_finding_add(s, e->file, e->line, e->key, e->value,
-					   same ? TD_SEV_NOTE : TD_SEV_INFO,
-					   same ? "The same key twice in one file: only the last "
-						  "line counts."
-						: "Files are applied in order; the later one wins.",
-					   NULL, "overridden by %s:%u, which sets '%s'",
-					   s->files[w->file], w->line, w->value);
+			sysctl_finding_add(
+				s, e->file, e->line, e->key, e->value,
+				same ? TD_SEV_NOTE : TD_SEV_INFO,
+				same ? "The same key twice in one file: only the last line counts."
+				     : "Files are applied in order; the later one wins.",
+				NULL, "overridden by %s:%u, which sets '%s'", s->files[w->file],
+				w->line, w->value);
 			continue;
 		}
 		s->eff[s->neff++] = (struct td_sysctl_effective){
