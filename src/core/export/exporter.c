@@ -42,7 +42,10 @@ struct def {
 	const char *help;
 	enum exporter_type type;
 	void (*get)(const struct ctx *c, const struct def *d, struct td_exporter_family *f);
-	double (*dest)(const struct td_port_dest *d); /* for get_dest */
+	/* for get_dest: the destination's field (ports_dest_fields, the one definition every
+	 * renderer of a destination reads), and the state taken from a set of states */
+	const char *field;
+	unsigned state;
 };
 
 static struct td_exporter_sample *sample(struct td_exporter_family *f, double value)
@@ -146,42 +149,24 @@ static void get_ndests(const struct ctx *c, const struct def *d, struct td_expor
 
 static void get_dest(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
 {
+	const struct td_field *fd = fields_find(ports_dest_fields, ports_dest_nfields, d->field);
 	char a[64];
 
-	for (size_t i = 0; i < c->ntop; i++) {
+	for (size_t i = 0; fd && i < c->ntop; i++) {
 		const struct td_port_dest *x = c->top[i].d;
-		struct td_exporter_sample *s = sample(f, d->dest(x));
+		struct td_fval v;
+		double val;
+		fields_get(fd, x, NULL, &v);
+		if (v.kind == TD_FV_STATES)
+			val = (double)v.states[d->state];
+		else if (fields_number(&v, &val))
+			val = INFINITY; /* no exhaustion time: never at this rate */
+		struct td_exporter_sample *s = sample(f, val);
 		label(s, "netns", "%s", c->top[i].ns->name);
 		label(s, "src", "%s", sock_addr_str(x->family, x->src, a, sizeof(a)));
 		label(s, "dst", "%s", sock_addr_str(x->family, x->dst, a, sizeof(a)));
 		label(s, "dport", "%u", x->dport);
 	}
-}
-
-static double dest_in_use(const struct td_port_dest *d)
-{
-	return d->in_use;
-}
-
-static double dest_capacity(const struct td_port_dest *d)
-{
-	return d->capacity;
-}
-
-static double dest_time_wait(const struct td_port_dest *d)
-{
-	return d->n[TD_SS_TIME_WAIT];
-}
-
-static double dest_rate(const struct td_port_dest *d)
-{
-	return d->rate;
-}
-
-static double dest_exhaust(const struct td_port_dest *d)
-{
-	/* negative: the steady state stays below capacity, connect() never fails at this rate */
-	return d->exhaust_s < 0 ? INFINITY : d->exhaust_s;
 }
 
 static void get_findings(const struct ctx *c, const struct def *d, struct td_exporter_family *f)
@@ -219,50 +204,50 @@ static void get_worst(const struct ctx *c, const struct def *d, struct td_export
 /* The published families, in order. Units in names follow the Prometheus conventions. */
 static const struct def defs[] = {
 	{ "tcpdoctor_build_info", "tcpdoctor's version (always 1)", EXPORTER_GAUGE, get_build_info,
-	  NULL },
+	  NULL, 0 },
 	{ "tcpdoctor_scrape_duration_seconds",
 	  "How long the collection behind this page took (sockets, /proc, rules)", EXPORTER_GAUGE,
-	  get_duration, NULL },
+	  get_duration, NULL, 0 },
 	{ "tcpdoctor_scrape_error", "1 when the collection behind this page failed, else 0",
-	  EXPORTER_GAUGE, get_error, NULL },
+	  EXPORTER_GAUGE, get_error, NULL, 0 },
 	{ "tcpdoctor_collections_total",
 	  "Collections made since the exporter started (scrapes inside --min-interval share one)",
-	  EXPORTER_COUNTER, get_collections, NULL },
+	  EXPORTER_COUNTER, get_collections, NULL, 0 },
 	{ "tcpdoctor_collection_errors_total", "Collections that failed since the exporter started",
-	  EXPORTER_COUNTER, get_errors, NULL },
+	  EXPORTER_COUNTER, get_errors, NULL, 0 },
 	{ "tcpdoctor_last_collection_timestamp_seconds",
 	  "When the collection behind this page finished, Unix time", EXPORTER_GAUGE, get_timestamp,
-	  NULL },
+	  NULL, 0 },
 	{ "tcpdoctor_sockets",
 	  "TCP sockets by network namespace, family and state, as inet_diag reports them "
 	  "(orphaned FIN_WAIT2 apart from TIME_WAIT, request sockets as SYN_RECV)",
-	  EXPORTER_GAUGE, get_sockets, NULL },
+	  EXPORTER_GAUGE, get_sockets, NULL, 0 },
 	{ "tcpdoctor_dump_interrupted",
 	  "1 when the kernel flagged the socket dump as interrupted (NLM_F_DUMP_INTR): counts may "
 	  "miss or repeat sockets that changed during it",
-	  EXPORTER_GAUGE, get_interrupted, NULL },
+	  EXPORTER_GAUGE, get_interrupted, NULL, 0 },
 	{ "tcpdoctor_port_destinations",
 	  "Destinations (source IP, destination IP, destination port) holding ephemeral ports; "
 	  "only the --top riskiest get tcpdoctor_port_dest_* series",
-	  EXPORTER_GAUGE, get_ndests, NULL },
+	  EXPORTER_GAUGE, get_ndests, NULL, 0 },
 	{ "tcpdoctor_port_dest_in_use_ports",
 	  "Ephemeral ports held to one destination (any state, client side)", EXPORTER_GAUGE,
-	  get_dest, dest_in_use },
+	  get_dest, "in_use", 0 },
 	{ "tcpdoctor_port_dest_capacity_ports",
 	  "Ephemeral ports connect() can use per destination (ip_local_port_range, even span, "
 	  "minus reserved)",
-	  EXPORTER_GAUGE, get_dest, dest_capacity },
+	  EXPORTER_GAUGE, get_dest, "capacity", 0 },
 	{ "tcpdoctor_port_dest_time_wait_sockets",
 	  "Client-side TIME_WAIT sockets to one destination (each holds its port for 60 s)",
-	  EXPORTER_GAUGE, get_dest, dest_time_wait },
+	  EXPORTER_GAUGE, get_dest, "states", TD_SS_TIME_WAIT },
 	{ "tcpdoctor_port_dest_close_rate_per_second",
 	  "Connections to one destination closed per second, from TIME_WAIT timers (larger of the "
 	  "60 s and 10 s windows; a lower bound)",
-	  EXPORTER_GAUGE, get_dest, dest_rate },
+	  EXPORTER_GAUGE, get_dest, "close_rate", 0 },
 	{ "tcpdoctor_port_dest_exhaustion_seconds",
 	  "Seconds until connect() to one destination fails with EADDRNOTAVAIL at the current "
 	  "close rate; 0 exhausted now, +Inf never at this rate",
-	  EXPORTER_GAUGE, get_dest, dest_exhaust },
+	  EXPORTER_GAUGE, get_dest, "exhaustion_s", 0 },
 };
 
 /* After the conntrack families (exporter_ct.c). */
@@ -270,10 +255,10 @@ static const struct def defs_tail[] = {
 	{ "tcpdoctor_findings",
 	  "Findings of the doctor rules by namespace, id and severity (count); counter rules judge "
 	  "the time since the previous collection; tcpdoctor explain ID says what an id means",
-	  EXPORTER_GAUGE, get_findings, NULL },
+	  EXPORTER_GAUGE, get_findings, NULL, 0 },
 	{ "tcpdoctor_findings_worst_severity",
 	  "Worst finding: 0 ok, 1 info, 2 warning, 3 critical (doctor exits 0, 0, 1, 2)",
-	  EXPORTER_GAUGE, get_worst, NULL },
+	  EXPORTER_GAUGE, get_worst, NULL, 0 },
 };
 
 /* Takes ownership of name and help. */
