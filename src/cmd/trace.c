@@ -108,21 +108,6 @@ static const char *ns_name(struct trace_run *run, uint32_t ino, char *buf, size_
 	return buf;
 }
 
-/* "addr:port", "[v6]:port", "addr" (port 0), "*" (no address) */
-static char *endpoint(uint8_t family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[64];
-
-	trace_addr_str(family, addr, a, sizeof(a));
-	if (!port)
-		snprintf(buf, len, "%s", *a ? a : "*");
-	else if (family == AF_INET6 && *a)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", *a ? a : "*", port);
-	return buf;
-}
-
 static const char *errno_name(int err, char *buf, size_t len)
 {
 	const char *n = err > 0 ? strerrorname_np(err) : NULL;
@@ -214,8 +199,8 @@ static void row_cells(struct trace_run *run, enum td_trace_section s, const stru
 		snprintf(cells[3], 80, "%llu", (unsigned long long)r->cw_open);
 		snprintf(cells[4], 80, "%.1fs", (double)r->cw_oldest_ns / 1e9);
 	}
-	endpoint(k->family, k->saddr, k->sport, cells[5], 80);
-	endpoint(k->family, k->daddr, k->dport, cells[6], 80);
+	trace_endpoint_str(k->family, k->saddr, k->sport, cells[5], 80);
+	trace_endpoint_str(k->family, k->daddr, k->dport, cells[6], 80);
 	table_num(r->count, cells[7], 80);
 }
 

@@ -29,19 +29,6 @@ static void frame_add(struct td_wframe *f, enum td_wkind k, const char *text, un
 	f->v[f->n++] = (struct td_wline){ s, k };
 }
 
-static void endpoint(uint8_t family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	trace_addr_str(family, addr, a, sizeof(a));
-	if (!port)
-		snprintf(buf, len, "%s", *a ? a : "*");
-	else if (family == AF_INET6 && *a)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", *a ? a : "*", port);
-}
-
 static void row_line(struct td_wframe *f, const struct td_trace_row *r, unsigned width)
 {
 	const struct td_trace_key *k = &r->k;
@@ -54,8 +41,8 @@ static void row_line(struct td_wframe *f, const struct td_trace_row *r, unsigned
 	else
 		snprintf(what, sizeof(what), "reset %s (%s)", trace_reset_dir(k->kind),
 			 trace_reset_cause(k->kind, k->detail));
-	endpoint(k->family, bind ? k->saddr : k->daddr, bind ? k->sport : k->dport, dst,
-		 sizeof(dst));
+	trace_endpoint_str(k->family, bind ? k->saddr : k->daddr, bind ? k->sport : k->dport, dst,
+			   sizeof(dst));
 	snprintf(line, sizeof(line), "%10s  %-26s %-24s %s (pid %u)",
 		 table_num(r->count, n, sizeof(n)), what, dst, k->pid ? comm : "?", k->pid);
 	free(comm);

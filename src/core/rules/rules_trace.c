@@ -22,20 +22,6 @@
 
 #define PEERS_MAX 64 /* destinations judged per namespace; more are not */
 
-/* "addr:port", "[v6]:port", "addr" (port 0), "*" (no address) */
-static void endpoint(uint8_t family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	trace_addr_str(family, addr, a, sizeof(a));
-	if (!port)
-		snprintf(buf, len, "%s", *a ? a : "*");
-	else if (family == AF_INET6 && *a)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", *a ? a : "*", port);
-}
-
 /* connect() found no local port, or bind(addr, 0) none free */
 static bool is_exhaustion(const struct td_trace_key *k)
 {
@@ -68,9 +54,9 @@ static void traced_add(struct td_finding *x, const struct td_trace_row *r)
 	t->what = k->kind == TD_EV_RESET_RECV ? "reset" : trace_syscall_name(k->kind);
 	t->err = k->kind == TD_EV_RESET_RECV ? ECONNRESET : k->err;
 	if (k->kind == TD_EV_BIND_FAIL)
-		endpoint(k->family, k->saddr, k->sport, t->dst, sizeof(t->dst));
+		trace_endpoint_str(k->family, k->saddr, k->sport, t->dst, sizeof(t->dst));
 	else
-		endpoint(k->family, k->daddr, k->dport, t->dst, sizeof(t->dst));
+		trace_endpoint_str(k->family, k->daddr, k->dport, t->dst, sizeof(t->dst));
 	t->count = r->count;
 }
 
@@ -100,8 +86,9 @@ static struct td_finding *exhaustion_finding(const struct td_model *m, const str
 	struct td_finding *x = rules_add(out, "port-exhaustion", TD_F_CRITICAL, ns->name, NULL);
 	char dst[64], *comm;
 
-	endpoint(top->k.family, top->k.kind == TD_EV_BIND_FAIL ? top->k.saddr : top->k.daddr,
-		 top->k.kind == TD_EV_BIND_FAIL ? top->k.sport : top->k.dport, dst, sizeof(dst));
+	trace_endpoint_str(
+		top->k.family, top->k.kind == TD_EV_BIND_FAIL ? top->k.saddr : top->k.daddr,
+		top->k.kind == TD_EV_BIND_FAIL ? top->k.sport : top->k.dport, dst, sizeof(dst));
 	comm = names_escape_str(top->k.comm);
 	rules_subject(x, "-> %s", dst);
 	rules_title(x,
@@ -135,7 +122,7 @@ static void trace_exhaustion(const struct td_model *m, const struct td_ns_model 
 		}
 	if (!total)
 		return;
-	endpoint(top->k.family, top->k.daddr, top->k.dport, dst, sizeof(dst));
+	trace_endpoint_str(top->k.family, top->k.daddr, top->k.dport, dst, sizeof(dst));
 	x = find_exhaustion(out, ns->name, dst);
 	if (!x)
 		x = exhaustion_finding(m, ns, top, total, out);
@@ -180,7 +167,7 @@ static void peer_finding(const struct td_model *m, const struct td_ns_model *ns,
 	struct td_finding *x = rules_add(out, "peer-rejects", sev, ns->name, NULL);
 	char dst[64], what[96];
 
-	endpoint(p->family, p->addr, p->port, dst, sizeof(dst));
+	trace_endpoint_str(p->family, p->addr, p->port, dst, sizeof(dst));
 	rules_subject(x, "%s", dst);
 	if (p->refused && p->reset)
 		snprintf(what, sizeof(what), "%llu connects refused, %llu connections reset",

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -320,6 +321,21 @@ const char *trace_reset_cause(uint8_t kind, uint8_t detail)
 const char *trace_close_first(uint8_t kind)
 {
 	return kind == TD_EV_CLOSE_LOCAL ? "local" : kind == TD_EV_CLOSE_PEER ? "peer" : NULL;
+}
+
+char *trace_endpoint_str(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf,
+			 size_t len)
+{
+	char a[64];
+
+	trace_addr_str(family, addr, a, sizeof(a));
+	if (!port)
+		snprintf(buf, len, "%s", *a ? a : "*");
+	else if (family == AF_INET6 && *a)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", *a ? a : "*", port);
+	return buf;
 }
 
 char *trace_addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len)

@@ -101,6 +101,10 @@ const char *trace_close_first(uint8_t kind);
 
 /* The address as text ("10.0.0.1", "fd00::1"); "" for an all-zero address. Returns buf. */
 char *trace_addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
+/* An endpoint as text: "addr:port", "[v6]:port", "addr" (port 0), "*" (no address). Returns
+ * buf. */
+char *trace_endpoint_str(uint8_t family, const uint8_t addr[16], uint16_t port, char *buf,
+			 size_t len);
 
 /* ---- the loader (trace_bpf.c) ---- */
 
