@@ -24,36 +24,7 @@
 #include "core/model/ports.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
-
-static struct td_model *model1(void)
-{
-	struct td_model *m = xcalloc(1, sizeof(*m));
-
-	m->n = 1;
-	m->ns = xcalloc(1, sizeof(*m->ns));
-	m->ns[0].name = xstrdup("");
-	m->ns[0].meta = xstrdup("");
-	return m;
-}
-
-static const struct td_finding *find(const struct td_findings *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->v[i].id, id))
-			return &f->v[i];
-	return NULL;
-}
-
-static void eval(struct td_model *m, struct td_limits *lim, struct td_findings *f)
-{
-	memset(f, 0, sizeof(*f));
-	rules_evaluate(m, lim, f);
-	/* a rule that adds more remedies than a finding holds fails every test that triggers it */
-	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].nrem_dropped)
-			fail_msg("%s: %zu remedies past TD_REMEDIES_MAX dropped", f->v[i].id,
-				 f->v[i].nrem_dropped);
-}
+#include "unit/rulecheck.h"
 
 /* Evaluates m with the default limits. */
 static void eval_default(struct td_model *m, struct td_findings *f)
@@ -61,7 +32,7 @@ static void eval_default(struct td_model *m, struct td_findings *f)
 	struct td_limits lim;
 
 	rules_limits_default(&lim);
-	eval(m, &lim, f);
+	rc_eval(m, &lim, f);
 }
 
 static void done(struct td_model *m, struct td_findings *f)
@@ -72,7 +43,7 @@ static void done(struct td_model *m, struct td_findings *f)
 
 static void test_empty(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -97,7 +68,7 @@ static void test_listener(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		struct td_listener *l = xcalloc(1, sizeof(*l));
 		l->family = AF_INET;
@@ -110,10 +81,10 @@ static void test_listener(void **state)
 		m->ns[0].lis = l;
 		m->ns[0].nlis = 1;
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "accept-queue");
+		const struct td_finding *x = rc_find(&f, "accept-queue");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
-			assert_null(find(&f, "syn-queue"));
+			assert_null(rc_find(&f, "syn-queue"));
 		} else {
 			assert_non_null(x);
 			assert_int_equal(x->sev, cases[i].sev);
@@ -133,7 +104,7 @@ static void test_close_wait(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		struct td_cw_proc *w = xcalloc(1, sizeof(*w));
 		w->pid = 4242;
@@ -145,7 +116,7 @@ static void test_close_wait(void **state)
 		m->ns[0].cw = w;
 		m->ns[0].ncw = 1;
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "close-wait-leak");
+		const struct td_finding *x = rc_find(&f, "close-wait-leak");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
 		} else {
@@ -178,7 +149,7 @@ static struct td_port_dest *dest(const char *src, uint16_t dport, uint32_t in_us
 
 static void test_ports_and_range(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -190,12 +161,12 @@ static void test_ports_and_range(void **state)
 	m->ns[0].src[0] = (struct td_src_ports){ .family = AF_INET, .n = 100, .capacity = 100 };
 	inet_pton(AF_INET, "198.18.0.1", m->ns[0].src[0].addr);
 	eval_default(m, &f);
-	const struct td_finding *x = find(&f, "port-exhaustion");
+	const struct td_finding *x = rc_find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_CRITICAL);
 	assert_string_equal(x->subject, "198.18.0.1 -> 198.18.0.2:80");
 	assert_non_null(strstr(x->title, "exhausted"));
-	assert_null(find(&f, "ephemeral-range"));
+	assert_null(rc_find(&f, "ephemeral-range"));
 	/* remedies: application first, sysctls last */
 	assert_non_null(strstr(x->remedies[0], "Reuse connections"));
 	assert_non_null(strstr(x->remedies[x->nrem - 1], "ip_local_port_range"));
@@ -210,8 +181,8 @@ static void test_ports_and_range(void **state)
 	d->exhaust_s = -1;
 	m->ns[0].src[0].bind_parity = 50;
 	eval_default(m, &f);
-	assert_null(find(&f, "port-exhaustion"));
-	x = find(&f, "ephemeral-range");
+	assert_null(rc_find(&f, "port-exhaustion"));
+	x = rc_find(&f, "ephemeral-range");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_CRITICAL);
 	assert_string_equal(x->subject, "198.18.0.1");
@@ -220,7 +191,7 @@ static void test_ports_and_range(void **state)
 
 static void test_limits_and_order(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_limits lim;
 	struct td_findings f;
 	(void)state;
@@ -236,7 +207,7 @@ static void test_limits_and_order(void **state)
 	rules_limit_find(&lim, "time_wait")->warn = 50;
 	rules_limit_find(&lim, "close_wait")->crit = 1;
 	m->ns[0].census.n[TD_FI_INET][TD_SS_CLOSE_WAIT] = 1;
-	eval(m, &lim, &f);
+	rc_eval(m, &lim, &f);
 	assert_int_equal(f.n, 2);
 	/* worst first */
 	assert_int_equal(f.v[0].sev, TD_F_CRITICAL);
@@ -270,10 +241,9 @@ static bool any_remedy(const struct td_finding *x, const char *sub)
 
 static double ev(const struct td_finding *x, const char *key)
 {
-	for (size_t i = 0; i < x->nev; i++)
-		if (!strcmp(x->ev[i].key, key))
-			return x->ev[i].value;
-	return -1;
+	const struct td_evidence *e = rc_evidence(x, key);
+
+	return e ? e->value : -1;
 }
 
 /* Issue 10.1: ports held by orphaned FIN_WAIT2 (the server never closes) with tcp_tw_reuse=1:
@@ -281,7 +251,7 @@ static double ev(const struct td_finding *x, const char *key)
  * SO_LINGER or "let the server close first". */
 static void test_ports_held_by_fin_wait2(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -294,7 +264,7 @@ static void test_ports_held_by_fin_wait2(void **state)
 	m->ns[0].dests = d;
 	m->ns[0].ndests = 1;
 	eval_default(m, &f);
-	const struct td_finding *x = find(&f, "port-exhaustion");
+	const struct td_finding *x = rc_find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_true(has(x->title, "exhausted: 100 of 100 in use (100 FIN_WAIT2)"));
 	assert_true(has(x->cause, "held by 100 FIN_WAIT2."));
@@ -335,7 +305,7 @@ static void test_ports_time_wait_reuse_delay(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		set_meta(m, cases[i].meta);
 		struct td_port_dest *d = dest("198.18.0.1", 80, 95, 100, 3);
@@ -344,7 +314,7 @@ static void test_ports_time_wait_reuse_delay(void **state)
 		m->ns[0].dests = d;
 		m->ns[0].ndests = 1;
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "port-exhaustion");
+		const struct td_finding *x = rc_find(&f, "port-exhaustion");
 		assert_non_null(x);
 		assert_true(has(x->title, "(95%: 95 TIME_WAIT), exhausted in 3 s at 40 closes/s"));
 		assert_true(has(x->cause, cases[i].delay));
@@ -366,7 +336,7 @@ static void test_ports_reusable_not_blocking(void **state)
 	} cases[] = { { 40, TD_F_WARNING }, { 95, TD_F_OK }, { 0, TD_F_CRITICAL } };
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		set_meta(m, "net.ipv4.tcp_tw_reuse=1\nnet.ipv4.tcp_tw_reuse_delay=1000\n");
 		struct td_port_dest *d = dest("198.18.0.1", 80, 95, 100, -1);
@@ -375,7 +345,7 @@ static void test_ports_reusable_not_blocking(void **state)
 		m->ns[0].dests = d;
 		m->ns[0].ndests = 1;
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "port-exhaustion");
+		const struct td_finding *x = rc_find(&f, "port-exhaustion");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
 		} else {
@@ -393,7 +363,7 @@ static void test_ports_reusable_not_blocking(void **state)
 /* Several holders: each named with its count, most first; remedies for each. */
 static void test_ports_mixed_holders(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -406,7 +376,7 @@ static void test_ports_mixed_holders(void **state)
 	m->ns[0].dests = d;
 	m->ns[0].ndests = 1;
 	eval_default(m, &f);
-	const struct td_finding *x = find(&f, "port-exhaustion");
+	const struct td_finding *x = rc_find(&f, "port-exhaustion");
 	assert_non_null(x);
 	assert_true(has(x->title, "(60 TIME_WAIT, 30 ESTABLISHED and 10 FIN_WAIT2)"));
 	assert_true(has(x->cause, "TIME_WAIT: this host closed first, and each keeps its port "
@@ -439,7 +409,7 @@ static void test_range_bind_evidence(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		set_meta(m, "net.ipv4.ip_local_port_range=40000 40099\n");
 		m->ns[0].dests = xcalloc(4, sizeof(*m->ns[0].dests));
@@ -459,7 +429,7 @@ static void test_range_bind_evidence(void **state)
 							 .bind_parity = cases[i].bind_parity };
 		inet_pton(AF_INET, "198.18.0.1", m->ns[0].src[0].addr);
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "ephemeral-range");
+		const struct td_finding *x = rc_find(&f, "ephemeral-range");
 		assert_non_null(x);
 		assert_int_equal(x->sev, cases[i].sev);
 		assert_true(has(x->title, cases[i].title));
@@ -484,7 +454,7 @@ static void test_close_wait_eof(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
-		struct td_model *m = model1();
+		struct td_model *m = rc_model("");
 		struct td_findings f;
 		struct td_cw_proc *w = xcalloc(1, sizeof(*w));
 		w->pid = 7;
@@ -495,7 +465,7 @@ static void test_close_wait_eof(void **state)
 		m->ns[0].cw = w;
 		m->ns[0].ncw = 1;
 		eval_default(m, &f);
-		const struct td_finding *x = find(&f, "close-wait-leak");
+		const struct td_finding *x = rc_find(&f, "close-wait-leak");
 		assert_non_null(x);
 		assert_true(has(x->cause, cases[i].says));
 		assert_true(ev(x, "never_read_eof") == cases[i].eof_unread);
@@ -509,7 +479,7 @@ static void test_close_wait_eof(void **state)
 /* Issue 10.4: above 60 s of tcp_fin_timeout an orphaned FIN_WAIT2 is a full orphan first. */
 static void test_fin_wait2_timeout(void **state)
 {
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -517,7 +487,7 @@ static void test_fin_wait2_timeout(void **state)
 	m->ns[0].fw2_full = 1000;
 	set_meta(m, "net.ipv4.tcp_fin_timeout=120\n");
 	eval_default(m, &f);
-	const struct td_finding *x = find(&f, "fin-wait2-orphans");
+	const struct td_finding *x = rc_find(&f, "fin-wait2-orphans");
 	assert_non_null(x);
 	assert_true(has(x->cause, "stays a full orphan socket for its first 60 s"));
 	assert_true(has(x->cause, "tcp_max_orphans"));
@@ -529,7 +499,7 @@ static void test_fin_wait2_timeout(void **state)
 	m->ns[0].fw2_full = 0;
 	set_meta(m, "net.ipv4.tcp_fin_timeout=30\n");
 	eval_default(m, &f);
-	x = find(&f, "fin-wait2-orphans");
+	x = rc_find(&f, "fin-wait2-orphans");
 	assert_non_null(x);
 	assert_true(has(x->cause, "Each is kept as a timewait socket for tcp_fin_timeout (30 s)"));
 	assert_false(has(x->cause, "tcp_max_orphans"));
@@ -584,7 +554,7 @@ static void test_listen_overflow_text(void **state)
 {
 	static const char netstat[] = "TcpExt: ListenOverflows ListenDrops TCPReqQFullDrop\n"
 				      "TcpExt: 5 5 3\n";
-	struct td_model *m = model1();
+	struct td_model *m = rc_model("");
 	struct td_findings f;
 	(void)state;
 
@@ -594,13 +564,13 @@ static void test_listen_overflow_text(void **state)
 		0);
 	set_meta(m, "net.ipv4.tcp_syn_retries=3\nnet.ipv4.tcp_syn_linear_timeouts=2\n");
 	eval_default(m, &f);
-	const struct td_finding *x = find(&f, "listen-overflows");
+	const struct td_finding *x = rc_find(&f, "listen-overflows");
 	assert_non_null(x);
 	assert_true(has(x->cause, "a new SYN (the client stays in SYN_SENT"));
 	assert_true(has(x->cause,
 			"(tcp_syn_retries=3, tcp_syn_linear_timeouts=2) resends its "
 			"SYN after 1, 2, 3, 5 and 9 s and connect() fails after about 17 s"));
-	x = find(&f, "syn-drops");
+	x = rc_find(&f, "syn-drops");
 	assert_non_null(x);
 	assert_false(has(x->cause, "1, 3, 7 s"));
 	assert_true(has(x->cause, "after 1, 2, 3, 5 and 9 s"));
@@ -608,7 +578,7 @@ static void test_listen_overflow_text(void **state)
 
 	set_meta(m, "net.ipv4.tcp_syn_retries=6\n"); /* before 6.5: no linear timeouts */
 	eval_default(m, &f);
-	x = find(&f, "listen-overflows");
+	x = rc_find(&f, "listen-overflows");
 	assert_true(has(x->cause, "(tcp_syn_retries=6, no linear timeouts before 6.5) resends its "
 				  "SYN after 1, 3, 7, 15, 31 and 63 s and connect() fails after "
 				  "about 127 s"));

@@ -22,17 +22,14 @@
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
+#include "unit/rulecheck.h"
 
 /* One namespace with a tracked table of count entries of nf_conntrack_max max. */
 static struct td_model *model_ct(uint64_t count, uint64_t max, uint64_t buckets)
 {
-	struct td_model *m = xcalloc(1, sizeof(*m));
+	struct td_model *m = rc_model("");
 	struct td_ns_ct *ct;
 
-	m->n = 1;
-	m->ns = xcalloc(1, sizeof(*m->ns));
-	m->ns[0].name = xstrdup("");
-	m->ns[0].meta = xstrdup("");
 	m->ct_entry_bytes = 256;
 	m->ct_entry_measured = true;
 	ct = &m->ns[0].ct;
@@ -51,31 +48,13 @@ static struct td_model *model_ct(uint64_t count, uint64_t max, uint64_t buckets)
 	return m;
 }
 
-static const struct td_finding *find(const struct td_findings *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->v[i].id, id))
-			return &f->v[i];
-	return NULL;
-}
-
 static double ev(const struct td_finding *x, const char *key)
 {
-	for (size_t i = 0; i < x->nev; i++)
-		if (!strcmp(x->ev[i].key, key))
-			return x->ev[i].value;
-	fail_msg("no evidence '%s' in %s", key, x->id);
-	return -1;
-}
+	const struct td_evidence *e = rc_evidence(x, key);
 
-static void eval(struct td_model *m, const struct td_limits *lim, struct td_findings *f)
-{
-	memset(f, 0, sizeof(*f));
-	rules_evaluate(m, lim, f);
-	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].nrem_dropped)
-			fail_msg("%s: %zu remedies past TD_REMEDIES_MAX dropped", f->v[i].id,
-				 f->v[i].nrem_dropped);
+	if (!e)
+		fail_msg("no evidence '%s' in %s", key, x->id);
+	return e ? e->value : -1;
 }
 
 static size_t count_ct(const struct td_findings *f)
@@ -97,13 +76,13 @@ static void test_absent_and_idle(void **state)
 	rules_limits_default(&lim);
 	m->ns[0].ct.s1.insert = 0;
 	assert_false(model_ct_tracking(&m->ns[0].ct));
-	eval(m, &lim, &f);
+	rc_eval(m, &lim, &f);
 	assert_int_equal(count_ct(&f), 0); /* idle table: a state, not a finding */
 	rules_findings_free(&f);
 	/* no conntrack in this kernel, whatever the numbers say */
 	m->ns[0].ct.present = false;
 	m->ns[0].ct.table.count = 262144;
-	eval(m, &lim, &f);
+	rc_eval(m, &lim, &f);
 	assert_int_equal(count_ct(&f), 0);
 	rules_findings_free(&f);
 	model_free(m);
@@ -128,8 +107,8 @@ static void test_full_threshold(void **state)
 		      { 1000, TD_F_CRITICAL } };
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_model *m = model_ct(cases[i].count, 1000, 1000);
-		eval(m, &lim, &f);
-		const struct td_finding *x = find(&f, "conntrack-full");
+		rc_eval(m, &lim, &f);
+		const struct td_finding *x = rc_find(&f, "conntrack-full");
 		if (cases[i].sev < 0) {
 			assert_null(x);
 		} else {
@@ -155,9 +134,9 @@ static void test_full_threshold(void **state)
 	/* check --warn conntrack_usage=1 moves the threshold */
 	struct td_model *m = model_ct(10, 1000, 1000);
 	rules_limit_find(&lim, "conntrack_usage")->warn = 1;
-	eval(m, &lim, &f);
-	assert_non_null(find(&f, "conntrack-full"));
-	assert_int_equal(find(&f, "conntrack-full")->sev, TD_F_WARNING);
+	rc_eval(m, &lim, &f);
+	assert_non_null(rc_find(&f, "conntrack-full"));
+	assert_int_equal(rc_find(&f, "conntrack-full")->sev, TD_F_WARNING);
 	rules_findings_free(&f);
 	model_free(m);
 }
@@ -174,8 +153,8 @@ static void test_remedies_order(void **state)
 	m->ns[0].ct.top_dport = 8080;
 	m->ns[0].ct.top_n = 900;
 	m->ns[0].ct.max_ro = true;
-	eval(m, &lim, &f);
-	const struct td_finding *x = find(&f, "conntrack-full");
+	rc_eval(m, &lim, &f);
+	const struct td_finding *x = rc_find(&f, "conntrack-full");
 	assert_non_null(x);
 	assert_int_equal(x->nrem, 4);
 	assert_true(!strncmp(x->remedies[0], "Reuse connections", 17));
@@ -202,8 +181,8 @@ static void test_remedies_order(void **state)
 	m = model_ct(262144, 262144, 262144);
 	m->ct_entry_measured = false;
 	m->ct_entry_bytes = TD_CT_ENTRY_BYTES;
-	eval(m, &lim, &f);
-	x = find(&f, "conntrack-full");
+	rc_eval(m, &lim, &f);
+	x = rc_find(&f, "conntrack-full");
 	assert_non_null(x);
 	assert_true(
 		!strncmp(x->remedies[3], "Raise the limit with the hash table on the host", 47));
@@ -226,35 +205,35 @@ static void test_drops(void **state)
 	rules_limits_default(&lim);
 	/* totals with no interval only inform */
 	ct->s1.early_drop = 37856;
-	eval(m, &lim, &f);
-	assert_non_null(find(&f, "conntrack-drops"));
-	assert_int_equal(find(&f, "conntrack-drops")->sev, TD_F_INFO);
-	assert_true(ev(find(&f, "conntrack-drops"), "early_drop") == 37856);
+	rc_eval(m, &lim, &f);
+	assert_non_null(rc_find(&f, "conntrack-drops"));
+	assert_int_equal(rc_find(&f, "conntrack-drops")->sev, TD_F_INFO);
+	assert_true(ev(rc_find(&f, "conntrack-drops"), "early_drop") == 37856);
 	rules_findings_free(&f);
 	/* with an interval: nothing moved, nothing to say */
 	ct->has_delta = true;
 	ct->s0 = ct->s1;
 	ct->s0_ns = 1000000000;
 	ct->s1_ns = 3000000000;
-	eval(m, &lim, &f);
-	assert_null(find(&f, "conntrack-drops"));
+	rc_eval(m, &lim, &f);
+	assert_null(rc_find(&f, "conntrack-drops"));
 	rules_findings_free(&f);
 	/* one early drop warns; drop + early_drop + insert_failed = 100 is critical */
 	ct->s1.early_drop += 1;
-	eval(m, &lim, &f);
-	const struct td_finding *x = find(&f, "conntrack-drops");
+	rc_eval(m, &lim, &f);
+	const struct td_finding *x = rc_find(&f, "conntrack-drops");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_WARNING);
 	assert_true(ev(x, "early_drop") == 1 && ev(x, "drop") == 0 && ev(x, "interval") == 2);
 	rules_findings_free(&f);
 	ct->s1.drop += 90;
 	ct->s1.insert_failed += 8;
-	eval(m, &lim, &f);
-	assert_int_equal(find(&f, "conntrack-drops")->sev, TD_F_WARNING); /* 99 */
+	rc_eval(m, &lim, &f);
+	assert_int_equal(rc_find(&f, "conntrack-drops")->sev, TD_F_WARNING); /* 99 */
 	rules_findings_free(&f);
 	ct->s1.insert_failed += 1;
-	eval(m, &lim, &f);
-	x = find(&f, "conntrack-drops");
+	rc_eval(m, &lim, &f);
+	x = rc_find(&f, "conntrack-drops");
 	assert_int_equal(x->sev, TD_F_CRITICAL); /* 100 */
 	assert_true(ev(x, "drop") == 90 && ev(x, "insert_failed") == 9);
 	assert_true(!strncmp(x->remedies[0], "Reuse connections", 17));
@@ -280,8 +259,8 @@ static void test_time_wait(void **state)
 		struct td_model *m = model_ct(cases[i].entries, 262144, 262144);
 		m->ns[0].ct.census.tcp_state[TD_CT_TCP_TIME_WAIT] = cases[i].tw;
 		m->ns[0].ct.timeouts[0].seconds = 600;
-		eval(m, &lim, &f);
-		const struct td_finding *x = find(&f, "conntrack-time-wait");
+		rc_eval(m, &lim, &f);
+		const struct td_finding *x = rc_find(&f, "conntrack-time-wait");
 		assert_int_equal(x != NULL, cases[i].fires);
 		if (x) {
 			assert_int_equal(x->sev, TD_F_INFO); /* the table has room */
@@ -304,8 +283,8 @@ static void test_time_wait(void **state)
 	/* the same share in a table past the usage threshold warns */
 	struct td_model *m = model_ct(200000, 262144, 262144);
 	m->ns[0].ct.census.tcp_state[TD_CT_TCP_TIME_WAIT] = 190000;
-	eval(m, &lim, &f);
-	assert_int_equal(find(&f, "conntrack-time-wait")->sev, TD_F_WARNING);
+	rc_eval(m, &lim, &f);
+	assert_int_equal(rc_find(&f, "conntrack-time-wait")->sev, TD_F_WARNING);
 	rules_findings_free(&f);
 	model_free(m);
 }
@@ -321,12 +300,12 @@ static void test_unreplied(void **state)
 	free(m->ns[0].name);
 	m->ns[0].name = xstrdup("web");
 	m->ns[0].ct.census.unreplied = 1649;
-	eval(m, &lim, &f);
-	assert_null(find(&f, "conntrack-unreplied"));
+	rc_eval(m, &lim, &f);
+	assert_null(rc_find(&f, "conntrack-unreplied"));
 	rules_findings_free(&f);
 	m->ns[0].ct.census.unreplied = 1650;
-	eval(m, &lim, &f);
-	const struct td_finding *x = find(&f, "conntrack-unreplied");
+	rc_eval(m, &lim, &f);
+	const struct td_finding *x = rc_find(&f, "conntrack-unreplied");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_INFO);
 	assert_string_equal(x->netns, "web");
@@ -341,8 +320,8 @@ static void test_unreplied(void **state)
 	/* a name that would need shell quoting is not pasted into a command */
 	free(m->ns[0].name);
 	m->ns[0].name = xstrdup("a b;$(x)");
-	eval(m, &lim, &f);
-	x = find(&f, "conntrack-unreplied");
+	rc_eval(m, &lim, &f);
+	x = rc_find(&f, "conntrack-unreplied");
 	assert_non_null(strstr(x->remedies[1], "ip netns exec NS nft add table inet tdnotrack"));
 	assert_null(strstr(x->remedies[1], "$(x)"));
 	rules_findings_free(&f);
@@ -358,16 +337,16 @@ static void test_hash(void **state)
 	(void)state;
 
 	rules_limits_default(&lim);
-	eval(m, &lim, &f); /* max = buckets: chains of 2 at a full table */
-	assert_null(find(&f, "conntrack-hash"));
+	rc_eval(m, &lim, &f); /* max = buckets: chains of 2 at a full table */
+	assert_null(rc_find(&f, "conntrack-hash"));
 	rules_findings_free(&f);
 	ct->table.buckets = 32769; /* 2 * 262144 / 32769 = 15.999 */
-	eval(m, &lim, &f);
-	assert_null(find(&f, "conntrack-hash"));
+	rc_eval(m, &lim, &f);
+	assert_null(rc_find(&f, "conntrack-hash"));
 	rules_findings_free(&f);
 	ct->table.buckets = 32768; /* 16 */
-	eval(m, &lim, &f);
-	const struct td_finding *x = find(&f, "conntrack-hash");
+	rc_eval(m, &lim, &f);
+	const struct td_finding *x = rc_find(&f, "conntrack-hash");
 	assert_non_null(x);
 	assert_int_equal(x->sev, TD_F_WARNING);
 	assert_true(ev(x, "chain_when_full") == 16);
@@ -379,8 +358,8 @@ static void test_hash(void **state)
 	ct->s0 = ct->s1;
 	ct->s1.chaintoolong = 3;
 	ct->s1_ns = 1000000000;
-	eval(m, &lim, &f);
-	x = find(&f, "conntrack-hash");
+	rc_eval(m, &lim, &f);
+	x = rc_find(&f, "conntrack-hash");
 	assert_non_null(x);
 	assert_true(ev(x, "chaintoolong") == 3);
 	assert_non_null(strstr(x->title, "insertions refused"));

@@ -23,6 +23,7 @@
 #include "core/model/model.h"
 #include "core/rules/rules.h"
 #include "core/util.h"
+#include "unit/rulecheck.h"
 
 /* A TcpExt header and one line of values, as /proc/net/netstat prints them. */
 #define EXT_NAMES                                                                                  \
@@ -90,17 +91,6 @@ static const struct kcase kcases[] = {
 	  NULL, NULL, "tw-reuse-without-timestamps", TD_F_OK, NULL, 0 },
 };
 
-static struct td_model *model1(const char *meta)
-{
-	struct td_model *m = xcalloc(1, sizeof(*m));
-
-	m->n = 1;
-	m->ns = xcalloc(1, sizeof(*m->ns));
-	m->ns[0].name = xstrdup("");
-	m->ns[0].meta = xstrdup(meta);
-	return m;
-}
-
 static struct td_counters *snapshot(const char *values, const char *sockstat)
 {
 	struct td_counters *c = counters_new();
@@ -115,26 +105,11 @@ static struct td_counters *snapshot(const char *values, const char *sockstat)
 	return c;
 }
 
-static const struct td_finding *find(const struct td_findings *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->v[i].id, id))
-			return &f->v[i];
-	return NULL;
-}
-
 static bool ev_is(const struct td_finding *x, const char *key, double value)
 {
-	for (size_t i = 0; i < x->nev; i++)
-		if (!strcmp(x->ev[i].key, key))
-			return x->ev[i].value == value;
-	return false;
-}
+	const struct td_evidence *e = rc_evidence(x, key);
 
-static void eval(struct td_model *m, const struct td_limits *lim, struct td_findings *f)
-{
-	memset(f, 0, sizeof(*f));
-	rules_evaluate(m, lim, f);
+	return e && e->value == value;
 }
 
 static void test_kernel_table(void **state)
@@ -145,7 +120,7 @@ static void test_kernel_table(void **state)
 	rules_limits_default(&lim);
 	for (size_t i = 0; i < TD_ARRAY_SIZE(kcases); i++) {
 		const struct kcase *k = &kcases[i];
-		struct td_model *m = model1(k->meta);
+		struct td_model *m = rc_model(k->meta);
 		struct td_findings f;
 
 		if (k->ext0)
@@ -154,8 +129,8 @@ static void test_kernel_table(void **state)
 			m->ns[0].c1 = snapshot(k->ext1, k->sockstat);
 			m->ns[0].interval_s = 1;
 		}
-		eval(m, &lim, &f);
-		const struct td_finding *x = find(&f, k->id);
+		rc_eval(m, &lim, &f);
+		const struct td_finding *x = rc_find(&f, k->id);
 		if (k->sev == TD_F_OK) {
 			if (x)
 				fail_msg("%s: unexpected %s", k->name, k->id);
@@ -181,12 +156,12 @@ static void test_dump_interrupted(void **state)
 {
 	struct td_limits lim;
 	struct td_findings f;
-	struct td_model *m = model1("");
+	struct td_model *m = rc_model("");
 
 	(void)state;
 	rules_limits_default(&lim);
 	m->ns[0].interrupted = true;
-	eval(m, &lim, &f);
+	rc_eval(m, &lim, &f);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(f.v[0].id, "dump-interrupted");
 	assert_int_equal(f.v[0].sev, TD_F_INFO);
@@ -208,7 +183,7 @@ static void test_state_threshold(void **state)
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_limits lim;
 		struct td_findings f;
-		struct td_model *m = model1("");
+		struct td_model *m = rc_model("");
 
 		rules_limits_default(&lim);
 		struct td_limit *l = rules_limit_find(&lim, "close-wait");
@@ -217,8 +192,8 @@ static void test_state_threshold(void **state)
 		l->crit = 500;
 		m->ns[0].census.n[TD_FI_INET][TD_SS_CLOSE_WAIT] = cases[i].n / 2;
 		m->ns[0].census.n[TD_FI_INET6][TD_SS_CLOSE_WAIT] = cases[i].n - cases[i].n / 2;
-		eval(m, &lim, &f);
-		const struct td_finding *x = find(&f, "state-threshold");
+		rc_eval(m, &lim, &f);
+		const struct td_finding *x = rc_find(&f, "state-threshold");
 		if (cases[i].sev == TD_F_OK) {
 			assert_null(x);
 		} else {
@@ -243,7 +218,7 @@ static void test_syn_queue(void **state)
 	for (size_t i = 0; i < TD_ARRAY_SIZE(cases); i++) {
 		struct td_limits lim;
 		struct td_findings f;
-		struct td_model *m = model1("");
+		struct td_model *m = rc_model("");
 		struct td_listener *l = xcalloc(1, sizeof(*l));
 
 		rules_limits_default(&lim);
@@ -254,8 +229,8 @@ static void test_syn_queue(void **state)
 		l->syn_recv = cases[i].syn_recv;
 		m->ns[0].lis = l;
 		m->ns[0].nlis = 1;
-		eval(m, &lim, &f);
-		const struct td_finding *x = find(&f, "syn-queue");
+		rc_eval(m, &lim, &f);
+		const struct td_finding *x = rc_find(&f, "syn-queue");
 		if (!cases[i].found) {
 			assert_null(x);
 		} else {

@@ -22,17 +22,15 @@
 #include "core/rules/rules.h"
 #include "core/trace/trace.h"
 #include "core/util.h"
+#include "unit/rulecheck.h"
 
 #define INO 4026532000u
 
+/* One namespace whose inode the trace rows name */
 static struct td_model *model1(void)
 {
-	struct td_model *m = xcalloc(1, sizeof(*m));
+	struct td_model *m = rc_model("");
 
-	m->n = 1;
-	m->ns = xcalloc(1, sizeof(*m->ns));
-	m->ns[0].name = xstrdup("");
-	m->ns[0].meta = xstrdup("");
 	m->ns[0].ino = INO;
 	return m;
 }
@@ -58,20 +56,11 @@ static void add(struct td_trace_agg *t, uint8_t kind, int err, uint32_t pid, con
 		assert_int_equal(trace_agg_add(t, &e), 0);
 }
 
-static const struct td_finding *find(const struct td_findings *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->v[i].id, id))
-			return &f->v[i];
-	return NULL;
-}
-
 static double ev(const struct td_finding *x, const char *key)
 {
-	for (size_t i = 0; i < x->nev; i++)
-		if (!strcmp(x->ev[i].key, key))
-			return x->ev[i].value;
-	return -1;
+	const struct td_evidence *e = rc_evidence(x, key);
+
+	return e ? e->value : -1;
 }
 
 /* Evaluates m with agg attached (NULL: no trace ran) and the default limits. */
@@ -86,8 +75,7 @@ static void eval(struct td_model *m, struct td_trace_agg *agg, struct td_limits 
 	}
 	if (agg)
 		model_trace_attach(m, agg, 10.0, 0);
-	memset(f, 0, sizeof(*f));
-	rules_evaluate(m, lim, f);
+	rc_eval(m, lim, f);
 }
 
 static void test_peer_rejects(void **state)
@@ -104,7 +92,7 @@ static void test_peer_rejects(void **state)
 	add(t, TD_EV_CONNECT_FAIL, ECONNREFUSED, 100, "curl", "10.0.0.5", 443, INO + 1, 50);
 	add(t, TD_EV_CONNECT_FAIL, ETIMEDOUT, 100, "curl", "10.0.0.6", 443, INO, 9);
 	eval(m, t, NULL, &f);
-	assert_non_null(x = find(&f, "peer-rejects"));
+	assert_non_null(x = rc_find(&f, "peer-rejects"));
 	assert_string_equal(x->subject, "10.0.0.5:443");
 	assert_int_equal(x->sev, TD_F_WARNING);
 	assert_true(ev(x, "refused") == 8); /* the other namespace's 50 are not ours */
@@ -121,7 +109,7 @@ static void test_peer_rejects(void **state)
 	assert_int_equal(x->traced[2].count, 3);
 	assert_string_equal(x->ref, "tcp-facts#peer-rejects");
 	assert_non_null(strstr(x->title, "8 connects refused, 3 connections reset"));
-	assert_null(find(&f, "port-exhaustion"));
+	assert_null(rc_find(&f, "port-exhaustion"));
 	/* ETIMEDOUT is not a rejection: one finding only */
 	size_t n = 0;
 	for (size_t i = 0; i < f.n; i++)
@@ -136,7 +124,7 @@ static void test_peer_rejects(void **state)
 	model_free(m);
 	m = model1();
 	eval(m, t, &lim, &f);
-	assert_int_equal(find(&f, "peer-rejects")->sev, TD_F_CRITICAL);
+	assert_int_equal(rc_find(&f, "peer-rejects")->sev, TD_F_CRITICAL);
 	rules_findings_free(&f);
 	model_free(m);
 	trace_agg_free(t);
@@ -151,13 +139,13 @@ static void test_nothing_without_failures(void **state)
 	(void)state;
 	add(t, TD_EV_CLOSE_LOCAL, 0, 100, "curl", "10.0.0.5", 443, INO, 5);
 	eval(m, t, NULL, &f);
-	assert_null(find(&f, "peer-rejects"));
-	assert_null(find(&f, "port-exhaustion"));
+	assert_null(rc_find(&f, "peer-rejects"));
+	assert_null(rc_find(&f, "port-exhaustion"));
 	rules_findings_free(&f);
 	/* failures, but no trace attached: the rules cannot know */
 	add(t, TD_EV_CONNECT_FAIL, ECONNREFUSED, 100, "curl", "10.0.0.5", 443, INO, 5);
 	eval(m2, NULL, NULL, &f);
-	assert_null(find(&f, "peer-rejects"));
+	assert_null(rc_find(&f, "peer-rejects"));
 	rules_findings_free(&f);
 	model_free(m);
 	model_free(m2);
@@ -185,7 +173,7 @@ static void test_exhaustion_named(void **state)
 	e.sport = 8080;
 	assert_int_equal(trace_agg_add(t, &e), 0);
 	eval(m, t, NULL, &f);
-	assert_non_null(x = find(&f, "port-exhaustion"));
+	assert_non_null(x = rc_find(&f, "port-exhaustion"));
 	assert_int_equal(x->sev, TD_F_CRITICAL);
 	assert_true(ev(x, "traced_failures") == 4);
 	assert_int_equal(x->ntraced, 1);
@@ -195,7 +183,7 @@ static void test_exhaustion_named(void **state)
 	assert_string_equal(x->traced[0].dst, "10.0.0.7:80");
 	assert_string_equal(x->subject, "-> 10.0.0.7:80");
 	/* ports are not fine here: the refusals do not make a peer-rejects finding */
-	assert_null(find(&f, "peer-rejects"));
+	assert_null(rc_find(&f, "peer-rejects"));
 	rules_findings_free(&f);
 	model_free(m);
 	trace_agg_free(t);
