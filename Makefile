@@ -27,7 +27,7 @@ SUBMAKE  = $(MAKE) --no-print-directory NODEPS=1 $(if $(filter 1,$(V)),V=1)
 # installed by this very make (scripts/install-deps).
 PKGS := libmnl jansson ncursesw libmicrohttpd
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
-PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm)$(PKG_LIBS)
 
 # trace (eBPF) is built only where clang, bpftool, libbpf and the kernel's BTF are all there (the
 # `bpf` profile of scripts/install-deps); elsewhere tcpdoctor builds without it and trace says so.
@@ -135,12 +135,12 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(MAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) -lm $(LDLIBS)
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -Itests -o $@ $< $(LIB) $(PKG_LIBS) -lm \
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -Itests -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(shell $(PKG_CONFIG) --cflags --libs cmocka)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c tests/helpers/loopback.h
@@ -150,16 +150,16 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c tests/helpers/loopback.h
 # ctfill wraps the lab's conntrack fill (src/lab/ctfill.c): the one helper linked with the library
 $(BUILD)/tests/helpers/ctfill: tests/helpers/ctfill.c $(LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
 $(BUILD)/tests/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay_driver.c $(LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< tests/fuzz/replay_driver.c $(LIB) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(TD_CFLAGS) $(CFLAGS) $(TD_LDFLAGS) -o $@ $< tests/fuzz/replay_driver.c $(LIB) $(PKG_LIBS)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+		-o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 tests: $(UNIT_BINS) $(HELPER_BINS) $(FUZZ_REPLAY_BINS)
 
