@@ -22,7 +22,12 @@ static void check_help(void)
 {
 	struct td_limits lim;
 
+	int width = 0;
+
 	rules_limits_default(&lim);
+	for (int i = 0; i < TD_LIM_COUNT; i++) /* the names' column fits the longest */
+		if ((int)strlen(lim.l[i].name) > width)
+			width = (int)strlen(lim.l[i].name);
 	puts("\nThresholds (value >= N; exhaust_s: value <= N):");
 	for (int i = 0; i < TD_LIM_COUNT; i++) {
 		char w[24] = "-", c[24] = "-";
@@ -30,7 +35,8 @@ static void check_help(void)
 			snprintf(w, sizeof(w), "%g", lim.l[i].warn);
 		if (lim.l[i].crit > 0)
 			snprintf(c, sizeof(c), "%g", lim.l[i].crit);
-		printf("  %-18s warn %-6s crit %-6s %s\n", lim.l[i].name, w, c, lim.l[i].help);
+		printf("  %-*s warn %-6s crit %-6s %s\n", width, lim.l[i].name, w, c,
+		       lim.l[i].help);
 	}
 	puts("Findings (tcpdoctor explain ID tells cause, remedies and thresholds):");
 	for (size_t i = 0; i < catalogue_nfindings; i++)
