@@ -8,8 +8,6 @@
  * dump recorded for --replay does not hold them.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +17,10 @@
 
 #include "cmd/cmd.h"
 #include "core/model/counters.h"
+#include "core/model/counters_rows.h"
 #include "core/source/netns.h"
 #include "core/util.h"
+#include "render/fields.h"
 
 #define INTERVAL_MAX_S 3600
 
@@ -36,17 +36,6 @@ struct counters_run {
 	size_t n;
 	uint64_t interval_ms;
 	bool all;
-};
-
-/* One line of output: a known counter, or (with --all) any other Tcp/TcpExt one. */
-struct row {
-	const char *name, *section, *meaning;
-	char label[COUNTERS_NAME_MAX + 16]; /* text output: sockstat names get their file */
-	enum counters_src src;
-	enum counters_kind kind;
-	struct td_counters_delta d;
-	uint64_t value;
-	bool negative;
 };
 
 static int on_opt(struct td_global *g, int c, const char *arg, void *ctx)
@@ -139,111 +128,13 @@ static int sample(const struct td_global *g, struct counters_run *run, struct td
 	return r;
 }
 
-/* Non-zero (or gone backwards) first; within each group the table's order. */
-static int row_cmp(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	bool mx = x->d.delta || x->d.backwards, my = y->d.delta || y->d.backwards;
-
-	if (x->kind != y->kind)
-		return x->kind == COUNTERS_COUNTER ? -1 : 1;
-	return my - mx;
-}
-
-/* Builds the rows for one namespace; returns how many (caller frees *out). */
-static size_t collect(const struct ns_sample *s, bool all, struct row **out)
-{
-	const struct td_counters *a = s->after;
-	size_t n = 0, cap = COUNTERS_ID_COUNT + (all ? a->n : 0);
-	struct row *v = xcalloc(cap ? cap : 1, sizeof(*v));
-
-	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
-		const struct td_counters_info *k = &counters_known[i];
-		const struct td_counters_entry *e = counters_get(a, k->src, k->section, k->name);
-		struct row r = { .name = k->name,
-				 .section = k->section,
-				 .meaning = k->meaning,
-				 .kind = k->kind };
-		counters_delta_known(s->before, a, k->id, &r.d);
-		if (!e || r.d.missing)
-			continue; /* not on this kernel: listed separately */
-		r.value = e->value;
-		r.src = k->src;
-		snprintf(r.label, sizeof(r.label), "%s%s",
-			 k->src == COUNTERS_SOCKSTAT ? "sockstat " : "", k->name);
-		v[n++] = r;
-	}
-	for (size_t i = 0; all && i < a->n; i++) {
-		const struct td_counters_entry *e = &a->v[i];
-		bool tcp = (e->src == COUNTERS_SNMP && !strcmp(e->section, "Tcp")) ||
-			   (e->src == COUNTERS_NETSTAT && !strcmp(e->section, "TcpExt"));
-		if (!tcp || counters_info_find(e->src, e->section, e->name))
-			continue;
-		struct row r = { .name = e->name, .section = e->section, .kind = COUNTERS_COUNTER };
-		counters_delta(s->before, a, e->src, e->section, e->name, &r.d);
-		if (r.d.missing || (!r.d.delta && !r.d.backwards))
-			continue;
-		r.value = e->value;
-		r.negative = e->negative;
-		r.src = e->src;
-		snprintf(r.label, sizeof(r.label), "%s", e->name);
-		v[n++] = r;
-	}
-	/* qsort is not stable: sort by (group, index) via a stable insertion pass instead */
-	for (size_t i = 1; i < n; i++) {
-		struct row t = v[i];
-		size_t j = i;
-		for (; j > 0 && row_cmp(&v[j - 1], &t) > 0; j--)
-			v[j] = v[j - 1];
-		v[j] = t;
-	}
-	*out = v;
-	return n;
-}
-
-/* The known counters this kernel lacks (names[] has COUNTERS_ID_COUNT slots); returns how many. */
-static size_t missing_names(const struct ns_sample *s, const char **names)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < COUNTERS_ID_COUNT; i++) {
-		struct td_counters_delta d;
-		counters_delta_known(s->before, s->after, (enum counters_id)i, &d);
-		if (d.missing)
-			names[n++] = counters_known[i].name;
-	}
-	return n;
-}
-
-static long long json_clamp(uint64_t v)
-{
-	return v > INT64_MAX ? INT64_MAX : (long long)v;
-}
-
-static json_t *rows_json(const struct row *v, size_t n)
+static json_t *rows_json(const struct td_counters_row *v, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		const struct row *r = &v[i];
-		bool gauge = r->kind == COUNTERS_GAUGE;
 		json_t *o = json_object();
-		long long val = r->negative ? -json_clamp(r->value) : json_clamp(r->value);
-		/* a gauge's delta is signed: how far it rose or fell over the interval */
-		long long delta = !r->d.backwards ? json_clamp(r->d.delta)
-				  : gauge	  ? -json_clamp(r->d.before - r->d.after)
-						  : 0;
-		json_object_set_new(o, "name", json_string(r->name));
-		json_object_set_new(o, "section", json_string(r->section));
-		json_object_set_new(o, "file", json_string(counters_src_name(r->src)));
-		json_object_set_new(o, "delta", json_integer(delta));
-		json_object_set_new(o, "rate", json_real(r->d.rate));
-		json_object_set_new(o, "value", json_integer(val));
-		json_object_set_new(o, "kind", json_string(gauge ? "gauge" : "counter"));
-		json_object_set_new(o, "meaning",
-				    r->meaning ? json_string(r->meaning) : json_null());
-		if (!gauge)
-			json_object_set_new(o, "backwards", json_boolean(r->d.backwards));
+		fields_json_set(o, counters_row_fields, counters_row_nfields, &v[i], NULL);
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -251,11 +142,11 @@ static json_t *rows_json(const struct row *v, size_t n)
 
 static json_t *ns_json(const struct ns_sample *s, bool all)
 {
-	struct row *v;
-	size_t n = collect(s, all, &v);
+	struct td_counters_row *v;
+	size_t n = counters_rows(s->before, s->after, all, &v);
 	json_t *o = json_object();
 	const char *miss[COUNTERS_ID_COUNT];
-	size_t nm = missing_names(s, miss);
+	size_t nm = counters_missing(s->before, s->after, miss);
 	json_t *ma = json_array();
 
 	json_object_set_new(o, "counters", rows_json(v, n));
@@ -290,42 +181,26 @@ static void print_json(const struct counters_run *run, bool per_ns)
 	json_decref(o);
 }
 
-static void print_row(const struct row *r)
-{
-	const char *meaning = r->meaning ? r->meaning : "";
-
-	if (r->kind == COUNTERS_GAUGE) {
-		char now[24];
-		snprintf(now, sizeof(now), "%s%" PRIu64, r->negative ? "-" : "", r->value);
-		printf("  %-22s %12s %10s  %s\n", r->label, now, "", meaning);
-		return;
-	}
-	if (r->d.backwards) {
-		printf("  %-22s %12s %10s  went backwards (%" PRIu64 " -> %" PRIu64
-		       "): counters reset, was the namespace recreated?\n",
-		       r->label, "reset", "-", r->d.before, r->d.after);
-		return;
-	}
-	printf("  %-22s %12" PRIu64 " %10.1f  %s\n", r->label, r->d.delta, r->d.rate, meaning);
-}
-
 static void print_ns(const struct ns_sample *s, bool all, bool color)
 {
 	const char *miss[COUNTERS_ID_COUNT];
-	size_t nm = missing_names(s, miss);
-	struct row *v;
-	size_t n = collect(s, all, &v);
+	size_t nm = counters_missing(s->before, s->after, miss);
+	struct td_counters_row *v;
+	size_t n = counters_rows(s->before, s->after, all, &v);
 	bool gauges = false;
 
-	printf("%s  %-22s %12s %10s  %s%s\n", color ? "\033[1m" : "", "counter", "delta", "per s",
-	       "meaning", color ? "\033[0m" : "");
+	fields_line_header(stdout, counters_row_fields, counters_row_nfields, color);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].kind == COUNTERS_GAUGE && !gauges) {
 			gauges = true;
-			printf("%s  %-22s %12s %10s  %s%s\n", color ? "\033[1m" : "", "gauge",
-			       "now", "", "meaning", color ? "\033[0m" : "");
+			fields_line_header(stdout, counters_gauge_fields, counters_gauge_nfields,
+					   color);
 		}
-		print_row(&v[i]);
+		if (v[i].kind == COUNTERS_GAUGE)
+			fields_line(stdout, counters_gauge_fields, counters_gauge_nfields, &v[i],
+				    NULL);
+		else
+			fields_line(stdout, counters_row_fields, counters_row_nfields, &v[i], NULL);
 	}
 	if (nm) {
 		fputs("  not on this kernel:", stdout);

@@ -63,6 +63,9 @@ int fields_number(const struct td_fval *v, double *out)
 	case TD_FV_COUNT:
 		*out = (double)v->u;
 		return 0;
+	case TD_FV_INT:
+		*out = (double)v->i;
+		return 0;
 	case TD_FV_REAL:
 	case TD_FV_SECONDS:
 		*out = v->d;
@@ -71,6 +74,7 @@ int fields_number(const struct td_fval *v, double *out)
 		*out = v->b;
 		return 0;
 	case TD_FV_NULL:
+	case TD_FV_OMIT:
 		return -ENODATA;
 	default:
 		return -EINVAL;

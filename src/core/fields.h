@@ -29,23 +29,26 @@ enum td_ftype {
 enum td_fval_kind {
 	TD_FV_NULL = 0, /* absent or undefined: "-" in text, null in JSON */
 	TD_FV_UINT,	/* u */
+	TD_FV_INT,	/* i, signed (a gauge's fall, a value the kernel printed as -1) */
 	TD_FV_COUNT,	/* u, a count */
 	TD_FV_REAL,	/* d, decimals in text */
 	TD_FV_BOOL,	/* b */
 	TD_FV_STR,	/* s ("" is "-" in text) */
 	TD_FV_SECONDS,	/* d >= 0: "NOW", "12.5s", "15min" in text, seconds in JSON */
 	TD_FV_STATES,	/* states[TD_SS_COUNT]: an object of the non-zero states in JSON */
+	TD_FV_OMIT,	/* not a field of this entity: blank in text, no member in JSON */
 };
 
 struct td_fval {
 	enum td_fval_kind kind;
 	int decimals; /* TD_FV_REAL */
 	uint64_t u;
+	int64_t i;
 	double d;
 	bool b;
 	const char *s;
 	const uint32_t *states;
-	char buf[64]; /* storage a getter may point s at */
+	char buf[128]; /* storage a getter may point s at */
 };
 
 struct td_field {
@@ -64,8 +67,9 @@ void fields_get(const struct td_field *f, const void *obj, const void *ctx, stru
 /* The field of table f (n entries) whose JSON key is key, or NULL. */
 const struct td_field *fields_find(const struct td_field *f, size_t n, const char *key);
 
-/* A numeric value (UINT, COUNT, REAL, SECONDS, BOOL as 0/1) as a double, for a metric. Returns
- * 0, or -ENODATA for TD_FV_NULL and -EINVAL for strings and state sets (*out untouched). */
+/* A numeric value (UINT, INT, COUNT, REAL, SECONDS, BOOL as 0/1) as a double, for a metric.
+ * Returns 0, or -ENODATA for TD_FV_NULL and TD_FV_OMIT, -EINVAL for strings and state sets
+ * (*out untouched). */
 int fields_number(const struct td_fval *v, double *out);
 
 /* A percentage of part in whole, one decimal in text; TD_FV_NULL when whole is 0 (a share of

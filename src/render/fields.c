@@ -18,6 +18,12 @@ char *fields_text(const struct td_fval *v, char *buf, size_t len)
 	case TD_FV_UINT:
 		snprintf(buf, len, "%" PRIu64, v->u);
 		break;
+	case TD_FV_INT:
+		snprintf(buf, len, "%" PRId64, v->i);
+		break;
+	case TD_FV_OMIT:
+		buf[0] = '\0';
+		break;
 	case TD_FV_COUNT:
 		table_num(v->u, buf, len);
 		break;
@@ -65,7 +71,9 @@ json_t *fields_json(const struct td_fval *v)
 	switch (v->kind) {
 	case TD_FV_UINT:
 	case TD_FV_COUNT:
-		return json_integer((json_int_t)v->u);
+		return json_integer(v->u > INT64_MAX ? INT64_MAX : (json_int_t)v->u);
+	case TD_FV_INT:
+		return json_integer((json_int_t)v->i);
 	case TD_FV_REAL:
 	case TD_FV_SECONDS:
 		return json_real(v->d);
@@ -118,6 +126,50 @@ void fields_table_add(struct td_table *t, const struct td_field *f, size_t n, co
 	table_add(t, cp, false);
 }
 
+/* The text fields of f from i on: is i the last one? */
+static bool last_text_field(const struct td_field *f, size_t n, size_t i)
+{
+	for (size_t k = i + 1; k < n; k++)
+		if (f[k].header)
+			return false;
+	return true;
+}
+
+static void line_cell(FILE *out, const struct td_field *f, size_t n, size_t i, const char *text)
+{
+	int w = f[i].width < 0 ? -f[i].width : f[i].width;
+
+	if (last_text_field(f, n, i))
+		fputs(text, out);
+	else if (f[i].width < 0)
+		fprintf(out, "%-*s  ", w, text);
+	else
+		fprintf(out, "%*s  ", w, text);
+}
+
+void fields_line_header(FILE *out, const struct td_field *f, size_t n, bool color)
+{
+	fputs(color ? "\033[1m  " : "  ", out);
+	for (size_t i = 0; i < n; i++)
+		if (f[i].header)
+			line_cell(out, f, n, i, f[i].header);
+	fputs(color ? "\033[0m\n" : "\n", out);
+}
+
+void fields_line(FILE *out, const struct td_field *f, size_t n, const void *obj, const void *ctx)
+{
+	fputs("  ", out);
+	for (size_t i = 0; i < n; i++) {
+		struct td_fval v;
+		char cell[256];
+		if (!f[i].header)
+			continue;
+		fields_get(&f[i], obj, ctx, &v);
+		line_cell(out, f, n, i, fields_text(&v, cell, sizeof(cell)));
+	}
+	fputc('\n', out);
+}
+
 void fields_json_set(json_t *o, const struct td_field *f, size_t n, const void *obj,
 		     const void *ctx)
 {
@@ -126,6 +178,7 @@ void fields_json_set(json_t *o, const struct td_field *f, size_t n, const void *
 		if (!f[i].json_key)
 			continue;
 		fields_get(&f[i], obj, ctx, &v);
-		json_object_set_new(o, f[i].json_key, fields_json(&v));
+		if (v.kind != TD_FV_OMIT)
+			json_object_set_new(o, f[i].json_key, fields_json(&v));
 	}
 }

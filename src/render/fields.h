@@ -8,7 +8,9 @@
 #ifndef TD_RENDER_FIELDS_H
 #define TD_RENDER_FIELDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -26,7 +28,12 @@ struct td_table *fields_table_new(const struct td_field *f, size_t n);
 /* Adds obj as a row of that table. */
 void fields_table_add(struct td_table *t, const struct td_field *f, size_t n, const void *obj,
 		      const void *ctx);
-/* Sets a member on o for every field of obj that has a JSON key. */
+/* Fixed-width lines, for sections that must line up with each other: the text fields of f at
+ * their widths, two spaces apart, after a two-space indent; the last column unpadded. The header
+ * line is bold in colour mode. */
+void fields_line_header(FILE *out, const struct td_field *f, size_t n, bool color);
+void fields_line(FILE *out, const struct td_field *f, size_t n, const void *obj, const void *ctx);
+/* Sets a member on o for every field of obj that has a JSON key (none for TD_FV_OMIT). */
 void fields_json_set(json_t *o, const struct td_field *f, size_t n, const void *obj,
 		     const void *ctx);
 

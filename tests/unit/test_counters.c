@@ -16,8 +16,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "core/model/counters.h"
+#include "core/model/counters_rows.h"
 #include "core/util.h"
+#include "render/fields.h"
 
 /* Entries in each captured file: snmp 82, netstat 229, sockstat 12 (counted with awk). */
 #define SAMPLE_ENTRIES (82 + 229 + 12)
@@ -413,13 +417,182 @@ static void test_read_live(void **state)
 	counters_free(c);
 }
 
+static const struct td_counters_row *row_of(const struct td_counters_row *v, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	fail_msg("no row %s", name);
+	return NULL;
+}
+
+/* Counters before gauges, the ones that moved first, the table's order within each group. */
+static void test_rows_order(void **state)
+{
+	static const char *const want[] = {
+		"ActiveOpens",	  "PassiveOpens",    "AttemptFails", "EstabResets", "TW",
+		"TCPAbortOnData", "TCPAbortOnClose", "TWKilled", /* the first still one */
+	};
+	struct td_counters *f = load("ns-fresh"), *e = load("ns-events");
+	struct td_counters_row *v;
+	const char *miss[COUNTERS_ID_COUNT];
+	(void)state;
+
+	size_t n = counters_rows(f, e, false, &v);
+	assert_int_equal(n, COUNTERS_ID_COUNT); /* 6.18 has every known counter */
+	assert_int_equal(counters_missing(f, e, miss), 0);
+	for (size_t i = 0; i < TD_ARRAY_SIZE(want); i++)
+		assert_string_equal(v[i].name, want[i]);
+	/* gauges last: sockstat tw rose 0 -> 6, so it leads them */
+	size_t g = 0;
+	while (g < n && v[g].kind == COUNTERS_COUNTER)
+		g++;
+	assert_int_equal(n - g, 6);
+	assert_string_equal(v[g].name, "tw");
+	assert_string_equal(v[g + 1].name, "CurrEstab");
+	for (size_t i = g; i < n; i++)
+		assert_int_equal(v[i].kind, COUNTERS_GAUGE);
+	free(v);
+
+	/* --all: the Tcp/TcpExt counters without an entry that moved, without a meaning */
+	n = counters_rows(f, e, true, &v);
+	assert_true(n > COUNTERS_ID_COUNT);
+	const struct td_counters_row *r = row_of(v, n, "OutRsts");
+	assert_int_equal(r->d.delta, 12);
+	assert_null(r->meaning);
+	assert_int_equal(row_of(v, n, "TCPDelivered")->d.delta, 29);
+	for (size_t i = 0; i < n; i++)
+		if (!counters_info_find(v[i].src, v[i].section, v[i].name))
+			assert_true(v[i].d.delta > 0 && v[i].kind == COUNTERS_COUNTER);
+	free(v);
+	counters_free(f);
+	counters_free(e);
+}
+
+static json_t *row_json(const struct td_counters_row *r)
+{
+	json_t *o = json_object();
+
+	fields_json_set(o, counters_row_fields, counters_row_nfields, r, NULL);
+	return o;
+}
+
+/* fields_line of r against the layout `counters` has always printed. */
+static void line_is(const struct td_field *f, size_t nf, const struct td_counters_row *r,
+		    const char *label, const char *mid, const char *rate, const char *meaning)
+{
+	char *out = NULL, want[256];
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+
+	fields_line(m, f, nf, r, NULL);
+	fclose(m);
+	snprintf(want, sizeof(want), "  %-22s %12s %10s  %s\n", label, mid, rate, meaning);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* The rows (without --all) from sample `from` to sample `to`, taken 2 s apart. */
+struct rows_fx {
+	struct td_counters *from, *to;
+	struct td_counters_row *v;
+	size_t n;
+};
+
+static void rows_between(struct rows_fx *x, const char *from, const char *to)
+{
+	x->from = load(from);
+	x->to = load(to);
+	x->from->taken_ns = 1000000000ull;
+	x->to->taken_ns = 3000000000ull;
+	x->n = counters_rows(x->from, x->to, false, &x->v);
+}
+
+static void rows_done(struct rows_fx *x)
+{
+	free(x->v);
+	counters_free(x->from);
+	counters_free(x->to);
+}
+
+/* The namespace was recreated between the snapshots: a counter reads "reset", a gauge fell. */
+static void test_rows_backwards(void **state)
+{
+	struct rows_fx x;
+	(void)state;
+
+	rows_between(&x, "ns-events", "ns-fresh");
+	const struct td_counters_row *c = row_of(x.v, x.n, "ActiveOpens");
+	json_t *o = row_json(c);
+	assert_int_equal(json_integer_value(json_object_get(o, "delta")), 0);
+	assert_true(json_is_true(json_object_get(o, "backwards")));
+	assert_string_equal(json_string_value(json_object_get(o, "kind")), "counter");
+	json_decref(o);
+	line_is(counters_row_fields, counters_row_nfields, c, "ActiveOpens", "reset", "-",
+		"went backwards (18 -> 0): counters reset, was the namespace recreated?");
+
+	const struct td_counters_row *t = row_of(x.v, x.n, "tw");
+	o = row_json(t);
+	assert_int_equal(json_integer_value(json_object_get(o, "delta")), -6);
+	assert_null(json_object_get(o, "backwards")); /* a gauge's fall is its delta */
+	assert_string_equal(json_string_value(json_object_get(o, "file")), "sockstat");
+	json_decref(o);
+	line_is(counters_gauge_fields, counters_gauge_nfields, t, "sockstat tw", "0", "",
+		t->meaning);
+	rows_done(&x);
+}
+
+/* One row in JSON and text: the members in the table's order, the rate, a negative value. */
+static void test_rows_fields(void **state)
+{
+	struct rows_fx x;
+	(void)state;
+
+	rows_between(&x, "ns-fresh", "ns-events");
+	const struct td_counters_row *r = row_of(x.v, x.n, "ActiveOpens");
+	json_t *o = row_json(r);
+	const char *key;
+	json_t *val;
+	const char *keys[] = { "name",	"section", "file",    "delta",	  "rate",
+			       "value", "kind",	   "meaning", "backwards" };
+	size_t k = 0;
+	json_object_foreach(o, key, val)
+	{
+		assert_true(k < TD_ARRAY_SIZE(keys));
+		assert_string_equal(key, keys[k++]);
+	}
+	assert_int_equal(k, TD_ARRAY_SIZE(keys));
+	assert_int_equal(json_integer_value(json_object_get(o, "delta")), 18);
+	assert_float_equal(json_real_value(json_object_get(o, "rate")), 9.0, 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "value")), 18);
+	assert_string_equal(json_string_value(json_object_get(o, "section")), "Tcp");
+	json_decref(o);
+	line_is(counters_row_fields, counters_row_nfields, r, "ActiveOpens", "18", "9.0",
+		r->meaning);
+
+	/* Tcp MaxConn is printed as -1: the value keeps its sign */
+	struct td_counters_row m = { .name = "MaxConn",
+				     .section = "Tcp",
+				     .value = 1,
+				     .negative = true,
+				     .kind = COUNTERS_COUNTER };
+	o = row_json(&m);
+	assert_int_equal(json_integer_value(json_object_get(o, "value")), -1);
+	assert_true(json_is_null(json_object_get(o, "meaning")));
+	json_decref(o);
+	rows_done(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_samples),	  cmocka_unit_test(test_deltas),
-		cmocka_unit_test(test_malformed), cmocka_unit_test(test_values),
-		cmocka_unit_test(test_rollback),  cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_table),	  cmocka_unit_test(test_read_live),
+		cmocka_unit_test(test_samples),	    cmocka_unit_test(test_deltas),
+		cmocka_unit_test(test_malformed),   cmocka_unit_test(test_values),
+		cmocka_unit_test(test_rollback),    cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_table),	    cmocka_unit_test(test_read_live),
+		cmocka_unit_test(test_rows_order),  cmocka_unit_test(test_rows_backwards),
+		cmocka_unit_test(test_rows_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

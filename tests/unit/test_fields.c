@@ -183,12 +183,37 @@ static void test_table(void **state)
 	table_free(t);
 }
 
+/* A signed value, and a field this entity does not have: blank in text, no JSON member. */
+static void test_int_omit(void **state)
+{
+	struct td_fval v = { .kind = TD_FV_INT, .i = -42 };
+	char buf[32];
+	double x = 0;
+	(void)state;
+
+	assert_string_equal(fields_text(&v, buf, sizeof(buf)), "-42");
+	json_t *j = fields_json(&v);
+	assert_int_equal(json_integer_value(j), -42);
+	json_decref(j);
+	assert_int_equal(fields_number(&v, &x), 0);
+	assert_float_equal(x, -42, 0);
+	v.kind = TD_FV_OMIT;
+	assert_string_equal(fields_text(&v, buf, sizeof(buf)), "");
+	assert_int_equal(fields_number(&v, &x), -ENODATA);
+	/* a count past INT64_MAX stays positive in JSON */
+	v.kind = TD_FV_COUNT;
+	v.u = UINT64_MAX;
+	j = fields_json(&v);
+	assert_int_equal(json_integer_value(j), INT64_MAX);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage),  cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_number), cmocka_unit_test(test_json_object),
-		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table),  cmocka_unit_test(test_int_omit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
