@@ -201,17 +201,28 @@ static double wall_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* serve --trace: what the trace counted since the start, as tcpdoctor_trace_* counters */
-static void add_trace(struct serve_collector *c, struct td_metrics *mx)
+/* serve --trace: what the trace counted since the start, as tcpdoctor_trace_* counters; the
+ * rows the rules saw when the collection worked (one snapshot of the trace for the findings and
+ * the counters), else the trace's own. */
+static void add_trace(struct serve_collector *c, const struct td_model *m, struct td_metrics *mx)
 {
 	struct td_exporter_trace_input ti = { 0 };
-	struct td_trace_row *fail, *rst;
+	struct td_trace_row *fail = NULL, *rst = NULL;
 
 	c->tst.top = c->o->top < EXPORTER_TRACE_TOP_MAX ? c->o->top : EXPORTER_TRACE_TOP_MAX;
-	fail = trace_bg_rows(c->trace, TD_TRACE_FAILURES, &ti.nfail, NULL, NULL);
-	rst = trace_bg_rows(c->trace, TD_TRACE_RESETS, &ti.nrst, &ti.events, &ti.lost);
-	ti.fail = fail;
-	ti.rst = rst;
+	if (m && m->trace) {
+		ti.fail = m->trace->fail;
+		ti.nfail = m->trace->nfail;
+		ti.rst = m->trace->rst;
+		ti.nrst = m->trace->nrst;
+		ti.events = m->trace->events;
+		ti.lost = m->trace->lost;
+	} else {
+		fail = trace_bg_rows(c->trace, TD_TRACE_FAILURES, &ti.nfail, NULL, NULL);
+		rst = trace_bg_rows(c->trace, TD_TRACE_RESETS, &ti.nrst, &ti.events, &ti.lost);
+		ti.fail = fail;
+		ti.rst = rst;
+	}
 	exporter_trace_build(&c->tst, &ti, mx);
 	free(fail);
 	free(rst);
@@ -236,6 +247,8 @@ char *serve_collect_page(struct serve_collector *c, size_t *len)
 		cmd_err(c->g, "collection failed: %s", *err ? err : strerror(-r));
 	} else {
 		exporter_carry_apply(&c->carry, m);
+		if (c->trace) /* the trace is evidence for the findings, as in watch */
+			trace_bg_attach(c->trace, m);
 		rules_limits_default(&lim);
 		rules_evaluate(m, &lim, &fs);
 	}
@@ -251,7 +264,7 @@ char *serve_collect_page(struct serve_collector *c, size_t *len)
 	};
 	exporter_build(&in, &mx);
 	if (c->trace)
-		add_trace(c, &mx);
+		add_trace(c, m, &mx);
 	char *page = render_prom(&mx, len);
 	exporter_metrics_free(&mx);
 	if (m) {
@@ -398,7 +411,8 @@ static const struct td_cmd_opt serve_opts[] = {
 	{ "trace", 0, NULL,
 	  "keep a BPF trace running (root): failed connect()/bind()\nby errno and destination, "
 	  "resets, as counters\ntcpdoctor_trace_* (the --top first destinations, then\n"
-	  "dst=\"other\"; at most 100)",
+	  "dst=\"other\"; at most 100), and as evidence for the\nfindings (peer-rejects, "
+	  "port-exhaustion)",
 	  OPT_TRACE },
 	{ "verbose", 'v', NULL, "log libmicrohttpd's messages to stderr", 'v' },
 	{ 0 },

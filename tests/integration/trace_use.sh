@@ -5,7 +5,8 @@
 #    peer-rejects finding for that destination with count 6 and the program's name and pid;
 #    4 EADDRNOTAVAIL under a 10-port range give port-exhaustion naming the program, count 4, and
 #    no peer-rejects; a namespace without failures gets neither.
-#  - serve --trace publishes the same 6 as tcpdoctor_trace_failures_total (promtool-valid).
+#  - serve --trace publishes the same 6 as tcpdoctor_trace_failures_total (promtool-valid), and
+#    counts the peer-rejects finding in tcpdoctor_findings.
 #  - watch --trace shows them in its frame.
 #  - top --by process --trace attributes exactly the 7 TIME_WAIT a known program closed first.
 # Every trace is attached ("tracing" on stderr) before the helpers run, and stopped with SIGINT
@@ -151,6 +152,8 @@ is "$(jq '[.findings[] | select(.id == "peer-rejects" or .id == "port-exhaustion
 is "$(grep -c '^tcpdoctor_trace_failures_total{syscall="connect",errno="ECONNREFUSED",dst="127.0.0.1:5002"} 6$' "$tmp/m")" 1 \
 	"serve --trace: tcpdoctor_trace_failures_total counts the 6 refused connects"
 is "$(grep -c '^tcpdoctor_trace_failures_total' "$tmp/m")" 1 "and no other failure in NS"
+is "$(grep -cE '^tcpdoctor_findings\{netns="[^"]*",id="peer-rejects",severity="warning"\} 1$' "$tmp/m")" 1 \
+	"serve --trace: the trace's peer-rejects finding is counted in tcpdoctor_findings"
 is "$(grep -c '^tcpdoctor_trace_events_lost_total 0$' "$tmp/m")" 1 "no event lost"
 missing=$(grep -ohE 'tcpdoctor_trace_[a-z0-9_]+' "$TD_ROOT/contrib/prometheus/tcpdoctor.rules.yml" \
 	"$TD_ROOT/contrib/grafana/tcpdoctor.json" | sort -u |
