@@ -206,8 +206,11 @@ static void row_cells(struct trace_run *run, enum td_trace_section s, const stru
 
 /* The report; limit > 0 cuts each section to its first rows (the live view) */
 static void print_text(struct trace_run *run, struct td_trace_row *rows[], const size_t n[],
-		       double secs, uint64_t events, uint64_t lost, size_t limit)
+		       double secs, const struct td_trace_agg *agg, uint64_t lost, size_t limit)
 {
+	uint64_t events = trace_agg_events(agg), folded = trace_agg_folded(agg),
+		 untracked = trace_agg_cw_untracked(agg);
+
 	static const enum td_align al[8] = { TD_LEFT, TD_RIGHT, TD_LEFT, TD_LEFT,
 					     TD_LEFT, TD_LEFT,	TD_LEFT, TD_RIGHT };
 	char cells[8][80];
@@ -240,11 +243,19 @@ static void print_text(struct trace_run *run, struct td_trace_row *rows[], const
 	}
 	if (!events)
 		puts("\nNo failed connect() or bind(), no reset, no close seen.");
+	if (folded)
+		printf("\nnote: %llu events were counted without their program (and past %u more "
+		       "rows without their endpoints): the table keeps %u rows by program\n",
+		       (unsigned long long)folded, TD_TRACE_ROWS_SPARE, TD_TRACE_ROWS_MAX);
+	if (untracked)
+		printf("note: %llu sockets in CLOSE_WAIT were counted but not aged: %u are followed "
+		       "at once\n",
+		       (unsigned long long)untracked, TD_TRACE_CW_MAX);
 	puts("ref: tcp-facts.md#trace");
 }
 
 static void print_json(struct trace_run *run, struct td_trace_row *rows[], const size_t n[],
-		       double secs, uint64_t events, uint64_t lost)
+		       double secs, const struct td_trace_agg *agg, uint64_t lost)
 {
 	json_t *o = json_object();
 
@@ -256,8 +267,11 @@ static void print_json(struct trace_run *run, struct td_trace_row *rows[], const
 					      row_json(run, (enum td_trace_section)s, &rows[s][i]));
 		json_object_set_new(o, trace_section_name((enum td_trace_section)s), a);
 	}
-	json_object_set_new(o, "events", json_integer((json_int_t)events));
+	json_object_set_new(o, "events", json_integer((json_int_t)trace_agg_events(agg)));
 	json_object_set_new(o, "lost", json_integer((json_int_t)lost));
+	json_object_set_new(o, "folded", json_integer((json_int_t)trace_agg_folded(agg)));
+	json_object_set_new(o, "close_wait_untracked",
+			    json_integer((json_int_t)trace_agg_cw_untracked(agg)));
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	putchar('\n');
 	json_decref(o);
@@ -310,8 +324,7 @@ static void live_draw(struct trace_run *run, struct td_trace *t, struct td_trace
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
 		rows[s] = trace_agg_rows(agg, (enum td_trace_section)s, now, &n[s]);
 	fputs("\033[H\033[2J", stdout);
-	print_text(run, rows, n, (double)(now - start) / 1e9, trace_agg_events(agg), trace_lost(t),
-		   LIVE_ROWS);
+	print_text(run, rows, n, (double)(now - start) / 1e9, agg, trace_lost(t), LIVE_ROWS);
 	fflush(stdout);
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
 		free(rows[s]);
@@ -385,11 +398,9 @@ static int trace_main(int argc, char **argv, struct td_global *g)
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
 		rows[s] = trace_agg_rows(agg, (enum td_trace_section)s, now, &n[s]);
 	if (g->json)
-		print_json(&run, rows, n, (double)(now - start) / 1e9, trace_agg_events(agg),
-			   trace_lost(t));
+		print_json(&run, rows, n, (double)(now - start) / 1e9, agg, trace_lost(t));
 	else
-		print_text(&run, rows, n, (double)(now - start) / 1e9, trace_agg_events(agg),
-			   trace_lost(t), 0);
+		print_text(&run, rows, n, (double)(now - start) / 1e9, agg, trace_lost(t), 0);
 out:
 	for (int s = 0; s < TD_TRACE_SECTIONS; s++)
 		free(rows[s]);
@@ -418,7 +429,8 @@ const struct td_cmd_entry cmd_trace = {
 		"Needs root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.",
 	.opts = trace_opts,
 	.more = "\nWith --json: {\"duration_s\", \"failures\": [...], \"resets\": [...],\n"
-		"\"closes\": [...], \"close_wait\": [...], \"events\", \"lost\"}\n"
+		"\"closes\": [...], \"close_wait\": [...], \"events\", \"lost\", \"folded\",\n"
+		"\"close_wait_untracked\"}\n"
 		"-N NS: only that namespace's events (default: every namespace).\n"
 		"Says \"tracing\" on stderr once attached. ref: tcp-facts.md#trace",
 	.on_opt = on_opt,

@@ -138,6 +138,7 @@ is "$(jq "[.close_wait[] | select(.pid == $cl_pid and .open > 0) | .oldest_open_
 is "$(jq '[.failures[], .resets[], .closes[], .close_wait[] | select(.netns != "'"$NS"'")] | length' "$A")" 0 \
 	"trace -N NS: every row is NS's"
 is "$(jq .lost "$A")" 0 "no event lost"
+is "$(jq -c "[.folded, .close_wait_untracked]" "$A")" "[0,0]" "nothing folded or left unaged (far below the bounds)"
 is "$(jq -r '[.failures[].comm] | unique | join(",")' "$A")" tracegen "the program is named"
 
 is "$(count "$B" failures ".pid == ${other#* } and .errno == \"ECONNREFUSED\" and .dport == 5001")" 3 \

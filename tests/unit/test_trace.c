@@ -242,12 +242,121 @@ static void test_comm_raw(void **state)
 	trace_agg_free(t);
 }
 
+static uint64_t sum_counts(const struct td_trace_agg *t, enum td_trace_section sec, size_t *n)
+{
+	struct td_trace_row *r = trace_agg_rows(t, sec, 0, n);
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		sum += r[i].count;
+	free(r);
+	return sum;
+}
+
+/* A trace that runs for days: rows stop growing, counts by kind and errno stay exact. */
+static void test_bounded_rows(void **state)
+{
+	struct td_trace_agg *t = trace_agg_new_bounded(4, 2, 8);
+	struct td_trace_event e;
+	struct td_trace_row *r;
+	char dst[32];
+	size_t n;
+
+	(void)state;
+	/* 10 programs fail to one destination: 4 rows keep theirs, 6 events fold into one row
+	 * without a program */
+	for (uint32_t pid = 1; pid <= 10; pid++) {
+		e = ev(TD_EV_CONNECT_FAIL, pid, "10.0.0.2", 80);
+		e.err = ECONNREFUSED;
+		trace_agg_add(t, &e);
+	}
+	assert_int_equal(sum_counts(t, TD_TRACE_FAILURES, &n), 10);
+	assert_int_equal(n, 5);
+	assert_int_equal(trace_agg_folded(t), 6);
+	r = trace_agg_rows(t, TD_TRACE_FAILURES, 0, &n);
+	assert_int_equal(r[0].count, 6);
+	assert_int_equal(r[0].k.pid, 0);
+	assert_string_equal(r[0].k.comm, "");
+	assert_int_equal(r[0].k.dport, 80); /* the destination is kept while there is room */
+	free(r);
+	/* a program already in the table keeps counting in its own row */
+	e = ev(TD_EV_CONNECT_FAIL, 3, "10.0.0.2", 80);
+	e.err = ECONNREFUSED;
+	trace_agg_add(t, &e);
+	assert_int_equal(trace_agg_folded(t), 6);
+	/* 20 new destinations: one more row keeps its endpoint (4 + 2 spare), then the rest
+	 * lose it too and share a row per errno */
+	for (int i = 0; i < 20; i++) {
+		snprintf(dst, sizeof(dst), "10.0.1.%d", i + 1);
+		e = ev(TD_EV_CONNECT_FAIL, 100, dst, 443);
+		e.err = i % 2 ? ETIMEDOUT : ECONNREFUSED;
+		trace_agg_add(t, &e);
+	}
+	assert_int_equal(sum_counts(t, TD_TRACE_FAILURES, &n), 31);
+	assert_true(n <= 4 + 2 + 2); /* at most one endpoint-less row per errno beyond the spare */
+	assert_int_equal(trace_agg_folded(t), 26);
+	assert_int_equal(trace_agg_events(t), 31);
+	trace_agg_free(t);
+}
+
+/* More sockets pass through CLOSE_WAIT than the stays map holds: the ended stays make room, the
+ * open ones are kept and aged, a socket past the bound is counted but not aged. */
+static void test_bounded_close_wait(void **state)
+{
+	struct td_trace_agg *t = trace_agg_new_bounded(64, 16, 4);
+	struct td_trace_event e;
+	struct td_trace_row *r;
+	size_t n;
+
+	(void)state;
+	/* 100 sockets enter and leave one after the other: never more than one open */
+	for (uint64_t i = 1; i <= 100; i++) {
+		e = ev(TD_EV_CLOSE_PEER, 40, "10.0.0.5", 6379);
+		e.sk = 0x100 * i;
+		e.ts_ns = i * 1000;
+		trace_agg_add(t, &e);
+		e.kind = TD_EV_CW_LEAVE;
+		e.ts_ns = i * 1000 + 10;
+		trace_agg_add(t, &e);
+	}
+	assert_int_equal(trace_agg_cw_untracked(t), 0);
+	/* then 6 stay open: 4 are followed, 2 only counted */
+	for (uint64_t i = 1; i <= 6; i++) {
+		e = ev(TD_EV_CLOSE_PEER, 40, "10.0.0.5", 6379);
+		e.sk = 0x100000 * i;
+		e.ts_ns = 1000000 * i;
+		trace_agg_add(t, &e);
+	}
+	assert_int_equal(trace_agg_cw_untracked(t), 2);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].count, 106);
+	assert_int_equal(r[0].cw_open, 4);
+	assert_int_equal(r[0].cw_oldest_ns, 9000000); /* the first of the open ones, at 1 ms */
+	assert_int_equal(r[0].cw_longest_ns, 10);
+	free(r);
+	/* one of the followed ones leaves: its stay ends, the count stays */
+	e = ev(TD_EV_CW_LEAVE, 40, "10.0.0.5", 6379);
+	e.sk = 0x100000;
+	e.ts_ns = 11000000;
+	trace_agg_add(t, &e);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 12000000, &n);
+	assert_int_equal(r[0].cw_open, 3);
+	assert_int_equal(r[0].cw_longest_ns, 10000000);
+	free(r);
+	trace_agg_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_failures_exact), cmocka_unit_test(test_resets_and_roles),
-		cmocka_unit_test(test_close_wait),     cmocka_unit_test(test_bad_kind_and_names),
+		cmocka_unit_test(test_failures_exact),
+		cmocka_unit_test(test_resets_and_roles),
+		cmocka_unit_test(test_close_wait),
+		cmocka_unit_test(test_bad_kind_and_names),
 		cmocka_unit_test(test_comm_raw),
+		cmocka_unit_test(test_bounded_rows),
+		cmocka_unit_test(test_bounded_close_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

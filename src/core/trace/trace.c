@@ -41,16 +41,35 @@ struct td_trace_agg {
 	struct td_hashmap *rows;    /* struct td_trace_key -> struct row_val */
 	struct td_hashmap *cw;	    /* socket address (u64) -> struct cw_stay */
 	struct td_hashmap *closers; /* struct tuple_key -> struct td_trace_closer, or NULL */
-	uint64_t events;
+	uint64_t events, folded, cw_untracked;
+	size_t rows_max, rows_spare, cw_max;
 };
 
-struct td_trace_agg *trace_agg_new(void)
+struct td_trace_agg *trace_agg_new_bounded(size_t rows_max, size_t rows_spare, size_t cw_max)
 {
 	struct td_trace_agg *t = xcalloc(1, sizeof(*t));
 
 	t->rows = hashmap_new(sizeof(struct td_trace_key), sizeof(struct row_val));
 	t->cw = hashmap_new(sizeof(uint64_t), sizeof(struct cw_stay));
+	t->rows_max = rows_max;
+	t->rows_spare = rows_spare;
+	t->cw_max = cw_max;
 	return t;
+}
+
+struct td_trace_agg *trace_agg_new(void)
+{
+	return trace_agg_new_bounded(TD_TRACE_ROWS_MAX, TD_TRACE_ROWS_SPARE, TD_TRACE_CW_MAX);
+}
+
+uint64_t trace_agg_folded(const struct td_trace_agg *t)
+{
+	return t->folded;
+}
+
+uint64_t trace_agg_cw_untracked(const struct td_trace_agg *t)
+{
+	return t->cw_untracked;
 }
 
 void trace_agg_free(struct td_trace_agg *t)
@@ -176,6 +195,23 @@ static void event_key(const struct td_trace_event *e, uint8_t kind, struct td_tr
 	}
 }
 
+/* A full table: a new key loses its program, then its endpoints (see TD_TRACE_ROWS_MAX). */
+static void fold_key(struct td_trace_agg *t, struct td_trace_key *k)
+{
+	size_t n = hashmap_count(t->rows);
+
+	if (n < t->rows_max || hashmap_get(t->rows, k))
+		return;
+	t->folded++;
+	k->pid = 0;
+	memset(k->comm, 0, sizeof(k->comm));
+	if (n < t->rows_max + t->rows_spare || hashmap_get(t->rows, k))
+		return;
+	k->sport = k->dport = 0;
+	memset(k->saddr, 0, sizeof(k->saddr));
+	memset(k->daddr, 0, sizeof(k->daddr));
+}
+
 static struct row_val *count_row(struct td_trace_agg *t, const struct td_trace_event *e,
 				 uint8_t kind, size_t *idx)
 {
@@ -183,6 +219,7 @@ static struct row_val *count_row(struct td_trace_agg *t, const struct td_trace_e
 	struct row_val *v;
 
 	event_key(e, kind, &k);
+	fold_key(t, &k);
 	v = hashmap_put(t->rows, &k, NULL);
 	v->count++;
 	if (idx)
@@ -204,9 +241,43 @@ static void cw_leave(struct td_trace_agg *t, const struct td_trace_event *e)
 		v->cw_longest_ns = e->ts_ns - s->since_ns;
 }
 
+/* The CLOSE_WAIT stays map is full: keep only the open stays (the ones that ended are done).
+ * Returns whether a new socket has room now. */
+static bool cw_compact(struct td_trace_agg *t)
+{
+	struct td_hashmap *m = hashmap_new(sizeof(uint64_t), sizeof(struct cw_stay));
+
+	for (size_t i = 0, n = hashmap_count(t->cw); i < n; i++) {
+		const struct cw_stay *s = hashmap_val_at(t->cw, i);
+		if (s->open)
+			*(struct cw_stay *)hashmap_put(m, hashmap_key_at(t->cw, i), NULL) = *s;
+	}
+	hashmap_free(t->cw);
+	t->cw = m;
+	return hashmap_count(m) < t->cw_max;
+}
+
+/* A socket entered CLOSE_WAIT (counted in row idx, whose value is v): follow its stay. */
+static void cw_enter(struct td_trace_agg *t, const struct td_trace_event *e, size_t idx,
+		     struct row_val *v)
+{
+	struct cw_stay *s = hashmap_get(t->cw, &e->sk);
+
+	if (!s && hashmap_count(t->cw) >= t->cw_max && !cw_compact(t)) {
+		t->cw_untracked++; /* counted, not aged */
+		return;
+	}
+	s = hashmap_put(t->cw, &e->sk, NULL);
+	if (s->open) { /* the socket's address came back without our seeing it leave */
+		struct row_val *old = hashmap_val_at(t->rows, s->row);
+		old->cw_open--;
+	}
+	v->cw_open++;
+	*s = (struct cw_stay){ .row = idx, .since_ns = e->ts_ns, .open = true };
+}
+
 int trace_agg_add(struct td_trace_agg *t, const struct td_trace_event *e)
 {
-	struct cw_stay *s;
 	struct row_val *v;
 	size_t idx;
 
@@ -224,13 +295,7 @@ int trace_agg_add(struct td_trace_agg *t, const struct td_trace_event *e)
 	if (e->kind != TD_EV_CLOSE_PEER)
 		return 0;
 	v = count_row(t, e, TD_TRACE_KIND_CW, &idx);
-	s = hashmap_put(t->cw, &e->sk, NULL);
-	if (s->open) { /* the socket's address came back without our seeing it leave */
-		struct row_val *old = hashmap_val_at(t->rows, s->row);
-		old->cw_open--;
-	}
-	v->cw_open++;
-	*s = (struct cw_stay){ .row = idx, .since_ns = e->ts_ns, .open = true };
+	cw_enter(t, e, idx, v);
 	return 0;
 }
 

@@ -58,6 +58,22 @@ struct td_trace_agg;
 
 /* An empty aggregate. Never NULL (aborts on OOM). Free with trace_agg_free (NULL is fine). */
 struct td_trace_agg *trace_agg_new(void);
+
+/* Bounds for a trace that runs for days (watch, serve): at most TD_TRACE_ROWS_MAX rows keep the
+ * program (pid and comm); past it, an event of a new key is counted without its program (pid
+ * 0, comm ""), and past TD_TRACE_ROWS_MAX + TD_TRACE_ROWS_SPARE rows without its endpoints too,
+ * so counts by kind, errno and namespace stay exact while memory stays bounded; each such event
+ * is "folded". TD_TRACE_CW_MAX sockets are followed through CLOSE_WAIT at once; the stays that
+ * ended are dropped when that fills, and a socket beyond it is counted but not aged. */
+#define TD_TRACE_ROWS_MAX   (1u << 16)
+#define TD_TRACE_ROWS_SPARE (1u << 14)
+#define TD_TRACE_CW_MAX	    (1u << 20)
+/* The same with other bounds (tests). */
+struct td_trace_agg *trace_agg_new_bounded(size_t rows_max, size_t rows_spare, size_t cw_max);
+/* Events counted in a coarser row than their own (see above), and CLOSE_WAIT entries that
+ * could not be aged. */
+uint64_t trace_agg_folded(const struct td_trace_agg *t);
+uint64_t trace_agg_cw_untracked(const struct td_trace_agg *t);
 void trace_agg_free(struct td_trace_agg *t);
 
 /* Counts one event. Returns 0, or -EINVAL for an event of no known kind (not counted). */
