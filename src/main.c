@@ -103,13 +103,10 @@ static int run_named_anywhere(int argc, char **argv, struct td_global *g)
 	return run_cmd(find_cmd(TD_DEFAULT_CMD), argc, argv, g, false);
 }
 
-int main(int argc, char **argv)
+/* The getopt tables of the global options, with --version. */
+static void global_tables(struct option *opts, char *so)
 {
-	struct option opts[TD_CMD_MAXOPTS];
-	char so[2 * TD_CMD_MAXOPTS + 4] = "+:";
-	struct td_global g = { 0 };
 	size_t n;
-	int c;
 
 	cmd_getopt_tables(NULL, so + 2, opts);
 	strcat(so, "V");
@@ -117,7 +114,49 @@ int main(int argc, char **argv)
 		;
 	opts[n] = (struct option){ "version", no_argument, NULL, 'V' };
 	opts[n + 1] = (struct option){ 0 };
+}
 
+/* What follows the global options: nothing (the default command), help [COMMAND], or a
+ * command and its arguments. */
+static int run_rest(int argc, char **argv, struct td_global *g)
+{
+	if (argc == 0) {
+		char *def[] = { (char *)TD_DEFAULT_CMD, NULL };
+		return run_cmd(find_cmd(TD_DEFAULT_CMD), 1, def, g, false);
+	}
+	if (!strcmp(argv[0], "help")) {
+		if (argc < 2) {
+			usage(stdout);
+			return TD_EXIT_OK;
+		}
+		const struct td_cmd_entry *hc = find_cmd(argv[1]);
+		if (!hc) {
+			fprintf(stderr, "tcpdoctor: unknown command '%s'\n", argv[1]);
+			return TD_EXIT_USAGE;
+		}
+		g->cmd = hc->name;
+		cmd_help(hc);
+		return TD_EXIT_OK;
+	}
+	const struct td_cmd_entry *cmd = find_cmd(argv[0]);
+	if (!cmd) {
+		fprintf(stderr, "tcpdoctor: unknown command '%s'. Commands:", argv[0]);
+		for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
+			fprintf(stderr, " %s", commands[i]->name);
+		fputs(".\nTry 'tcpdoctor --help'.\n", stderr);
+		return TD_EXIT_USAGE;
+	}
+	return run_cmd(cmd, argc, argv, g, false);
+}
+
+int main(int argc, char **argv)
+{
+	struct option opts[TD_CMD_MAXOPTS];
+	char so[2 * TD_CMD_MAXOPTS + 4] = "+:";
+	struct td_global g = { 0 };
+	int c;
+
+	global_tables(opts, so);
 	/* getopt's own messages start with argv[0]: make them "tcpdoctor: ..." wherever the binary
 	 * lives */
 	if (argc > 0)
@@ -153,34 +192,5 @@ int main(int argc, char **argv)
 		}
 	}
 	opterr = 1;
-	argc -= optind;
-	argv += optind;
-
-	if (argc == 0) {
-		char *def[] = { (char *)TD_DEFAULT_CMD, NULL };
-		return run_cmd(find_cmd(TD_DEFAULT_CMD), 1, def, &g, false);
-	}
-	if (!strcmp(argv[0], "help")) {
-		if (argc < 2) {
-			usage(stdout);
-			return TD_EXIT_OK;
-		}
-		const struct td_cmd_entry *hc = find_cmd(argv[1]);
-		if (!hc) {
-			fprintf(stderr, "tcpdoctor: unknown command '%s'\n", argv[1]);
-			return TD_EXIT_USAGE;
-		}
-		g.cmd = hc->name;
-		cmd_help(hc);
-		return TD_EXIT_OK;
-	}
-	const struct td_cmd_entry *cmd = find_cmd(argv[0]);
-	if (!cmd) {
-		fprintf(stderr, "tcpdoctor: unknown command '%s'. Commands:", argv[0]);
-		for (size_t i = 0; i < TD_ARRAY_SIZE(commands); i++)
-			fprintf(stderr, " %s", commands[i]->name);
-		fputs(".\nTry 'tcpdoctor --help'.\n", stderr);
-		return TD_EXIT_USAGE;
-	}
-	return run_cmd(cmd, argc, argv, &g, false);
+	return run_rest(argc - optind, argv + optind, &g);
 }
