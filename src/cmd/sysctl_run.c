@@ -152,6 +152,25 @@ static int prepare(const struct td_global *g, const char *file, bool dry, struct
 	return 0;
 }
 
+/* A write failed and the plan rolled back (or tried to): which line, why, and whether every
+ * earlier value was restored; the backup in bnew is kept only when some were not. */
+static void apply_failed(const struct td_global *g, const struct td_sysctl_set *s,
+			 const struct td_sysctl_plan *p, int r, const char *bnew)
+{
+	const struct td_apply_item *f = &p->v[p->failed];
+	bool lost = false;
+
+	for (size_t i = 0; i < p->n; i++)
+		lost |= p->v[i].st == TD_AP_RESTORE_FAILED;
+	cmd_err(g, "%s:%u: %s = %s: %s; %s%s", cmd_sysctl_file_name(s, f->file), f->line, f->key,
+		f->value, r == -EIO ? "the kernel kept a different value" : strerror(-r),
+		lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values are in "
+		     : "every value written before was restored; the previous backup is kept",
+		lost ? bnew : "");
+	if (!lost)
+		unlink(bnew);
+}
+
 int cmd_sysctl_apply(const struct td_global *g, const struct cmd_sysctl_args *a)
 {
 	struct td_sysctl_set *s = NULL;
@@ -191,18 +210,7 @@ int cmd_sysctl_apply(const struct td_global *g, const struct cmd_sysctl_args *a)
 	}
 	print_plan(g, s, p, false, bpath);
 	if (r) {
-		const struct td_apply_item *f = &p->v[p->failed];
-		bool lost = false;
-		for (size_t i = 0; i < p->n; i++)
-			lost |= p->v[i].st == TD_AP_RESTORE_FAILED;
-		cmd_err(g, "%s:%u: %s = %s: %s; %s%s", cmd_sysctl_file_name(s, f->file), f->line,
-			f->key, f->value,
-			r == -EIO ? "the kernel kept a different value" : strerror(-r),
-			lost ? "SOME VALUES COULD NOT BE RESTORED (see above); their old values are in "
-			     : "every value written before was restored; the previous backup is kept",
-			lost ? bnew : "");
-		if (!lost)
-			unlink(bnew);
+		apply_failed(g, s, p, r, bnew);
 		r = TD_EXIT_FAIL;
 		goto out;
 	}
