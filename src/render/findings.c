@@ -178,8 +178,9 @@ static void header(FILE *f, const struct td_model *m, bool color)
 
 	for (size_t i = 0; i < m->n; i++)
 		census_merge(&all, &m->ns[i].census);
-	fprintf(f, "%stcpdoctor%s: %s sockets", color ? "\033[1m" : "", color ? "\033[0m" : "",
-		table_num(census_state_total(&all, TD_SS_COUNT), b, sizeof(b)));
+	uint64_t total = census_state_total(&all, TD_SS_COUNT);
+	fprintf(f, "%stcpdoctor%s: %s socket%s", color ? "\033[1m" : "", color ? "\033[0m" : "",
+		table_num(total, b, sizeof(b)), total == 1 ? "" : "s");
 	if (m->n > 1)
 		fprintf(f, " in %zu namespaces", m->n);
 	const char *sep = " (";
@@ -418,8 +419,9 @@ void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *
 	if (counted > 1)
 		fprintf(f, "; %zu more", counted - 1);
 	if (!counted)
-		fprintf(f, "%llu sockets, nothing wrong found",
-			(unsigned long long)census_state_total(&all, TD_SS_COUNT));
+		fprintf(f, "%llu socket%s, nothing wrong found",
+			(unsigned long long)census_state_total(&all, TD_SS_COUNT),
+			census_state_total(&all, TD_SS_COUNT) == 1 ? "" : "s");
 	fputs(" |", f);
 	/* perfdata: 'label'=value[UOM];warn;crit;min;max (plugin guidelines) */
 	for (unsigned s = 1; s < TD_SS_COUNT; s++) {
