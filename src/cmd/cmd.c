@@ -15,6 +15,9 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "core/names.h"
+#include "core/util.h"
+
 int cmd_global_option(struct td_global *g, int c, const char *arg)
 {
 	switch (c) {
@@ -258,15 +261,29 @@ void cmd_source_opts(const struct td_global *g, struct td_source_opts *o)
 	o->netns = g->netns;
 }
 
+/* A message may carry a name from outside (a namespace given with -N, a file name): every
+ * line of it is escaped as names_escape does, so a terminal never obeys what it holds. Text
+ * already escaped passes unchanged. */
 static void verr(const struct td_global *g, const char *fmt, va_list ap)
 {
+	char *msg = xvasprintf(fmt, ap);
+
 	fflush(stdout);
 	if (g && g->cmd)
 		fprintf(stderr, "tcpdoctor: %s: ", g->cmd);
 	else
 		fputs("tcpdoctor: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	for (const char *p = msg;;) {
+		const char *nl = strchr(p, '\n');
+		char *line = names_escape(p, nl ? (size_t)(nl - p) : strlen(p));
+		fputs(line, stderr);
+		free(line);
+		fputc('\n', stderr);
+		if (!nl || !nl[1])
+			break;
+		p = nl + 1;
+	}
+	free(msg);
 }
 
 void cmd_err(const struct td_global *g, const char *fmt, ...)

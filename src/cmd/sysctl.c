@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "core/names.h"
 #include "core/rules/facts.h"
 #include "core/source/netns.h"
 #include "core/sysctl/recommend.h"
@@ -195,8 +196,11 @@ void cmd_sysctl_print_findings(const struct td_global *g, const struct td_sysctl
 		const struct td_sysctl_finding *f = &s->fnd[i];
 		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
 		/* findings about the live kernel (cross-key checks) have no file:line */
-		if (f->file != SYSCTL_NO_FILE)
-			printf("%s:%u: ", cmd_sysctl_file_name(s, f->file), f->line);
+		if (f->file != SYSCTL_NO_FILE) {
+			char *name = names_escape_str(cmd_sysctl_file_name(s, f->file));
+			printf("%s:%u: ", name, f->line);
+			free(name);
+		}
 		printf("%s%s%s: ", bold, params_sev_name(f->sev), *bold ? "\033[0m" : "");
 		if (f->key) {
 			put_safe(f->key);

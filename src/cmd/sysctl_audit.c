@@ -262,10 +262,9 @@ int cmd_sysctl_recommend(const struct td_global *g, const struct cmd_sysctl_args
 		print_recs_json(g, prof, &e, &rs);
 	} else {
 		const struct td_rec_evidence *ev = &rs.ev;
-		printf("# tcpdoctor sysctl recommend: profile %s, network namespace %s, Linux "
-		       "%u.%u\n"
-		       "# Evidence: %" PRIu64 " TIME_WAIT (most to one destination: %" PRIu32
-		       "), %zu listeners, sockstat tw %" PRIu64 ", ListenOverflows %" PRIu64
+		printf("# tcpdoctor sysctl recommend: profile %s, network namespace %s, Linux %u.%u\n"
+		       "# Evidence: TIME_WAIT %" PRIu64 " (most to one destination: %" PRIu32
+		       "), listeners %zu, sockstat tw %" PRIu64 ", ListenOverflows %" PRIu64
 		       ", TCPTimeWaitOverflow %" PRIu64 "\n"
 		       "# Only changes this evidence or the profile justifies; each line says "
 		       "why.\n",

@@ -117,4 +117,20 @@ like "$(cat "$dir/nons.err")" "no namespace 'nope\\\\x1b\\[2J' in this record" "
 "$TD_BIN" -N $'td-nope-\x1b[2J' states >"$dir/nons2.out" 2>"$dir/nons2.err"
 is "$?" 1 "-N of a missing namespace exits 1"
 no_ctl "the -N messages" "$dir/nons.err" "$dir/nons2.err"
+# every command's messages go through one writer that escapes them, whatever the command
+for cmd in counters "trace --duration 1" "sysctl recommend" "conntrack" "doctor"; do
+	n=msg_${cmd%% *}
+	# shellcheck disable=SC2086 # word splitting wanted
+	"$TD_BIN" -N $'td-nope-\x1b]0;owned\x07' $cmd >"$dir/$n.out" 2>"$dir/$n.err"
+	ok "$([ -s "$dir/$n.err" ] && echo 0 || echo 1)" "-N of a missing namespace: $cmd says why"
+	no_ctl "-N of a missing namespace: the message of $cmd" "$dir/$n.out" "$dir/$n.err"
+done
+like "$(cat "$dir/msg_counters.err")" 'td-nope-\\x1b\]0;owned\\x07' "counters shows the name escaped"
+# a sysctl file's name is printed before each of its findings
+bad=$dir/$'td-\x1b[2J.conf'
+printf 'net.ipv4.tcp_tw_recycle = 1\n' >"$bad"
+"$TD_BIN" sysctl lint "$bad" >"$dir/lint.out" 2>"$dir/lint.err"
+is "$?" 1 "sysctl lint of a file with an escape sequence in its name: exit 1 (an error)"
+like "$(cat "$dir/lint.out")" 'td-\\x1b\[2J\.conf:1: error' "its findings show the file name escaped"
+no_ctl "sysctl lint's findings" "$dir/lint.out" "$dir/lint.err"
 echo "1..$_tap_n"
