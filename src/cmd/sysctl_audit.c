@@ -73,13 +73,27 @@ static const char *default_words(const struct td_param *p, bool child)
 	}
 }
 
-static void print_row_text(const struct td_param *p, const char *v, const char *def,
+/* The KEY column: as wide as the longest key this namespace has (ip_unprivileged_port_start
+ * is 35 characters). */
+static int key_width(const struct evidence *e)
+{
+	char v[TD_REC_VAL_MAX];
+	size_t w = 3;
+
+	for (size_t i = 0; i < params_count; i++)
+		if (strlen(params_table[i].key) > w &&
+		    recommend_value(e->ns, params_table[i].key, v))
+			w = strlen(params_table[i].key);
+	return (int)w;
+}
+
+static void print_row_text(int kw, const struct td_param *p, const char *v, const char *def,
 			   const struct td_verdict *vd, size_t n)
 {
-	printf("%-34s %-22s %-22s %-7s %s\n", p->key, v, def, params_sev_name(vd[0].sev),
+	printf("%-*s %-22s %-22s %-7s %s\n", kw, p->key, v, def, params_sev_name(vd[0].sev),
 	       vd[0].message);
 	for (size_t i = 1; i < n; i++)
-		printf("%-34s %-22s %-22s %-7s %s\n", "", "", "", params_sev_name(vd[i].sev),
+		printf("%-*s %-22s %-22s %-7s %s\n", kw, "", "", "", params_sev_name(vd[i].sev),
 		       vd[i].message);
 }
 
@@ -110,9 +124,11 @@ static enum td_sev audit_params(const struct td_global *g, const struct evidence
 {
 	enum td_sev worst = TD_SEV_OK;
 	char v[TD_REC_VAL_MAX], def[128];
+	int kw = g->json ? 0 : key_width(e);
 
 	if (!g->json)
-		printf("%-34s %-22s %-22s %-7s %s\n", "KEY", "VALUE", "DEFAULT", "VERDICT", "WHY");
+		printf("%-*s %-22s %-22s %-7s %s\n", kw, "KEY", "VALUE", "DEFAULT", "VERDICT",
+		       "WHY");
 	for (size_t i = 0; i < params_count; i++) {
 		const struct td_param *p = &params_table[i];
 		struct td_verdict vd[PARAMS_VERDICTS_MAX];
@@ -134,7 +150,7 @@ static enum td_sev audit_params(const struct td_global *g, const struct evidence
 		if (g->json)
 			json_array_append_new(rows, row_json(p, v, def, w, vd, n));
 		else
-			print_row_text(p, v, def, vd, n);
+			print_row_text(kw, p, v, def, vd, n);
 	}
 	return worst;
 }
