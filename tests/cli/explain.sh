@@ -63,6 +63,16 @@ for c in $cmds; do
 	"$TD_BIN" "$c" --help >/dev/null 2>&1 || bad+=" $c"
 done
 is "$bad" "" "every 'tcpdoctor COMMAND' explain names exists (${cmds//$'\n'/ })"
+# and every option it gives such a command is one that command has
+opts=$(jq -r '.matches[] | (.checks // empty), (.causes[]?.check // empty)' "$tmp/out" |
+	grep -oE 'tcpdoctor [a-z]+[^;()]*' | awk '{for (i = 3; i <= NF; i++) if ($i ~ /^--/) print $2, $i}' |
+	sort -u)
+bad=
+while read -r c o; do
+	[ -n "$c" ] || continue
+	"$TD_BIN" "$c" --help 2>/dev/null | grep -q -- " $o\b" || bad+=" $c$o"
+done <<<"$opts"
+is "$bad" "" "every option explain gives a command is that command's ($(wc -l <<<"$opts") pairs)"
 
 # --- not found, usage ---
 run explain tcp_fin_timout

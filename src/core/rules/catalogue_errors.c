@@ -26,7 +26,8 @@ const struct td_cat_error catalogue_errors[] = {
 	      "closed first here holds its port in TIME_WAIT for 60 s",
 	      "connect() fails, not bind(); one destination has its ports in use up to the "
 	      "capacity, mostly TIME_WAIT",
-	      "tcpdoctor ports; tcpdoctor doctor (finding port-exhaustion)" },
+	      "tcpdoctor ports; tcpdoctor doctor --trace 30 (finding port-exhaustion, with the "
+	      "programs whose connect() failed)" },
 	    { "The ephemeral range is narrow or mostly reserved (ip_local_port_range, "
 	      "ip_local_reserved_ports)",
 	      "the capacity tcpdoctor ports shows is small for every destination",
@@ -76,7 +77,8 @@ const struct td_cat_error catalogue_errors[] = {
 	      "the connection (often after an idle timeout) and answers with RST",
 	      "no counter above rises on the peer; resets hit connections idle for about the same "
 	      "time (keepalive shorter than the middlebox's timeout avoids it)",
-	      "tcpdoctor counters (EstabResets here)" } },
+	      "tcpdoctor trace (the resets received, by program and peer); tcpdoctor counters "
+	      "(EstabResets here)" } },
 	  REF("linger") },
 	{ "ECONNREFUSED",
 	  ECONNREFUSED,
@@ -87,11 +89,13 @@ const struct td_cat_error catalogue_errors[] = {
 	  { { "Nothing listens on that address and port: the service is down, listens on another "
 	      "port, only on 127.0.0.1, or only on IPv4 or IPv6",
 	      "on the server, no LISTEN socket matches the address and port",
-	      "tcpdoctor sockets --state listen (on the server)" },
+	      "tcpdoctor sockets --state listen (on the server); tcpdoctor trace (on the client: "
+	      "the refused connects by program and destination)" },
 	    { "A firewall rejects the connection (REJECT with tcp-reset or ICMP)",
 	      "a matching listener exists, yet connections are refused; the rule set has a reject "
 	      "rule",
-	      "nft list ruleset / iptables -S (no tcpdoctor command reads firewall rules)" } },
+	      "tcpdoctor doctor --trace 30 (finding peer-rejects, on the client); nft list ruleset "
+	      "/ iptables -S (no tcpdoctor command reads firewall rules)" } },
 	  REF("listen-queues") },
 	{ "ETIMEDOUT",
 	  ETIMEDOUT,
@@ -101,7 +105,8 @@ const struct td_cat_error catalogue_errors[] = {
 	  { { "SYNs got no answer at all: host down, a firewall dropping, a routing problem. "
 	      "connect() gives up after tcp_syn_retries (about 2 minutes by default)",
 	      "the client socket stays in SYN_SENT; the server shows no SYN_RECV from it",
-	      "tcpdoctor sockets --state syn-sent (on the client)" },
+	      "tcpdoctor sockets --state syn-sent; tcpdoctor trace (the connects that timed out, by "
+	      "destination), both on the client" },
 	    { "The server dropped the SYNs: its accept queue was full, or its SYN queue with "
 	      "syncookies off",
 	      "ListenOverflows or TCPReqQFullDrop rise on the server; a listener's Recv-Q is at "
