@@ -2,18 +2,21 @@
 /*
  * tcpdoctor trace: the kernel half. Tracepoints only (no kprobes, no fentry/fexit trampolines,
  * which some kernels refuse with EPERM even to root) report failed connect()/bind() with the
- * errno, resets received and sent, who closed first and CLOSE_WAIT exits, as struct
- * td_trace_event records in a ring buffer. connect(), bind() and accept() are seen as they
+ * errno and resets received and sent as struct td_trace_event records in a ring buffer; who closed
+ * first and CLOSE_WAIT stays, which every connection has, are counted here in rows (map `closes`)
+ * that user space reads. connect(), bind() and accept() are seen as they
  * return, from their own syscall tracepoints where tracefs gives their ids (the loader finds
  * them), else from the raw sys_exit tracepoint, which every syscall of the system passes. Every
  * connect() is pending from SYN_SENT (entered by its caller) until the connection is
  * established: a failure the kernel reports later (an RST, SYNs unanswered, non-blocking or not)
  * is charged to that caller when the socket's error is set (sock:inet_sk_error_report). Events
  * in softirq context (an RST, the peer's FIN) are charged to the socket's owner from the same
- * socket-keyed map, not to whoever happens to be on the CPU. What costs per connection is kept
- * to a map update at SYN_SENT and accept(), a lookup per event and a delete at the end: a
- * successful connect() is not looked at again. Records the ring buffer cannot take are counted
- * in `lost`, exactly.
+ * socket-keyed map, not to whoever happens to be on the CPU. What a connection costs is kept to
+ * lookups and writes in place, none taking a lock (issue 14, bench/trace): its owner entry is the
+ * one a destroyed socket at the same address left (owner_set), the first FIN and the CLOSE_WAIT
+ * stay add to per-CPU counters, and a successful connect() is not looked at again. What cannot
+ * be counted so (no owner known, a full map) is sent as a record, counted in user space as
+ * before; records the ring buffer cannot take are counted in `lost`, exactly.
  */
 #include "vmlinux.h"
 
@@ -83,9 +86,12 @@ struct {
 	__uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
-/* LRU: a socket destroyed while we were not looking must not pin an entry forever */
+/* Not LRU: an entry evicted while its CLOSE_WAIT stay is open would leave the stay open in its
+ * row for ever. Entries of destroyed sockets stay (not live) and are taken over by the next
+ * socket at the same address; past 65,536 addresses a new socket has no owner (pid unknown, its
+ * stay followed from records) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct td_trace_owner);
@@ -252,8 +258,7 @@ static __always_inline void stash_endpoints(bool d, struct td_trace_owner *o, co
  * Records the caller as the socket's owner. A connection's socket usually takes the address of
  * one destroyed a moment ago, whose entry is still there: it is written over in place, which
  * takes no lock (adding or deleting an entry takes the map's, with interrupts off), marked not
- * live while it is written. A new address adds an entry; when the map is full, the least
- * recently used goes (most likely a destroyed socket's).
+ * live while it is written. A new address adds an entry, if the map has room.
  */
 static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role,
 				      bool stash)
