@@ -112,6 +112,17 @@ static int attach_exits(struct td_trace *t, const int ids[SYSCALL_TPS])
 	return 0;
 }
 
+/* For tests: TD_TRACE_CLOSE_ROWS=N makes the kernel's map of close rows that small, so that the
+ * closes past it come as records (and must count the same) */
+static void close_rows(struct td_trace_bpf *skel)
+{
+	const char *v = getenv("TD_TRACE_CLOSE_ROWS");
+	uint64_t n;
+
+	if (v && !util_parse_u64(v, 1, TD_TRACE_CLOSE_ROWS, &n))
+		bpf_map__set_max_entries(skel->maps.closes, (uint32_t)n);
+}
+
 int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char **why)
 {
 	int ids[SYSCALL_TPS], own;
@@ -134,6 +145,7 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 	}
 	t->skel->rodata->filter_netns = o ? o->netns : 0;
 	own = choose_exits(t->skel, ids);
+	close_rows(t->skel);
 	*why = "loading the BPF programs";
 	if ((err = td_trace_bpf__load(t->skel)))
 		goto fail;
