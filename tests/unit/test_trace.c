@@ -243,6 +243,19 @@ static void test_kernel_rows(void **state)
 	free(r);
 	assert_int_equal(trace_agg_events(t), 8 + 4 + 3);
 
+	/* a reading of the counts alone keeps the ages of the last reading of the stays */
+	trace_agg_kernel_begin(t);
+	trace_agg_kernel_row(t, &peer, 4, 3, 2000000000ull);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(r[0].cw_oldest_ns, 4000000000ull);
+	free(r);
+	/* which are forgotten when the stays are read again (none open now) */
+	trace_agg_kernel_stays_begin(t);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(r[0].cw_open, 1);
+	assert_int_equal(r[0].cw_oldest_ns, 0);
+	free(r);
+
 	/* a reading between two CPUs' counters (more ended than opened): none open, no age */
 	trace_agg_kernel_begin(t);
 	trace_agg_kernel_row(t, &peer, 2, 3, 0);

@@ -243,9 +243,15 @@ void trace_agg_kernel_begin(struct td_trace_agg *t)
 	for (size_t i = 0, n = hashmap_count(t->rows); i < n; i++) {
 		struct row_val *v = hashmap_val_at(t->rows, i);
 
-		v->k_count = v->k_left = v->k_longest_ns = v->k_oldest_since = 0;
+		v->k_count = v->k_left = v->k_longest_ns = 0;
 	}
 	t->k_events = 0;
+}
+
+void trace_agg_kernel_stays_begin(struct td_trace_agg *t)
+{
+	for (size_t i = 0, n = hashmap_count(t->rows); i < n; i++)
+		((struct row_val *)hashmap_val_at(t->rows, i))->k_oldest_since = 0;
 }
 
 void trace_agg_kernel_row(struct td_trace_agg *t, const struct td_trace_event *e, uint64_t count,

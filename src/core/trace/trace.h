@@ -77,10 +77,12 @@ struct td_trace_row *trace_agg_rows(const struct td_trace_agg *t, enum td_trace_
  * totals: trace_agg_kernel_begin forgets the last reading, then each row is given as an event of
  * kind TD_EV_CLOSE_LOCAL or TD_EV_CLOSE_PEER standing for its key (e.role says which port is
  * kept) with its counts: closes, and for CLOSE_PEER the stays that ended and the longest of them.
- * trace_agg_kernel_stay then gives each stay still open (since_ns: its start) for the oldest age.
- * The rows add to those counted from records, and their events to trace_agg_events.
+ * The open stays are read apart (less often): trace_agg_kernel_stays_begin forgets the last
+ * reading, then trace_agg_kernel_stay gives each stay still open (since_ns: its start) for the
+ * oldest age. The rows add to those counted from records, and their events to trace_agg_events.
  */
 void trace_agg_kernel_begin(struct td_trace_agg *t);
+void trace_agg_kernel_stays_begin(struct td_trace_agg *t);
 void trace_agg_kernel_row(struct td_trace_agg *t, const struct td_trace_event *e, uint64_t count,
 			  uint64_t left, uint64_t longest_ns);
 void trace_agg_kernel_stay(struct td_trace_agg *t, const struct td_trace_event *e,

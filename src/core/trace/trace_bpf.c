@@ -233,6 +233,7 @@ static int read_stays(struct td_trace *t, struct td_trace_agg *agg)
 	bool first = true, done = false;
 	int r = 0;
 
+	trace_agg_kernel_stays_begin(agg);
 	while (!done) {
 		__u32 n = STAY_BATCH;
 
