@@ -2,18 +2,21 @@
 /*
  * tcpdoctor trace: the kernel half. Tracepoints only (no kprobes, no fentry/fexit trampolines,
  * which some kernels refuse with EPERM even to root) report failed connect()/bind() with the
- * errno, resets received and sent, who closed first and CLOSE_WAIT exits, as struct
- * td_trace_event records in a ring buffer. connect(), bind() and accept() are seen as they
+ * errno and resets received and sent as struct td_trace_event records in a ring buffer; who closed
+ * first and CLOSE_WAIT stays, which every connection has, are counted here in rows (map `closes`)
+ * that user space reads. connect(), bind() and accept() are seen as they
  * return, from their own syscall tracepoints where tracefs gives their ids (the loader finds
  * them), else from the raw sys_exit tracepoint, which every syscall of the system passes. Every
  * connect() is pending from SYN_SENT (entered by its caller) until the connection is
  * established: a failure the kernel reports later (an RST, SYNs unanswered, non-blocking or not)
  * is charged to that caller when the socket's error is set (sock:inet_sk_error_report). Events
  * in softirq context (an RST, the peer's FIN) are charged to the socket's owner from the same
- * socket-keyed map, not to whoever happens to be on the CPU. What costs per connection is kept
- * to a map update at SYN_SENT and accept(), a lookup per event and a delete at the end: a
- * successful connect() is not looked at again. Records the ring buffer cannot take are counted
- * in `lost`, exactly.
+ * socket-keyed map, not to whoever happens to be on the CPU. What a connection costs is kept to
+ * lookups and writes in place, none taking a lock (issue 14, bench/trace): its owner entry is the
+ * one a destroyed socket at the same address left (owner_set), the first FIN and the CLOSE_WAIT
+ * stay add to per-CPU counters, and a successful connect() is not looked at again. What cannot
+ * be counted so (no owner known, a full map) is sent as a record, counted in user space as
+ * before; records the ring buffer cannot take are counted in `lost`, exactly.
  */
 #include "vmlinux.h"
 
@@ -68,34 +71,40 @@
 
 #define SK_PENDING  1 /* SYN_SENT, not yet established: a failure comes from the error report */
 #define SK_REPORTED 2 /* that failure was counted: a later connect() returning it is not new */
+#define SK_LIVE	    4 /* the entry is this socket's: cleared as it is destroyed */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 filter_netns = 0; /* 0: every namespace */
 __u64 lost = 0;
-
-struct sk_owner {
-	__u32 pid;
-	__u32 flags; /* 32 bits: changed with atomic operations */
-	__u8 role;
-	__u8 stashed; /* the endpoints below were saved (SYN_SENT, accept) */
-	__u16 sport, dport;
-	__u8 saddr[16];
-	char comm[TD_TRACE_COMM_LEN];
-};
+/* 1: a first close is sent as a record, with its 4-tuple (top --trace's closers), not counted
+ * in a row; user space sets it before the first close it wants */
+__u32 closer_records = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
-/* LRU: a socket destroyed while we were not looking must not pin an entry forever */
+/* Not LRU: an entry evicted while its CLOSE_WAIT stay is open would leave the stay open in its
+ * row for ever. Entries of destroyed sockets stay (not live) and are taken over by the next
+ * socket at the same address; past 65,536 addresses a new socket has no owner (pid unknown, its
+ * stay followed from records) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct sk_owner);
+	__type(value, struct td_trace_owner);
 } owners SEC(".maps");
+
+/* Closes and CLOSE_WAIT stays counted by row, per CPU: after a row's first close, counting one is
+ * a lookup without a lock, where a record would take the ring buffer's */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TD_TRACE_CLOSE_ROWS);
+	__type(key, struct td_trace_close_key);
+	__type(value, struct td_trace_close_val);
+} closes SEC(".maps");
 
 /*
  * Socket fields are read directly where sk is the tracepoint's own (BTF-typed) argument, d
@@ -169,12 +178,21 @@ static __always_inline struct td_trace_event *ev_new(__u8 kind)
 	return e;
 }
 
+/* The entry of a socket we saw begin (SYN_SENT, accept()), or NULL. A destroyed socket's entry
+ * stays, not live, for the next socket at that address to take over without a lock. */
+static __always_inline struct td_trace_owner *owner_get(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key);
+
+	return o && (o->flags & SK_LIVE) ? o : NULL;
+}
+
 /* A socket whose connect() failed may have given its address back before the event (the failure
  * resets the source address): take what was saved as it entered SYN_SENT, or was accepted. */
 static __always_inline void ev_unstash(struct td_trace_event *e, const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+	struct td_trace_owner *o = owner_get(sk);
 	__u32 *a = (__u32 *)e->saddr;
 
 	if (!o || !o->stashed)
@@ -199,8 +217,7 @@ static __always_inline void ev_submit(struct td_trace_event *e)
 /* Charges e to the socket's owner if known, else to the current process */
 static __always_inline void ev_owner(struct td_trace_event *e, const struct sock *sk, bool current)
 {
-	__u64 key = (__u64)sk;
-	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+	struct td_trace_owner *o = owner_get(sk);
 
 	if (o)
 		e->role = o->role;
@@ -217,7 +234,7 @@ static __always_inline void ev_owner(struct td_trace_event *e, const struct sock
 
 /* Saves the socket's endpoints into its owner entry, keeping what was saved where the socket
  * has already given it back (a port released as it closed, a source address reset) */
-static __always_inline void stash_endpoints(bool d, struct sk_owner *o, const struct sock *sk)
+static __always_inline void stash_endpoints(bool d, struct td_trace_owner *o, const struct sock *sk)
 {
 	__u16 sport = SKR(d, sk, __sk_common.skc_num);
 	__u16 dport = bpf_ntohs(SKR(d, sk, __sk_common.skc_dport));
@@ -237,15 +254,39 @@ static __always_inline void stash_endpoints(bool d, struct sk_owner *o, const st
 	o->stashed = 1;
 }
 
-static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role)
+/*
+ * Records the caller as the socket's owner. A connection's socket usually takes the address of
+ * one destroyed a moment ago, whose entry is still there: it is written over in place, which
+ * takes no lock (adding or deleting an entry takes the map's, with interrupts off), marked not
+ * live while it is written. A new address adds an entry, if the map has room.
+ */
+static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role,
+				      bool stash)
 {
-	struct sk_owner o = { .flags = flags, .role = role };
 	__u64 key = (__u64)sk;
+	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key), n;
 
-	o.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	stash_endpoints(d, &o, sk);
-	bpf_map_update_elem(&owners, &key, &o, BPF_ANY);
+	if (!o) {
+		__builtin_memset(&n, 0, sizeof(n));
+		o = &n;
+	} else {
+		__sync_fetch_and_and(&o->flags, 0);
+		o->cw_since = 0;
+		o->stashed = 0;
+		o->sport = o->dport = 0;
+		__builtin_memset(o->saddr, 0, sizeof(o->saddr));
+	}
+	o->role = role;
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	if (stash)
+		stash_endpoints(d, o, sk);
+	if (o == &n) {
+		n.flags = flags | SK_LIVE;
+		bpf_map_update_elem(&owners, &key, &n, BPF_ANY);
+	} else {
+		__sync_fetch_and_or(&o->flags, flags | SK_LIVE); /* after the rest, as a barrier */
+	}
 }
 
 /* The address a connect() or bind() was given, copied from the caller's memory (the socket
@@ -281,15 +322,15 @@ static __always_inline bool is_failure(long ret)
 /* The TCP socket behind the calling process's descriptor fd, or NULL */
 static __always_inline struct sock *fd_sock(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	/* the task's descriptor table by plain loads (BTF pointers), the rest by reads */
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
 	struct file *f = NULL;
 	struct socket *so;
 	struct sock *sk;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
+	bpf_probe_read_kernel(&f, sizeof(f), fdt->fd + fd);
 	if (!f)
 		return NULL;
 	so = BPF_CORE_READ(f, private_data);
@@ -306,12 +347,11 @@ static __always_inline struct sock *fd_sock(long fd)
  * (a blocking connect, or a second call) is not counted again. */
 static __always_inline void pending_fail(bool d, const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
 	struct td_trace_event *e;
-	struct sk_owner *o;
+	struct td_trace_owner *o;
 	__u32 old;
 
-	o = bpf_map_lookup_elem(&owners, &key);
+	o = owner_get(sk);
 	if (!o || !(o->flags & SK_PENDING))
 		return;
 	old = __sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
@@ -335,17 +375,15 @@ static __always_inline void pending_fail(bool d, const struct sock *sk)
 static __always_inline void connect_exit(long fd, const void *uaddr, long ret)
 {
 	struct td_trace_event *e;
-	struct sk_owner *o;
+	struct td_trace_owner *o;
 	struct sock *sk;
-	__u64 key;
 
 	if (!is_failure(ret))
 		return;
 	sk = fd_sock(fd);
 	if (!sk || !netns_wanted(sk_netns(false, sk)))
 		return;
-	key = (__u64)sk;
-	o = bpf_map_lookup_elem(&owners, &key);
+	o = owner_get(sk);
 	if (o && (o->flags & SK_REPORTED)) {
 		/* connect() handing back the error we already counted */
 		__sync_fetch_and_and(&o->flags, ~(__u32)SK_REPORTED);
@@ -401,7 +439,7 @@ static __always_inline void accept_exit(long ret)
 		return;
 	sk = fd_sock(ret);
 	if (sk && netns_wanted(sk_netns(false, sk)))
-		owner_set(false, sk, 0, TD_ROLE_ACCEPTED);
+		owner_set(false, sk, 0, TD_ROLE_ACCEPTED, false);
 }
 
 /*
@@ -417,8 +455,11 @@ static __always_inline struct pt_regs *user_regs(void)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int td_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = user_regs();
+	struct pt_regs *regs;
 
+	if (!is_failure(ctx->ret)) /* nearly every call: leave before finding the registers */
+		return 0;
+	regs = user_regs();
 	connect_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ctx->ret);
 	return 0;
 }
@@ -426,8 +467,11 @@ int td_exit_connect(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_bind")
 int td_exit_bind(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = user_regs();
+	struct pt_regs *regs;
 
+	if (ctx->ret >= 0)
+		return 0;
+	regs = user_regs();
 	bind_exit(SYSCALL_ARG1(regs), (const void *)SYSCALL_ARG2(regs), ctx->ret);
 	return 0;
 }
@@ -534,16 +578,91 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 static __always_inline void connect_start(const struct sock *sk)
 {
 	if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
-		owner_set(true, sk, SK_PENDING, TD_ROLE_CONNECTED);
+		owner_set(true, sk, SK_PENDING, TD_ROLE_CONNECTED, true);
 }
 
 static __always_inline void connect_done(const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct sk_owner *o = bpf_map_lookup_elem(&owners, &key);
+	struct td_trace_owner *o = owner_get(sk);
 
 	if (o && (o->flags & SK_PENDING))
 		__sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
+}
+
+/* The row a close of sk is counted in (struct td_trace_close_key), without its pid and comm */
+static __always_inline void close_key(struct td_trace_close_key *k, const struct sock *sk,
+				      __u8 kind, __u32 netns, __u8 role)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	k->netns = netns;
+	k->family = sk->__sk_common.skc_family;
+	if (role == TD_ROLE_ACCEPTED)
+		k->sport = sk->__sk_common.skc_num;
+	else
+		k->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (k->family == AF_INET) {
+		__builtin_memcpy(k->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(k->daddr, &sk->__sk_common.skc_daddr, 4);
+	} else {
+		__builtin_memcpy(k->saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(k->daddr, &sk->__sk_common.skc_v6_daddr, 16);
+	}
+}
+
+/* The counters of row k, made at its first close; NULL when the map is full */
+static __always_inline struct td_trace_close_val *close_row(const struct td_trace_close_key *k)
+{
+	struct td_trace_close_val *v = bpf_map_lookup_elem(&closes, k), zero = {};
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&closes, k, &zero, BPF_NOEXIST); /* another CPU may have made it */
+	return bpf_map_lookup_elem(&closes, k);
+}
+
+/*
+ * Counts a close in its row rather than sending a record: ESTABLISHED -> FIN_WAIT1 (close() or
+ * shutdown(), its caller the closer), -> CLOSE_WAIT (the peer's FIN, in softirq: charged to the
+ * owner, whose entry then keeps the stay), CLOSE_WAIT -> LAST_ACK or CLOSE (a stay counted here
+ * ends). False when it cannot be (no owner known, the map full, a stay that began as a record):
+ * the caller sends the record, counted in user space as before.
+ */
+static __always_inline bool close_count(const struct sock *sk, __u8 kind, __u32 netns)
+{
+	struct td_trace_owner *o = owner_get(sk);
+	struct td_trace_close_key k;
+	struct td_trace_close_val *v;
+	__u64 now;
+
+	if (kind == TD_EV_CW_LEAVE) {
+		if (!o || !o->cw_since || !(v = bpf_map_lookup_elem(&closes, &o->cw)))
+			return false;
+		now = bpf_ktime_get_ns();
+		__sync_fetch_and_add(&v->left, 1);
+		if (now > o->cw_since && now - o->cw_since > v->longest_ns)
+			v->longest_ns = now - o->cw_since;
+		o->cw_since = 0;
+		return true;
+	}
+	if (kind == TD_EV_CLOSE_PEER && !o)
+		return false;
+	close_key(&k, sk, kind, netns, o ? o->role : TD_ROLE_UNKNOWN);
+	if (kind == TD_EV_CLOSE_LOCAL) {
+		k.pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(k.comm, sizeof(k.comm));
+	} else {
+		k.pid = o->pid;
+		__builtin_memcpy(k.comm, o->comm, sizeof(k.comm));
+	}
+	if (!(v = close_row(&k)))
+		return false;
+	__sync_fetch_and_add(&v->count, 1);
+	if (kind == TD_EV_CLOSE_PEER) {
+		__builtin_memcpy(&o->cw, &k, sizeof(k));
+		o->cw_since = bpf_ktime_get_ns();
+	}
+	return true;
 }
 
 /* Ten transitions a connection, most of them of no interest: they leave at the comparisons */
@@ -551,6 +670,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct td_trace_event *e;
+	__u32 netns;
 	__u8 kind;
 
 	if (newstate == TS_SYN_SENT) {
@@ -570,7 +690,9 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 		kind = TD_EV_CW_LEAVE;
 	else
 		return 0;
-	if (!sk_is_tcp(true, sk) || !netns_wanted(sk_netns(true, sk)))
+	if (!sk_is_tcp(true, sk) || !netns_wanted(netns = sk_netns(true, sk)))
+		return 0;
+	if ((kind != TD_EV_CLOSE_LOCAL || !closer_records) && close_count(sk, kind, netns))
 		return 0;
 	e = ev_new(kind);
 	if (!e)
@@ -583,11 +705,16 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 	return 0;
 }
 
+/* The socket's entry stays for the next socket at its address (owner_set), not live */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(td_destroy_sock, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
+	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key);
 
-	bpf_map_delete_elem(&owners, &key);
+	if (o && o->flags) {
+		o->cw_since = 0;
+		__sync_fetch_and_and(&o->flags, 0);
+	}
 	return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The record the trace BPF programs (trace.bpf.c) send to user space (core/trace/trace_bpf.c) through
- * the ring buffer, shared by both sides: fixed-size, no pointers to follow, addresses in network
- * order and ports in host order. Included after vmlinux.h on the BPF side and after
- * <linux/types.h> in user space.
+ * the ring buffer, and the rows they count in a map instead (closes and CLOSE_WAIT stays, the
+ * events every connection has), shared by both sides: fixed-size, no pointers to follow,
+ * addresses in network order and ports in host order. Included after vmlinux.h on the BPF side
+ * and after <linux/types.h> in user space.
  */
 #ifndef TD_BPF_TRACE_H
 #define TD_BPF_TRACE_H
@@ -55,5 +56,49 @@ struct td_trace_event {
 	__u8 daddr[16];
 	char comm[TD_TRACE_COMM_LEN];
 };
+
+/*
+ * A row of closes counted in the kernel (map `closes`, per CPU): the fields of the record that key
+ * it (core/trace/trace.h struct td_trace_key), the port kept being the service's (sport of an
+ * accepted socket, dport of the rest; the other 0), IPv4 addresses in the first 4 bytes and the
+ * rest zero. kind: TD_EV_CLOSE_LOCAL or TD_EV_CLOSE_PEER (whose row also counts the CLOSE_WAIT
+ * stays it opened and those that ended).
+ */
+struct td_trace_close_key {
+	__u32 netns;
+	__u32 pid;
+	__u8 kind;
+	__u8 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[TD_TRACE_COMM_LEN];
+};
+
+struct td_trace_close_val {
+	__u64 count;	  /* events (CLOSE_PEER: stays opened) */
+	__u64 left;	  /* CLOSE_PEER: stays that ended (TD_EV_CW_LEAVE) */
+	__u64 longest_ns; /* CLOSE_PEER: the longest of those */
+};
+
+/* What the programs keep of a socket (map `owners`, by its address): who owns it, its endpoints
+ * as they were at SYN_SENT or accept(), and its CLOSE_WAIT stay if one is open and counted in a
+ * row (cw_since not 0): user space reads those for the age of the oldest. */
+struct td_trace_owner {
+	__u32 pid;
+	__u32 flags;  /* SK_PENDING, SK_REPORTED (trace.bpf.c): changed with atomic operations */
+	__u8 role;    /* enum td_trace_role */
+	__u8 stashed; /* the endpoints below were saved */
+	__u16 sport, dport;
+	__u8 saddr[16];
+	char comm[TD_TRACE_COMM_LEN];
+	__u64 cw_since;		      /* CLOCK_MONOTONIC entry into CLOSE_WAIT, 0: none open */
+	struct td_trace_close_key cw; /* the row that stay is counted in */
+};
+
+/* Rows at most: a close whose row finds the map full is sent as a record instead */
+#define TD_TRACE_CLOSE_ROWS 16384
 
 #endif

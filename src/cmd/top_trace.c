@@ -37,6 +37,7 @@ int top_trace_collect(const struct td_global *g, uint64_t ms, struct top_trace *
 		free(tt);
 		return r;
 	}
+	trace_keep_closers(t);
 	tt->agg = trace_agg_new();
 	trace_agg_keep_closers(tt->agg);
 	tt->exact = hashmap_new(sizeof(int32_t), sizeof(struct pid_exact));

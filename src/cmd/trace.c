@@ -362,6 +362,12 @@ static int trace_loop(struct trace_run *run, struct td_trace *t, struct td_trace
 	/* what the programs queued before we stopped */
 	while ((r = trace_poll(t, agg, 0)) > 0)
 		;
+	if (r >= 0 || r == -EINTR)
+		r = trace_sync(t, agg, true); /* the open CLOSE_WAIT stays as of now */
+	if (r < 0) {
+		cmd_err(run->g, "reading events: %s", strerror(-r));
+		return TD_EXIT_FAIL;
+	}
 	return 0;
 }
 

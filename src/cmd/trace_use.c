@@ -115,6 +115,8 @@ int trace_use_run(const struct td_global *g, struct td_trace *t, struct td_trace
 	}
 	while (!r && trace_poll(t, agg, 0) > 0) /* what was queued before we stopped */
 		;
+	if (!r)
+		r = trace_sync(t, agg, true); /* the open CLOSE_WAIT stays as of now */
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	*secs = (double)(util_now_ns() - start) / 1e9;
@@ -188,6 +190,7 @@ struct td_trace_row *trace_bg_rows(struct td_trace_bg *b, enum td_trace_section 
 	pthread_mutex_lock(&b->lock);
 	while (trace_poll(b->t, b->agg, 0) > 0) /* up to now */
 		;
+	trace_sync(b->t, b->agg, true); /* a failure leaves the last reading */
 	rows = trace_agg_rows(b->agg, s, util_now_ns(), n);
 	if (lost)
 		*lost = trace_lost(b->t);
@@ -202,6 +205,7 @@ void trace_bg_attach(struct td_trace_bg *b, struct td_model *m)
 	pthread_mutex_lock(&b->lock);
 	while (trace_poll(b->t, b->agg, 0) > 0)
 		;
+	trace_sync(b->t, b->agg, true);
 	model_trace_attach(m, b->agg, (double)(util_now_ns() - b->start_ns) / 1e9,
 			   trace_lost(b->t));
 	pthread_mutex_unlock(&b->lock);

@@ -76,6 +76,9 @@ start_trace A "$NS"
 ok $? "trace -N NS attached (said 'tracing')"
 start_trace B "$NS2"
 ok $? "trace -N NS2 attached"
+# the kernel counts closes in a map of rows; one of 1 row sends the closes past it as records
+TD_TRACE_CLOSE_ROWS=1 start_trace C "$NS"
+ok $? "trace -N NS with a 1-row map of closes attached"
 
 gen() { # NS VAR MODE ARGS...: runs the helper, VAR gets "COUNT PID"
 	local ns=$1 var=$2 out
@@ -98,9 +101,10 @@ ok $? "the exhaust helper ran"
 is "${r_block% *} ${r_nb% *} ${r_fw% *} ${l0% *} ${bb% *} ${un% *} ${to% *} $cl_n ${ex% *} ${other% *}" \
 	"5 7 6 8 3 2 3 6 4 3" "the helpers made exactly the events asked for"
 
-kill -INT "$A_pid" "$B_pid"
+kill -INT "$A_pid" "$B_pid" "$C_pid"
 wait "$A_pid"
 is "$?" 0 "trace A stops on SIGINT with status 0"
+wait "$C_pid"
 wait "$B_pid"
 is "$?" 0 "trace B stops on SIGINT with status 0"
 # only now may the closes helper close its CLOSE_WAIT sockets: before, trace A could still be
@@ -139,6 +143,11 @@ is "$(jq '[.failures[], .resets[], .closes[], .close_wait[] | select(.netns != "
 	"trace -N NS: every row is NS's"
 is "$(jq .lost "$A")" 0 "no event lost"
 is "$(jq -c "[.folded, .close_wait_untracked]" "$A")" "[0,0]" "nothing folded or left unaged (far below the bounds)"
+rows() { jq -c '[.closes[], (.close_wait[] | del(.oldest_open_s, .longest_s))]' "$1"; }
+is "$(rows "$tmp/C.json")" "$(rows "$A")" \
+	"a 1-row map of closes: the rows past it came as records, counted the same"
+is "$(jq '[.events, .lost]' -c "$tmp/C.json")" "$(jq '[.events, .lost]' -c "$A")" \
+	"and the same events, none lost"
 is "$(jq -r '[.failures[].comm] | unique | join(",")' "$A")" tracegen "the program is named"
 
 is "$(count "$B" failures ".pid == ${other#* } and .errno == \"ECONNREFUSED\" and .dport == 5001")" 3 \

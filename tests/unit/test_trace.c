@@ -2,7 +2,9 @@
 /* Unit tests for src/core/trace/trace.c, the aggregation behind `trace`, fed with hand-built events:
  * exact counts per key, which ports a key keeps (connect, bind, accepted and connected sockets),
  * sections and their order, CLOSE_WAIT stays (open, left, oldest age, longest stay, a socket
- * address reused), unknown kinds refused, and the names and addresses printed. */
+ * address reused), the rows the kernel counts itself merged with those of records (totals replaced
+ * at each reading, stays open and their ages), unknown kinds refused, and the names and addresses
+ * printed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -192,6 +194,84 @@ static void test_close_wait(void **state)
 	trace_agg_free(t);
 }
 
+/* Rows the kernel counted (closes, CLOSE_WAIT stays) add to the records' rows of the same key;
+ * each reading gives totals, which replace the last */
+static void test_kernel_rows(void **state)
+{
+	struct td_trace_agg *t = trace_agg_new();
+	struct td_trace_event e, peer;
+	struct td_trace_row *r;
+	size_t n;
+
+	(void)state;
+	e = ev(TD_EV_CLOSE_LOCAL, 40, "10.0.0.5", 80);
+	trace_agg_add(t, &e); /* two as records (top --trace, or the map full) */
+	trace_agg_add(t, &e);
+	trace_agg_kernel_begin(t);
+	e.sport = 0; /* the kernel's key keeps only the service's port */
+	trace_agg_kernel_row(t, &e, 5, 0, 0);
+	r = trace_agg_rows(t, TD_TRACE_CLOSES, 0, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].count, 7);
+	free(r);
+	assert_int_equal(trace_agg_events(t), 7);
+	trace_agg_kernel_begin(t); /* a later reading: 6 in all, not 5 + 6 */
+	trace_agg_kernel_row(t, &e, 6, 0, 0);
+	assert_int_equal(trace_agg_events(t), 8);
+
+	/* an accepted socket's row keeps its own port; 4 stays opened, 3 ended, the longest 2 s */
+	peer = ev(TD_EV_CLOSE_PEER, 41, "10.0.0.6", 0);
+	peer.role = TD_ROLE_ACCEPTED;
+	peer.sport = 8080;
+	trace_agg_kernel_row(t, &peer, 4, 3, 2000000000ull);
+	trace_agg_kernel_stay(t, &peer, 6000000000ull);
+	trace_agg_kernel_stay(t, &peer, 9000000000ull); /* not the oldest */
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].k.sport, 8080);
+	assert_int_equal(r[0].k.dport, 0);
+	assert_int_equal(r[0].count, 4);
+	assert_int_equal(r[0].cw_open, 1);
+	assert_int_equal(r[0].cw_oldest_ns, 4000000000ull);
+	assert_int_equal(r[0].cw_longest_ns, 2000000000ull);
+	free(r);
+	r = trace_agg_rows(t, TD_TRACE_CLOSES, 0, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].count, 8);
+	assert_int_equal(r[1].count, 4);
+	assert_string_equal(trace_close_first(r[1].k.kind), "peer");
+	free(r);
+	assert_int_equal(trace_agg_events(t), 8 + 4 + 3);
+
+	/* a reading of the counts alone keeps the ages of the last reading of the stays */
+	trace_agg_kernel_begin(t);
+	trace_agg_kernel_row(t, &peer, 4, 3, 2000000000ull);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(r[0].cw_oldest_ns, 4000000000ull);
+	free(r);
+	/* which are forgotten when the stays are read again (none open now) */
+	trace_agg_kernel_stays_begin(t);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(r[0].cw_open, 1);
+	assert_int_equal(r[0].cw_oldest_ns, 0);
+	free(r);
+
+	/* a reading between two CPUs' counters (more ended than opened): none open, no age */
+	trace_agg_kernel_begin(t);
+	trace_agg_kernel_row(t, &peer, 2, 3, 0);
+	trace_agg_kernel_stay(t, &peer, 6000000000ull);
+	r = trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 10000000000ull, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].cw_open, 0);
+	assert_int_equal(r[0].cw_oldest_ns, 0);
+	free(r);
+	/* rows the kernel no longer gives and no record counted are not shown */
+	trace_agg_kernel_begin(t);
+	assert_null(trace_agg_rows(t, TD_TRACE_CLOSE_WAIT, 0, &n));
+	assert_int_equal(trace_agg_events(t), 2);
+	trace_agg_free(t);
+}
+
 static void test_bad_kind_and_names(void **state)
 {
 	struct td_trace_agg *t = trace_agg_new();
@@ -357,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_comm_raw),
 		cmocka_unit_test(test_bounded_rows),
 		cmocka_unit_test(test_bounded_close_wait),
+		cmocka_unit_test(test_kernel_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,9 @@ struct cw_stay {
 
 struct row_val {
 	uint64_t count, cw_open, cw_longest_ns;
+	/* what the kernel counted in its own rows (trace_agg_kernel_*): totals, replaced at each
+	 * reading */
+	uint64_t k_count, k_left, k_longest_ns, k_oldest_since;
 };
 
 /* A connection by its 4-tuple (closers) */
@@ -43,6 +46,7 @@ struct td_trace_agg {
 	struct td_hashmap *closers; /* struct tuple_key -> struct td_trace_closer, or NULL */
 	uint64_t events, folded, cw_untracked;
 	size_t rows_max, rows_spare, cw_max;
+	uint64_t k_events; /* the kernel rows' events, at the last reading */
 };
 
 struct td_trace_agg *trace_agg_new_bounded(size_t rows_max, size_t rows_spare, size_t cw_max)
@@ -84,7 +88,7 @@ void trace_agg_free(struct td_trace_agg *t)
 
 uint64_t trace_agg_events(const struct td_trace_agg *t)
 {
-	return t->events;
+	return t->events + t->k_events;
 }
 
 static void tuple_of(struct tuple_key *k, uint32_t netns, uint8_t family, const uint8_t *saddr,
@@ -299,6 +303,57 @@ int trace_agg_add(struct td_trace_agg *t, const struct td_trace_event *e)
 	return 0;
 }
 
+void trace_agg_kernel_begin(struct td_trace_agg *t)
+{
+	for (size_t i = 0, n = hashmap_count(t->rows); i < n; i++) {
+		struct row_val *v = hashmap_val_at(t->rows, i);
+
+		v->k_count = v->k_left = v->k_longest_ns = 0;
+	}
+	t->k_events = 0;
+}
+
+void trace_agg_kernel_stays_begin(struct td_trace_agg *t)
+{
+	for (size_t i = 0, n = hashmap_count(t->rows); i < n; i++)
+		((struct row_val *)hashmap_val_at(t->rows, i))->k_oldest_since = 0;
+}
+
+void trace_agg_kernel_row(struct td_trace_agg *t, const struct td_trace_event *e, uint64_t count,
+			  uint64_t left, uint64_t longest_ns)
+{
+	struct td_trace_key k;
+	struct row_val *v;
+
+	if (e->kind != TD_EV_CLOSE_LOCAL && e->kind != TD_EV_CLOSE_PEER)
+		return;
+	event_key(e, e->kind, &k);
+	v = hashmap_put(t->rows, &k, NULL);
+	v->k_count += count;
+	t->k_events += count;
+	if (e->kind != TD_EV_CLOSE_PEER)
+		return;
+	event_key(e, TD_TRACE_KIND_CW, &k);
+	v = hashmap_put(t->rows, &k, NULL);
+	v->k_count += count;
+	v->k_left += left;
+	if (longest_ns > v->k_longest_ns)
+		v->k_longest_ns = longest_ns;
+	t->k_events += left;
+}
+
+void trace_agg_kernel_stay(struct td_trace_agg *t, const struct td_trace_event *e,
+			   uint64_t since_ns)
+{
+	struct td_trace_key k;
+	struct row_val *v;
+
+	event_key(e, TD_TRACE_KIND_CW, &k);
+	v = hashmap_get(t->rows, &k);
+	if (v && since_ns && (!v->k_oldest_since || since_ns < v->k_oldest_since))
+		v->k_oldest_since = since_ns;
+}
+
 static int row_cmp(const void *a, const void *b)
 {
 	const struct td_trace_row *x = a, *y = b;
@@ -321,12 +376,18 @@ struct td_trace_row *trace_agg_rows(const struct td_trace_agg *t, enum td_trace_
 		const struct td_trace_key *k = hashmap_key_at(t->rows, i);
 		const struct row_val *v = hashmap_val_at(t->rows, i);
 
-		if (kind_section(k->kind) != sec)
+		if (kind_section(k->kind) != sec || !(v->count + v->k_count))
 			continue;
 		out[m] = (struct td_trace_row){ .k = *k,
-						.count = v->count,
+						.count = v->count + v->k_count,
 						.cw_open = v->cw_open,
 						.cw_longest_ns = v->cw_longest_ns };
+		if (v->k_count > v->k_left) /* a reading between two CPUs' counts: never below 0 */
+			out[m].cw_open += v->k_count - v->k_left;
+		if (v->k_longest_ns > out[m].cw_longest_ns)
+			out[m].cw_longest_ns = v->k_longest_ns;
+		if (v->k_count > v->k_left && v->k_oldest_since && now_ns > v->k_oldest_since)
+			out[m].cw_oldest_ns = now_ns - v->k_oldest_since;
 		at[i] = m++;
 	}
 	if (sec == TD_TRACE_CLOSE_WAIT) {

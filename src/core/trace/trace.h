@@ -88,6 +88,22 @@ uint64_t trace_agg_events(const struct td_trace_agg *t);
 struct td_trace_row *trace_agg_rows(const struct td_trace_agg *t, enum td_trace_section s,
 				    uint64_t now_ns, size_t *n);
 
+/*
+ * The rows the kernel counts itself (closes and CLOSE_WAIT stays, see bpf/trace.h), read as
+ * totals: trace_agg_kernel_begin forgets the last reading, then each row is given as an event of
+ * kind TD_EV_CLOSE_LOCAL or TD_EV_CLOSE_PEER standing for its key (e.role says which port is
+ * kept) with its counts: closes, and for CLOSE_PEER the stays that ended and the longest of them.
+ * The open stays are read apart (less often): trace_agg_kernel_stays_begin forgets the last
+ * reading, then trace_agg_kernel_stay gives each stay still open (since_ns: its start) for the
+ * oldest age. The rows add to those counted from records, and their events to trace_agg_events.
+ */
+void trace_agg_kernel_begin(struct td_trace_agg *t);
+void trace_agg_kernel_stays_begin(struct td_trace_agg *t);
+void trace_agg_kernel_row(struct td_trace_agg *t, const struct td_trace_event *e, uint64_t count,
+			  uint64_t left, uint64_t longest_ns);
+void trace_agg_kernel_stay(struct td_trace_agg *t, const struct td_trace_event *e,
+			   uint64_t since_ns);
+
 /* Who closed a connection first, by its 4-tuple: kept once trace_agg_keep_closers was called,
  * from each TD_EV_CLOSE_LOCAL with a known pid (top --trace: the exact TIME_WAIT owner). A
  * tuple seen again (a port reused) takes the latest closer. */
@@ -136,9 +152,19 @@ struct td_trace_opts {
  * static explanation of the failing step. */
 int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char **why);
 
-/* Waits up to timeout_ms for events and counts them into agg. Returns the number read (>= 0),
- * or -errno (-EINTR when a signal came: not an error for the caller). */
+/* Waits up to timeout_ms for events and counts them into agg, with the kernel's rows
+ * (trace_sync). Returns the number of records read (>= 0), or -errno (-EINTR when a signal came:
+ * not an error for the caller). Always the same agg for one trace. */
 int trace_poll(struct td_trace *t, struct td_trace_agg *agg, int timeout_ms);
+
+/* Reads the rows the kernel counts (closes, CLOSE_WAIT stays) into agg, and with stays true the
+ * open stays' start for their ages (a walk of every socket followed: trace_poll does it once a
+ * second; call it before the rows that are shown). Returns 0 or -errno. */
+int trace_sync(struct td_trace *t, struct td_trace_agg *agg, bool stays);
+
+/* First closes as records with their 4-tuple (trace_agg_keep_closers) from now on, rather than
+ * counted in the kernel's rows. */
+void trace_keep_closers(struct td_trace *t);
 
 /* Events the kernel side could not queue (ring buffer full), exact. */
 uint64_t trace_lost(const struct td_trace *t);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "core/bpf_common.h"
@@ -42,8 +43,11 @@ struct td_trace {
 	struct td_trace_bpf *skel;
 	struct bpf_link *tp_links[SYSCALL_TPS];
 	struct ring_buffer *rb;
-	struct td_trace_agg *agg; /* where the records of the current poll go */
-	int n;			  /* records read in the current poll */
+	struct td_trace_agg *agg;	 /* where the records of the current poll go */
+	int n;				 /* records read in the current poll */
+	int ncpus;			 /* the per-CPU map's values */
+	struct td_trace_close_val *vals; /* ncpus of them: one row's reading */
+	uint64_t stays_ns;		 /* when the open stays were last read */
 };
 
 bool trace_supported(void)
@@ -108,6 +112,17 @@ static int attach_exits(struct td_trace *t, const int ids[SYSCALL_TPS])
 	return 0;
 }
 
+/* For tests: TD_TRACE_CLOSE_ROWS=N makes the kernel's map of close rows that small, so that the
+ * closes past it come as records (and must count the same) */
+static void close_rows(struct td_trace_bpf *skel)
+{
+	const char *v = getenv("TD_TRACE_CLOSE_ROWS");
+	uint64_t n;
+
+	if (v && !util_parse_u64(v, 1, TD_TRACE_CLOSE_ROWS, &n))
+		bpf_map__set_max_entries(skel->maps.closes, (uint32_t)n);
+}
+
 int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char **why)
 {
 	int ids[SYSCALL_TPS], own;
@@ -130,6 +145,7 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 	}
 	t->skel->rodata->filter_netns = o ? o->netns : 0;
 	own = choose_exits(t->skel, ids);
+	close_rows(t->skel);
 	*why = "loading the BPF programs";
 	if ((err = td_trace_bpf__load(t->skel)))
 		goto fail;
@@ -139,6 +155,13 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 	*why = "attaching to the syscall tracepoints";
 	if (own && (err = attach_exits(t, ids)))
 		goto fail;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		err = t->ncpus ? t->ncpus : -EINVAL;
+		*why = "counting the CPUs";
+		goto fail;
+	}
+	t->vals = xcalloc((size_t)t->ncpus, sizeof(*t->vals));
 	*why = "creating the ring buffer";
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
 	if (!t->rb) {
@@ -151,6 +174,98 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 fail:
 	trace_close(t);
 	return err < 0 ? err : -EINVAL;
+}
+
+/* The kernel's row k as an event standing for its key (trace_agg_kernel_row) */
+static void close_event(const struct td_trace_close_key *k, struct td_trace_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = k->kind;
+	e->netns = k->netns;
+	e->pid = k->pid;
+	e->family = k->family;
+	e->sport = k->sport;
+	e->dport = k->dport;
+	e->role = k->sport ? TD_ROLE_ACCEPTED : TD_ROLE_CONNECTED;
+	memcpy(e->saddr, k->saddr, sizeof(e->saddr));
+	memcpy(e->daddr, k->daddr, sizeof(e->daddr));
+	memcpy(e->comm, k->comm, sizeof(e->comm));
+}
+
+/* Reads the kernel's rows of closes, summing the CPUs' counts; *open: some stay is open */
+static int read_closes(struct td_trace *t, struct td_trace_agg *agg, bool *open)
+{
+	int fd = bpf_map__fd(t->skel->maps.closes);
+	struct td_trace_close_key k, next, *prev = NULL;
+	struct td_trace_event e;
+	int r;
+
+	trace_agg_kernel_begin(agg);
+	while (!(r = bpf_map_get_next_key(fd, prev, &next))) {
+		uint64_t count = 0, left = 0, longest = 0;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, t->vals))
+			continue; /* rows are never deleted: cannot happen */
+		for (int c = 0; c < t->ncpus; c++) {
+			count += t->vals[c].count;
+			left += t->vals[c].left;
+			if (t->vals[c].longest_ns > longest)
+				longest = t->vals[c].longest_ns;
+		}
+		close_event(&k, &e);
+		trace_agg_kernel_row(agg, &e, count, left, longest);
+		*open = *open || count > left;
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The CLOSE_WAIT stays still open in the kernel's rows, from the sockets' entries, read in
+ * batches */
+#define STAY_BATCH 1024
+static int read_stays(struct td_trace *t, struct td_trace_agg *agg)
+{
+	int fd = bpf_map__fd(t->skel->maps.owners);
+	uint64_t *keys = xcalloc(STAY_BATCH, sizeof(*keys)), in = 0, out = 0;
+	struct td_trace_owner *o = xcalloc(STAY_BATCH, sizeof(*o));
+	struct td_trace_event e;
+	bool first = true, done = false;
+	int r = 0;
+
+	trace_agg_kernel_stays_begin(agg);
+	while (!done) {
+		__u32 n = STAY_BATCH;
+
+		r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, o, &n, NULL);
+		if (r == -ENOENT) { /* the last batch */
+			done = true;
+			r = 0;
+		} else if (r) {
+			break;
+		}
+		for (__u32 i = 0; i < n; i++) {
+			if (!o[i].cw_since)
+				continue;
+			close_event(&o[i].cw, &e);
+			trace_agg_kernel_stay(agg, &e, o[i].cw_since);
+		}
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(o);
+	return r;
+}
+
+int trace_sync(struct td_trace *t, struct td_trace_agg *agg, bool stays)
+{
+	bool open = false;
+	int r = read_closes(t, agg, &open);
+
+	if (!r && stays && open && (r = read_stays(t, agg)) == 0)
+		t->stays_ns = util_now_ns();
+	return r;
 }
 
 int trace_poll(struct td_trace *t, struct td_trace_agg *agg, int timeout_ms)
@@ -168,7 +283,15 @@ int trace_poll(struct td_trace *t, struct td_trace_agg *agg, int timeout_ms)
 	}
 	if (r < 0)
 		return r;
+	/* the rows' counts at every poll; the open stays' ages once a second at most */
+	if ((r = trace_sync(t, agg, util_now_ns() - t->stays_ns >= 1000000000ull)))
+		return r;
 	return t->n;
+}
+
+void trace_keep_closers(struct td_trace *t)
+{
+	__atomic_store_n(&t->skel->bss->closer_records, 1, __ATOMIC_RELAXED);
 }
 
 uint64_t trace_lost(const struct td_trace *t)
@@ -184,6 +307,7 @@ void trace_close(struct td_trace *t)
 	for (int i = 0; i < SYSCALL_TPS; i++)
 		bpf_link__destroy(t->tp_links[i]);
 	td_trace_bpf__destroy(t->skel);
+	free(t->vals);
 	free(t);
 }
 
@@ -213,6 +337,19 @@ int trace_poll(struct td_trace *t, struct td_trace_agg *agg, int timeout_ms)
 	(void)agg;
 	(void)timeout_ms;
 	return -ENOTSUP;
+}
+
+int trace_sync(struct td_trace *t, struct td_trace_agg *agg, bool stays)
+{
+	(void)t;
+	(void)agg;
+	(void)stays;
+	return -ENOTSUP;
+}
+
+void trace_keep_closers(struct td_trace *t)
+{
+	(void)t;
 }
 
 uint64_t trace_lost(const struct td_trace *t)
