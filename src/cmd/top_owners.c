@@ -2,8 +2,9 @@
 /*
  * `top --by process`'s attribution (top_owners.h): the owners thread, the records it looks up,
  * and the end of the run, where the looked-up and the inferred holders become groups. A record
- * is 24 bytes, kept in chunks that never move (the owners thread reads them while the main
- * thread appends), so 100,000 sockets hold 2.4 MB until the run ends.
+ * is 16 bytes (and a client-side one 48 more for its destination), kept in blocks that never
+ * move (top_blocks.h: the owners thread reads them while the main thread appends), so 100,000
+ * sockets hold 1.6 to 4 MB until the run ends.
  */
 #include "cmd/top_owners.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/top_blocks.h"
 #include "core/hashmap.h"
 #include "core/util.h"
 
@@ -24,13 +26,7 @@ struct held {
 	uint8_t shared; /* written by the lookup: several processes hold it */
 };
 
-#define CHUNK_RECS   4096
 #define PUBLISH_RECS 1024 /* hand records to the owners thread this many at a time */
-
-struct chunk {
-	struct chunk *next;
-	struct held r[CHUNK_RECS];
-};
 
 struct listener_key {
 	uint32_t ns;
@@ -62,26 +58,21 @@ struct top_owners {
 	/* the main thread's */
 	bool threaded, joined;
 	pthread_t thr;
-	struct chunk *first, *last;
-	size_t n; /* records appended */
+	struct top_blocks held; /* struct held; .first is set before the first publish */
 	struct listener *lis;
 	size_t nlis;
-	struct client *cli;
-	size_t ncli, clicap;
+	struct top_blocks cli;	    /* struct client */
 	struct td_hashmap *pending; /* TD_BY_DEST key -> uint64_t[TD_SS_COUNT], client side
 				     * without an inode */
 	struct td_hashmap *srv;	    /* struct listener_key -> uint64_t[TD_SS_COUNT] */
 	uint64_t none[TD_SIDE_COUNT][TD_SS_COUNT]; /* without inode and without a guess: pid 0 */
 };
 
-/* Looks up records [from, to), the cursor (*c, *off) at record from. */
-static void lookup_range(const struct td_owners *o, struct chunk **c, size_t *off, size_t from,
-			 size_t to)
+/* Looks up the next n records, from the cursor on. */
+static void lookup(const struct td_owners *o, struct top_blocks_cur *cur, size_t n)
 {
-	for (size_t i = from; i < to; i++) {
-		if (*off == CHUNK_RECS)
-			*c = (*c)->next, *off = 0;
-		struct held *h = &(*c)->r[(*off)++];
+	for (size_t i = 0; i < n; i++) {
+		struct held *h = top_blocks_next(cur, sizeof(*h));
 		unsigned nh = 0;
 		const struct td_owner_proc *p = owners_lookup(o, h->inode, &nh);
 		h->proc = p ? (int32_t)owners_proc_index(o, p) : -1;
@@ -92,8 +83,8 @@ static void lookup_range(const struct td_owners *o, struct chunk **c, size_t *of
 static void *owners_thread(void *arg)
 {
 	struct top_owners *a = arg;
-	struct chunk *c = a->first;
-	size_t off = 0, done = 0;
+	struct top_blocks_cur cur = { 0 };
+	size_t done = 0;
 
 	a->scan_rc = owners_scan(&a->owners, &a->st);
 	if (a->scan_rc)
@@ -104,8 +95,10 @@ static void *owners_thread(void *arg)
 			pthread_cond_wait(&a->cv, &a->mu);
 		size_t n = a->published;
 		bool fin = a->finished; /* read with n: then n is the last count */
+		if (n && !cur.blk)
+			cur = top_blocks_begin(&a->held);
 		pthread_mutex_unlock(&a->mu);
-		lookup_range(a->owners, &c, &off, done, n);
+		lookup(a->owners, &cur, n - done);
 		done = n;
 		if (fin)
 			return NULL;
@@ -126,7 +119,8 @@ int top_owners_start(struct top_owners **out)
 	int r;
 
 	*out = NULL;
-	a->first = a->last = xcalloc(1, sizeof(*a->first));
+	top_blocks_init(&a->held, sizeof(struct held));
+	top_blocks_init(&a->cli, sizeof(struct client));
 	a->pending = hashmap_new(sizeof(struct td_group_key), TD_SS_COUNT * sizeof(uint64_t));
 	a->srv = hashmap_new(sizeof(struct listener_key), TD_SS_COUNT * sizeof(uint64_t));
 	pthread_mutex_init(&a->mu, NULL);
@@ -157,7 +151,7 @@ void top_owners_listener(struct top_owners *a, uint32_t ns, uint16_t port, uint6
 static void publish(struct top_owners *a, bool finished)
 {
 	pthread_mutex_lock(&a->mu);
-	a->published = a->n;
+	a->published = a->held.n;
 	a->finished = finished;
 	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
@@ -165,29 +159,18 @@ static void publish(struct top_owners *a, bool finished)
 
 static void hold(struct top_owners *a, const struct td_sock *sk, enum td_side side, bool wanted)
 {
-	size_t off = a->n % CHUNK_RECS;
-
-	if (a->n && !off) {
-		struct chunk *c = xcalloc(1, sizeof(*c));
-		a->last->next = c; /* before the records in it are published */
-		a->last = c;
+	if (side == TD_SIDE_CLIENT) {
+		struct client *c = top_blocks_push(&a->cli);
+		groups_key_of(TD_BY_DEST, sk, 0, &c->k);
+		c->rec = (uint32_t)a->held.n;
 	}
-	a->last->r[off] = (struct held){
+	*(struct held *)top_blocks_push(&a->held) = (struct held){
 		.inode = sk->inode,
 		.state = sk->state < TD_SS_COUNT ? sk->state : TD_SS_UNKNOWN,
 		.side = (uint8_t)side,
 		.wanted = wanted,
 	};
-	if (side == TD_SIDE_CLIENT) {
-		if (a->ncli == a->clicap) {
-			a->clicap = a->clicap ? 2 * a->clicap : 1024;
-			a->cli = xrealloc(a->cli, a->clicap * sizeof(*a->cli));
-		}
-		struct client *c = &a->cli[a->ncli++];
-		groups_key_of(TD_BY_DEST, sk, 0, &c->k);
-		c->rec = (uint32_t)a->n;
-	}
-	if (++a->n % PUBLISH_RECS == 0 && a->threaded)
+	if (a->held.n % PUBLISH_RECS == 0 && a->threaded)
 		publish(a, false);
 }
 
@@ -224,10 +207,9 @@ static int finish_lookups(struct top_owners *a)
 	}
 	if (a->scan_rc)
 		return a->scan_rc;
-	if (!a->threaded) {
-		struct chunk *c = a->first;
-		size_t off = 0;
-		lookup_range(a->owners, &c, &off, 0, a->n);
+	if (!a->threaded && a->held.n) {
+		struct top_blocks_cur cur = top_blocks_begin(&a->held);
+		lookup(a->owners, &cur, a->held.n);
 	}
 	return 0;
 }
@@ -265,14 +247,15 @@ static void add_server_side(struct top_owners *a, struct td_groups *g)
 static struct td_hashmap *count_owned(const struct top_owners *a)
 {
 	struct td_hashmap *owned = hashmap_new(2 * sizeof(uint32_t), sizeof(uint64_t));
-	const struct chunk *c = a->first;
-	size_t first = 0; /* index of c's first record */
+	struct top_blocks_cur hc = top_blocks_begin(&a->held), cc = top_blocks_begin(&a->cli);
+	const struct held *h = NULL;
+	size_t next = 0; /* index of the record after h */
 
-	for (size_t i = 0; i < a->ncli; i++) {
-		while (a->cli[i].rec >= first + CHUNK_RECS)
-			c = c->next, first += CHUNK_RECS;
-		const struct held *h = &c->r[a->cli[i].rec - first];
-		long d = h->proc >= 0 ? hashmap_index(a->pending, &a->cli[i].k) : -1;
+	for (size_t i = 0; i < a->cli.n; i++) {
+		const struct client *c = top_blocks_next(&cc, sizeof(*c));
+		while (next <= c->rec)
+			h = top_blocks_next(&hc, sizeof(*h)), next++;
+		long d = h->proc >= 0 ? hashmap_index(a->pending, &c->k) : -1;
 		if (d >= 0) {
 			uint32_t dp[2] = { (uint32_t)d, (uint32_t)h->proc };
 			(*(uint64_t *)hashmap_put(owned, dp, NULL))++;
@@ -316,12 +299,10 @@ static void add_held(struct top_owners *a, struct td_groups *g)
 {
 	size_t np = owners_nprocs(a->owners) + 1, cell = TD_SIDE_COUNT * TD_SS_COUNT;
 	uint64_t *n = xcalloc(np * cell, sizeof(*n)), *shared = xcalloc(np, sizeof(*shared));
-	const struct chunk *c = a->first;
+	struct top_blocks_cur cur = top_blocks_begin(&a->held);
 
-	for (size_t i = 0, off = 0; i < a->n; i++, off++) {
-		if (off == CHUNK_RECS)
-			c = c->next, off = 0;
-		const struct held *h = &c->r[off];
+	for (size_t i = 0; i < a->held.n; i++) {
+		const struct held *h = top_blocks_next(&cur, sizeof(*h));
 		if (!h->wanted)
 			continue;
 		n[(size_t)(h->proc + 1) * cell + h->side * TD_SS_COUNT + h->state]++;
@@ -371,15 +352,12 @@ void top_owners_free(struct top_owners *a)
 		publish(a, true);
 		pthread_join(a->thr, NULL);
 	}
-	for (struct chunk *c = a->first, *next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	top_blocks_free(&a->held);
+	top_blocks_free(&a->cli);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	owners_free(a->owners);
 	free(a->lis);
-	free(a->cli);
 	hashmap_free(a->pending);
 	hashmap_free(a->srv);
 	free(a);
