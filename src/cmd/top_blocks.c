@@ -1,51 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * Blocks for top_blocks.h: malloc for the first, then 2 MiB-aligned anonymous mappings marked
- * MADV_HUGEPAGE (where transparent huge pages are off, or the kernel has none to give, they are
- * ordinary pages and nothing else changes).
+ * Blocks for top_blocks.h: 64 KiB for the first, then 2 MiB from util_big_zalloc (aligned,
+ * marked MADV_HUGEPAGE; where transparent huge pages are off they are ordinary pages).
  */
 #include "cmd/top_blocks.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "core/util.h"
 
 #define FIRST_BYTES (64 * 1024)
-#define HUGE_BYTES  (2 * 1024 * 1024)
-
-/* A 2 MiB mapping aligned on 2 MiB (a huge page can back only an aligned one), or NULL. */
-static void *map_huge(void)
-{
-	size_t len = 2 * HUGE_BYTES;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	char *a = (char *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (a + HUGE_BYTES < p + len)
-		munmap(a + HUGE_BYTES, (size_t)(p + len - (a + HUGE_BYTES)));
-	(void)madvise(a, HUGE_BYTES, MADV_HUGEPAGE); /* a hint: fine if refused */
-	return a;
-}
+#define NEXT_BYTES  (2 * 1024 * 1024) /* util_big_zalloc maps it for huge pages */
 
 static struct top_blk *blk_new(size_t size, bool first)
 {
-	struct top_blk *k = first ? NULL : map_huge();
-	size_t bytes = HUGE_BYTES;
+	size_t bytes = first ? FIRST_BYTES : NEXT_BYTES;
+	struct top_blk *k = util_big_zalloc(bytes);
 
-	if (!k) {
-		bytes = first ? FIRST_BYTES : HUGE_BYTES;
-		k = xmalloc(bytes);
-		k->maplen = 0;
-	} else {
-		k->maplen = HUGE_BYTES;
-	}
-	k->next = NULL;
+	k->bytes = bytes;
 	k->cap = (bytes - sizeof(*k)) / size;
 	return k;
 }
@@ -74,10 +48,7 @@ void top_blocks_free(struct top_blocks *b)
 {
 	for (struct top_blk *k = b->first, *next; k; k = next) {
 		next = k->next;
-		if (k->maplen)
-			munmap(k, k->maplen);
-		else
-			free(k);
+		util_big_free(k, k->bytes);
 	}
 	*b = (struct top_blocks){ .size = b->size };
 }

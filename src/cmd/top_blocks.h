@@ -2,11 +2,10 @@
 /*
  * Append-only lists of fixed-size items in blocks that never move, for the records `top --by
  * process` keeps until the owners table exists (top_owners.c): a reader in another thread may
- * walk the items already handed to it while more are appended. The first block is 64 KiB from
- * malloc, so a small host costs nothing more; the next ones are 2 MiB anonymous mappings the
- * kernel may back with one huge page each (madvise MADV_HUGEPAGE): in a VM where a page fault
- * costs 10-20 µs, 100,000 records in 4 KiB pages cost more page faults than the records are
- * worth.
+ * walk the items already handed to it while more are appended. The first block is 64 KiB, so a
+ * small host costs nothing more; the next ones are 2 MiB that the kernel may back with one huge
+ * page each (util_big_zalloc): in a VM where a page fault costs 10-20 us, 100,000 records in
+ * 4 KiB pages cost more in page faults than in everything else done with them.
  *
  * Not thread-safe by itself: the appending thread must publish a count to readers (a mutex) after
  * writing the items; a block's next pointer is set before any item of the next block is written.
@@ -19,8 +18,8 @@
 
 struct top_blk {
 	struct top_blk *next;
-	size_t cap;    /* items */
-	size_t maplen; /* bytes mapped, 0 when from malloc */
+	size_t cap;   /* items */
+	size_t bytes; /* of the block, for util_big_free */
 	_Alignas(16) unsigned char items[];
 };
 

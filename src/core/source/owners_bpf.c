@@ -126,6 +126,7 @@ int owners_scan_bpf(struct td_owners **out, struct td_owners_stats *st_out)
 		return fd;
 	}
 	owners_reader_init(&rd, &st, getpid());
+	owners_build_presize(&rd.b);
 	r = drain(fd, &rd);
 	close(fd);
 	loaded_free(&l);
