@@ -7,7 +7,8 @@
  * a first dump asks the kernel for LISTEN sockets only (it then walks only the listening hash:
  * cheap); the second dump streams into a group-by table (core/model/groups.c), O(1) per socket.
  *
- * --by process maps inodes to processes with one pass over /proc (core/source/owners.c). Sockets
+ * --by process maps inodes to processes with one pass over /proc or a BPF iterator
+ * (core/source/owners.c), built in a second thread while the dumps stream (top_owners.c). Sockets
  * without an inode (TIME_WAIT, orphans, request sockets: kernel-facts §14) cannot be traced;
  * they are attributed by inference and counted as such: server side to the process listening
  * on the local port, client side to the process holding the most sockets to the same

@@ -84,7 +84,7 @@ EOF
 is "$(rows "$tmp/proc.json" '"%s %s %s %s %d %d" % (g["pid"], g["comm"], g["side"], g["states"], g["total"], g["inferred"])' | sort -k5,5nr -k1,1n)" \
 	"$(sort -k5,5nr -k1,1n <<<"$want")" "--by process: every process exact, TIME_WAIT inferred"
 # both ways of finding owners give the same table: the BPF task_file iterator (chosen by itself
-# when the host has 20,000 open files or more) and the /proc scan
+# when the host has 1,000 open files or more) and the /proc scan
 for via in bpf proc; do
 	TD_OWNERS=$via td --by process --limit 0 --json >"$tmp/proc-$via.json"
 	is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["attribution"]["via"])' "$tmp/proc-$via.json")" $via \
