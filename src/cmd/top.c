@@ -7,7 +7,8 @@
  * a first dump asks the kernel for LISTEN sockets only (it then walks only the listening hash:
  * cheap); the second dump streams into a group-by table (core/model/groups.c), O(1) per socket.
  *
- * --by process maps inodes to processes with one pass over /proc (core/source/owners.c). Sockets
+ * --by process maps inodes to processes with one pass over /proc or a BPF iterator
+ * (core/source/owners.c), built in a second thread while the dumps stream (top_owners.c). Sockets
  * without an inode (TIME_WAIT, orphans, request sockets: kernel-facts §14) cannot be traced;
  * they are attributed by inference and counted as such: server side to the process listening
  * on the local port, client side to the process holding the most sockets to the same
@@ -24,14 +25,10 @@
 #include <jansson.h>
 
 #include "cmd/top.h"
+#include "cmd/top_owners.h"
 #include "cmd/top_trace.h"
 #include "cmd/trace_use.h"
 #include "core/util.h"
-
-struct listener_key {
-	uint32_t ns;
-	uint32_t port;
-};
 
 enum { OPT_SORT = TD_OPT_CMD_BASE, OPT_BY, OPT_TRACE };
 
@@ -61,16 +58,10 @@ static int on_ns_begin(const struct td_ns_info *ns, void *arg)
 static void on_listener(struct top_run *t, const struct td_sock *sk)
 {
 	struct top_ns *ns = &t->ns[t->nns - 1];
-	struct listener_key k = { (uint32_t)(t->nns - 1), sk->sport };
-	bool added;
 
 	ns->listen[sk->sport / 8] |= (uint8_t)(1u << (sk->sport % 8));
-	if (!t->owners)
-		return;
-	const struct td_owner_proc *p = owners_lookup(t->owners, sk->inode, NULL);
-	int32_t *pid = hashmap_put(t->listener, &k, &added);
-	if (added || !*pid)
-		*pid = p ? p->pid : 0;
+	if (t->att)
+		top_owners_listener(t->att, (uint32_t)(t->nns - 1), sk->sport, sk->inode);
 }
 
 static enum td_side side_of(const struct top_run *t, const struct td_sock *sk)
@@ -83,40 +74,17 @@ static enum td_side side_of(const struct top_run *t, const struct td_sock *sk)
 	return TD_SIDE_NEITHER;
 }
 
-/* --by process: the holder, or an inferred one, or 0. */
+/* --by process: the holder, or an inferred one, or 0 (top_owners.c), unless --trace saw who
+ * closed it. */
 static void add_process(struct top_run *t, const struct td_sock *sk, enum td_side side, bool wanted)
 {
-	struct td_group_key dk;
-	unsigned nh = 0;
-	const struct td_owner_proc *p = owners_lookup(t->owners, sk->inode, &nh);
-
-	if (p && side == TD_SIDE_CLIENT) {
-		groups_key_of(TD_BY_DEST, sk, 0, &dk);
-		dk.pid = p->pid;
-		(*(uint64_t *)hashmap_put(t->dest_pid, &dk, NULL))++;
-	}
-	if (!wanted)
-		return;
-	if (p || sk->inode) { /* an inode we could not map: unreadable or too new */
-		groups_add(t->groups, sk, p ? p->pid : 0, side, false, nh > 1);
-		return;
-	}
 	int closer;
-	if (top_trace_owner(t->trace, t->cur_ino, sk, &closer)) { /* closed here while traced */
+
+	if (!sk->inode && wanted && top_trace_owner(t->trace, t->cur_ino, sk, &closer)) {
 		groups_add(t->groups, sk, closer, side, false, false);
 		return;
 	}
-	if (side == TD_SIDE_SERVER && t->cur) {
-		struct listener_key k = { (uint32_t)(t->cur - t->ns), sk->sport };
-		const int32_t *pid = hashmap_get(t->listener, &k);
-		groups_add(t->groups, sk, pid ? *pid : 0, side, pid && *pid, false);
-	} else if (side == TD_SIDE_CLIENT) {
-		groups_key_of(TD_BY_DEST, sk, 0, &dk);
-		uint64_t *n = hashmap_put(t->pending, &dk, NULL);
-		n[sk->state < TD_SS_COUNT ? sk->state : 0]++;
-	} else {
-		groups_add(t->groups, sk, 0, side, false, false);
-	}
+	top_owners_sock(t->att, sk, side, t->cur ? t->cur - t->ns : -1, wanted);
 }
 
 static int on_sock(const struct td_sock *sk, void *arg)
@@ -130,38 +98,11 @@ static int on_sock(const struct td_sock *sk, void *arg)
 		return 0;
 	}
 	enum td_side side = side_of(t, sk);
-	if (t->by == TD_BY_PROCESS && t->owners)
+	if (t->att)
 		add_process(t, sk, side, wanted);
 	else if (wanted)
 		groups_add(t->groups, sk, 0, side, false, false);
 	return 0;
-}
-
-/* Client-side sockets without an owner go to the process holding most sockets to the same
- * destination (ties: the lowest pid). */
-static void resolve_pending(struct top_run *t)
-{
-	struct td_hashmap *best = hashmap_new(sizeof(struct td_group_key), 2 * sizeof(uint64_t));
-
-	for (size_t i = 0; i < hashmap_count(t->dest_pid); i++) {
-		struct td_group_key k =
-			*(const struct td_group_key *)hashmap_key_at(t->dest_pid, i);
-		uint64_t n = *(uint64_t *)hashmap_val_at(t->dest_pid, i), pid = (uint64_t)k.pid;
-		k.pid = 0;
-		uint64_t *b = hashmap_put(best, &k, NULL); /* b[0] pid, b[1] count */
-		if (n > b[1] || (n == b[1] && pid < b[0]))
-			b[0] = pid, b[1] = n;
-	}
-	for (size_t i = 0; i < hashmap_count(t->pending); i++) {
-		const struct td_group_key *dk = hashmap_key_at(t->pending, i);
-		const uint64_t *n = hashmap_val_at(t->pending, i);
-		const uint64_t *b = hashmap_get(best, dk);
-		struct td_group_key k = { .pid = b ? (int32_t)b[0] : 0 };
-		for (unsigned s = 0; s < TD_SS_COUNT; s++)
-			if (n[s])
-				groups_add_key(t->groups, &k, s, TD_SIDE_CLIENT, n[s], b != NULL);
-	}
-	hashmap_free(best);
 }
 
 static int parse_sort(struct top_run *t, const char *arg)
@@ -244,6 +185,17 @@ static int run_dumps(struct top_run *t, unsigned families)
 	return 0;
 }
 
+static void owners_err(const struct td_global *g, int r)
+{
+	const char *via = getenv("TD_OWNERS");
+
+	if (via && !strcmp(via, "bpf"))
+		cmd_err(g, "TD_OWNERS=bpf: the BPF owners iterator failed: %s%s", strerror(-r),
+			r == -ENOTSUP ? " (this build has no BPF support)" : "");
+	else
+		cmd_err(g, "cannot read /proc: %s", strerror(-r));
+}
+
 static int top_main(int argc, char **argv, struct td_global *g)
 {
 	struct top_run t = { .g = g, .by = TD_BY_PEER, .sort = TD_SS_COUNT, .limit = 20 };
@@ -261,27 +213,12 @@ static int top_main(int argc, char **argv, struct td_global *g)
 	t.groups = groups_new(t.by);
 	/* A record holds sockets, not processes: the live /proc would name whoever holds the same
 	 * inode number today, so a replay attributes nothing (and says so) */
-	if (t.by == TD_BY_PROCESS && !g->replay) {
-		if ((r = owners_scan(&t.owners, &t.ost))) {
-			const char *via = getenv("TD_OWNERS");
-			if (via && !strcmp(via, "bpf"))
-				cmd_err(g, "TD_OWNERS=bpf: the BPF owners iterator failed: %s%s",
-					strerror(-r),
-					r == -ENOTSUP ? " (this build has no BPF support)" : "");
-			else
-				cmd_err(g, "cannot read /proc: %s", strerror(-r));
-			r = TD_EXIT_FAIL;
-			goto out;
-		}
-		t.listener = hashmap_new(sizeof(struct listener_key), sizeof(int32_t));
-		t.dest_pid = hashmap_new(sizeof(struct td_group_key), sizeof(uint64_t));
-		t.pending =
-			hashmap_new(sizeof(struct td_group_key), TD_SS_COUNT * sizeof(uint64_t));
-	}
+	if (t.by == TD_BY_PROCESS && !g->replay && (r = top_owners_start(&t.att)))
+		goto owners_failed;
 	if ((r = run_dumps(&t, families)))
 		goto out;
-	if (t.by == TD_BY_PROCESS && t.owners)
-		resolve_pending(&t);
+	if (t.att && (r = top_owners_end(t.att, t.groups, &t.owners, &t.ost)))
+		goto owners_failed;
 	rows = xcalloc(groups_count(t.groups) + 1, sizeof(*rows));
 	size_t n = groups_top(t.groups, t.sort, t.limit, rows);
 	if (g->json)
@@ -289,6 +226,10 @@ static int top_main(int argc, char **argv, struct td_global *g)
 	else
 		top_print_text(&t, rows, n);
 	r = TD_EXIT_OK;
+	goto out;
+owners_failed:
+	owners_err(g, r);
+	r = TD_EXIT_FAIL;
 out:
 	free(rows);
 	for (size_t i = 0; i < t.nns; i++)
@@ -298,10 +239,7 @@ out:
 		free(t.names[i]);
 	free(t.names);
 	groups_free(t.groups);
-	owners_free(t.owners);
-	hashmap_free(t.listener);
-	hashmap_free(t.dest_pid);
-	hashmap_free(t.pending);
+	top_owners_free(t.att);
 	top_trace_free(t.trace);
 	return r;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `top`'s run, shared by its two files: top.c collects (the two dumps, owners, inference) and
- * top_show.c renders the groups as a table or JSON from the key field tables.
+ * `top`'s run, shared by its files: top.c collects (the two dumps), top_owners.c attributes
+ * sockets to processes (--by process) and top_show.c renders the groups as a table or JSON from the key field tables.
  */
 #ifndef TD_CMD_TOP_H
 #define TD_CMD_TOP_H
@@ -16,6 +16,7 @@
 #include "core/model/ports.h"
 #include "core/source/owners.h"
 
+struct top_owners;
 struct top_trace;
 
 struct top_ns {
@@ -37,14 +38,12 @@ struct top_run {
 	size_t nnames;
 	struct td_port_cfg cfg; /* current namespace's port settings */
 	struct td_groups *groups;
-	struct td_owners *owners; /* --by process */
+	struct top_owners *att;		/* --by process, live: attribution (top_owners.h) */
+	const struct td_owners *owners; /* its table, once the dumps are done */
 	struct td_owners_stats ost;
-	struct td_hashmap *listener; /* (first-dump ns, port) -> pid */
-	struct td_hashmap *dest_pid; /* dest key with .pid -> owned client sockets */
-	struct td_hashmap *pending;  /* dest key -> uint64_t[TD_SS_COUNT] unowned client sockets */
-	uint64_t trace_ms;	     /* --trace S */
-	struct top_trace *trace;     /* exact owners of what it saw closed (top_trace.h) */
-	uint32_t cur_ino;	     /* inode of the second dump's namespace */
+	uint64_t trace_ms;	 /* --trace S */
+	struct top_trace *trace; /* exact owners of what it saw closed (top_trace.h) */
+	uint32_t cur_ino;	 /* inode of the second dump's namespace */
 };
 
 /* The rows (largest first, n of them) as a table with notes, or as one JSON document. */

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,4 +220,38 @@ void util_sleep_until(uint64_t deadline_ns)
 void util_sleep_ms(uint64_t ms)
 {
 	util_sleep_until(util_now_ns() + ms * 1000000u);
+}
+
+#define BIG_ALIGN (2 * 1024 * 1024) /* a huge page backs only an aligned 2 MiB */
+
+static size_t big_len(size_t len)
+{
+	return (len + BIG_ALIGN - 1) & ~(size_t)(BIG_ALIGN - 1);
+}
+
+void *util_big_zalloc(size_t len)
+{
+	if (len < BIG_ALIGN)
+		return xcalloc(1, len ? len : 1);
+	size_t n = big_len(len), over = n + BIG_ALIGN;
+	char *p = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		oom(over);
+	char *a = (char *)(((uintptr_t)p + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + n < p + over)
+		munmap(a + n, (size_t)(p + over - (a + n)));
+	(void)madvise(a, n, MADV_HUGEPAGE); /* a hint: without THP these are ordinary pages */
+	return a;
+}
+
+void util_big_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	if (len < BIG_ALIGN)
+		free(p);
+	else
+		munmap(p, big_len(len));
 }

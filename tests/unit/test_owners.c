@@ -389,6 +389,72 @@ static void test_reader(void **state)
 	owners_free(owners_build_finish(&rd.b));
 }
 
+/* The inode table grows past its first size (and past a presized one) without losing an entry:
+ * 3 processes, 40,000 inodes each in scattered order, every 4th one also held by the process
+ * before, a dup()ed fd per 10; inode 0 (no socket's) is counted as a socket fd but never found. */
+enum { GROW_PROCS = 3, GROW_PER = 40000 };
+
+static uint64_t grow_inode(uint32_t p, uint32_t i)
+{
+	/* a multiplicative scatter: neighbours in a run land far apart in the table */
+	return 1 + (uint64_t)(p * GROW_PER + i) * 2654435761u % 4000000007u;
+}
+
+static void grow_feed(struct td_owners_reader *rd, uint32_t p)
+{
+	uint8_t b[sizeof(struct td_orec_task)];
+	size_t n = rec_task(b, 100 + p, 0, "grow");
+
+	assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+	for (uint32_t i = 0; i < GROW_PER; i++) {
+		n = rec(b, TD_OREC_SOCK, i, grow_inode(p, i));
+		assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+		if (i % 10 == 0) /* a dup()ed fd: the same inode again */
+			assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+		if (p + 1 < GROW_PROCS && i % 4 == 0) { /* the next process's, shared */
+			n = rec(b, TD_OREC_SOCK, i, grow_inode(p + 1, i));
+			assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+		}
+	}
+	n = rec(b, TD_OREC_SOCK, 0, 0);
+	assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+	n = rec(b, TD_OREC_END, 100 + p, GROW_PER);
+	assert_int_equal(owners_reader_feed(rd, b, n), (long)n);
+}
+
+static void test_table_grows(void **state)
+{
+	(void)state;
+	for (int presized = 0; presized < 2; presized++) {
+		struct td_owners_stats st = { 0 };
+		struct td_owners_reader rd;
+		owners_reader_init(&rd, &st, 100);
+		if (presized)
+			owners_build_presize(&rd.b);
+		for (uint32_t p = 0; p < GROW_PROCS; p++)
+			grow_feed(&rd, p);
+		struct td_owners *o = owners_build_finish(&rd.b);
+		assert_int_equal(st.inodes, GROW_PROCS * GROW_PER);
+		assert_int_equal(st.shared_inodes, (GROW_PROCS - 1) * GROW_PER / 4);
+		assert_int_equal(owners_proc(o, 0)->nsockets,
+				 GROW_PER + GROW_PER / 10 + GROW_PER / 4 + 1);
+		for (uint32_t p = 0; p < GROW_PROCS; p++)
+			for (uint32_t i = 0; i < GROW_PER; i++) {
+				unsigned nh;
+				const struct td_owner_proc *q =
+					owners_lookup(o, grow_inode(p, i), &nh);
+				bool shared =
+					p > 0 && i % 4 == 0; /* first held by the process before */
+				assert_non_null(q);
+				assert_int_equal(q->pid, 100 + p - shared);
+				assert_int_equal(nh, shared ? 2 : 1);
+			}
+		assert_null(owners_lookup(o, 0, NULL));
+		assert_null(owners_lookup(o, 4000000008u, NULL));
+		owners_free(o);
+	}
+}
+
 /* The iterator and the /proc scan agree on a child holding known sockets (not on this process,
  * whose fds differ between the two scans: a BPF link and iterator here, /proc fds there). */
 static void test_bpf_agrees(void **state)
@@ -461,10 +527,10 @@ static void test_bpf_agrees(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fake_proc),  cmocka_unit_test(test_real_proc),
-		cmocka_unit_test(test_churn),	   cmocka_unit_test(test_not_root),
-		cmocka_unit_test(test_bad_root),   cmocka_unit_test(test_reader),
-		cmocka_unit_test(test_bpf_agrees),
+		cmocka_unit_test(test_fake_proc),   cmocka_unit_test(test_real_proc),
+		cmocka_unit_test(test_churn),	    cmocka_unit_test(test_not_root),
+		cmocka_unit_test(test_bad_root),    cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_table_grows), cmocka_unit_test(test_bpf_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,16 @@ void groups_add(struct td_groups *g, const struct td_sock *sk, int pid, enum td_
 		((struct td_group *)hashmap_get(g->map, &k))->shared++;
 }
 
+void groups_add_shared(struct td_groups *g, const struct td_group_key *k, uint64_t n)
+{
+	bool added;
+	struct td_group *v = hashmap_put(g->map, k, &added);
+
+	if (added)
+		v->key = *k;
+	v->shared += n;
+}
+
 size_t groups_count(const struct td_groups *g)
 {
 	return hashmap_count(g->map);

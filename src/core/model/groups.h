@@ -69,6 +69,9 @@ void groups_add(struct td_groups *g, const struct td_sock *sk, int pid, enum td_
 void groups_add_key(struct td_groups *g, const struct td_group_key *k, unsigned state,
 		    enum td_side side, uint64_t count, bool inferred);
 
+/* Counts n of the sockets of group k as held by more than one process. */
+void groups_add_shared(struct td_groups *g, const struct td_group_key *k, uint64_t n);
+
 size_t groups_count(const struct td_groups *g);
 /* Group i, 0 <= i < groups_count, in first-seen order. Valid until the next add. */
 const struct td_group *groups_at(const struct td_groups *g, size_t i);

@@ -20,6 +20,8 @@ struct td_owners_build {
 
 /* Starts an empty table counting into st (zeroed by the caller). */
 void owners_build_init(struct td_owners_build *b, struct td_owners_stats *st);
+/* Sizes the table for every open file on the host (at most a million), before the scan. */
+void owners_build_presize(struct td_owners_build *b);
 /* A new process begins: its first socket adds it to the table. */
 static inline void owners_build_proc(struct td_owners_build *b)
 {
