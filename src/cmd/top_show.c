@@ -159,6 +159,25 @@ static unsigned key_cells(const struct top_run *t, const struct td_group *x, boo
 	return n;
 }
 
+/* What the table leaves out, and how its owners were found. */
+static void print_notes(const struct top_run *t, size_t n, uint64_t inferred)
+{
+	if (groups_count(t->groups) > n)
+		printf("(%zu more groups; --limit 0 shows all)\n", groups_count(t->groups) - n);
+	if (inferred)
+		puts("INFERRED: sockets without an inode (TIME_WAIT, orphans, requests) attributed "
+		     "by inference, not read:\nserver side to the listener of the local port, "
+		     "client side to the process with most\nsockets to the same destination.");
+	if (t->trace)
+		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace saw "
+		     "this\nprocess close first: attributed exactly, from its close().");
+	if (t->owners && t->ost.partial)
+		printf("Attribution is partial: %s (%u unreadable).\n",
+		       owners_partial_reason(&t->ost), t->ost.procs_denied);
+	if (t->by == TD_BY_PROCESS && t->g->replay)
+		puts("Not attributed: a record holds sockets, not processes (replayed).");
+}
+
 void top_print_text(const struct top_run *t, const struct td_group **rows, size_t n)
 {
 	const char *hdr[24], *cells[24];
@@ -208,20 +227,7 @@ void top_print_text(const struct top_run *t, const struct td_group **rows, size_
 	}
 	table_print(tb, stdout, t->g->color);
 	table_free(tb);
-	if (groups_count(t->groups) > n)
-		printf("(%zu more groups; --limit 0 shows all)\n", groups_count(t->groups) - n);
-	if (inferred)
-		puts("INFERRED: sockets without an inode (TIME_WAIT, orphans, requests) attributed "
-		     "by inference, not read:\nserver side to the listener of the local port, "
-		     "client side to the process with most\nsockets to the same destination.");
-	if (t->trace)
-		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace saw "
-		     "this\nprocess close first: attributed exactly, from its close().");
-	if (t->owners && t->ost.partial)
-		printf("Attribution is partial: %s (%u unreadable).\n",
-		       owners_partial_reason(&t->ost), t->ost.procs_denied);
-	if (t->by == TD_BY_PROCESS && t->g->replay)
-		puts("Not attributed: a record holds sockets, not processes (replayed).");
+	print_notes(t, n, inferred);
 }
 
 static json_t *row_json(const struct top_run *t, const struct td_group *x)
