@@ -7,6 +7,7 @@
 #include "core/model/counters_rows.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -169,19 +170,15 @@ static void get_delta_text(const void *obj, const void *ctx, struct td_fval *v)
 	}
 }
 
-static void get_rate(const void *obj, const void *ctx, struct td_fval *v)
-{
-	(void)ctx;
-	v->kind = TD_FV_REAL;
-	v->decimals = 1;
-	v->d = ROW(obj)->d.rate;
-}
-
 /* Text: no rate for a counter that went backwards ("-"). */
 static void get_rate_text(const void *obj, const void *ctx, struct td_fval *v)
 {
-	if (!ROW(obj)->d.backwards)
-		get_rate(obj, ctx, v);
+	(void)ctx;
+	if (ROW(obj)->d.backwards)
+		return;
+	v->kind = TD_FV_REAL;
+	v->decimals = 1;
+	v->d = ROW(obj)->d.rate;
 }
 
 static void get_value(const void *obj, const void *ctx, struct td_fval *v)
@@ -234,12 +231,6 @@ static void get_backwards(const void *obj, const void *ctx, struct td_fval *v)
 	v->b = ROW(obj)->d.backwards;
 }
 
-/* Text: a gauge's level now, with its sign. */
-static void get_now(const void *obj, const void *ctx, struct td_fval *v)
-{
-	get_value(obj, ctx, v);
-}
-
 static void get_blank(const void *obj, const void *ctx, struct td_fval *v)
 {
 	(void)obj;
@@ -254,7 +245,7 @@ const struct td_field counters_row_fields[] = {
 	{ "file", NULL, 0, TD_FT_FN, 0, get_file },
 	{ "delta", NULL, 0, TD_FT_FN, 0, get_delta },
 	{ NULL, "delta", 11, TD_FT_FN, 0, get_delta_text },
-	{ "rate", NULL, 0, TD_FT_FN, 0, get_rate },
+	{ "rate", NULL, 0, TD_FT_RATE, offsetof(struct td_counters_row, d.rate), NULL },
 	{ NULL, "per s", 9, TD_FT_FN, 0, get_rate_text },
 	{ "value", NULL, 0, TD_FT_FN, 0, get_value },
 	{ "kind", NULL, 0, TD_FT_FN, 0, get_kind },
@@ -266,7 +257,7 @@ const size_t counters_row_nfields = TD_ARRAY_SIZE(counters_row_fields);
 
 const struct td_field counters_gauge_fields[] = {
 	{ NULL, "gauge", -22, TD_FT_FN, 0, get_label },
-	{ NULL, "now", 11, TD_FT_FN, 0, get_now },
+	{ NULL, "now", 11, TD_FT_FN, 0, get_value }, /* a gauge's level, with its sign */
 	{ NULL, "", 9, TD_FT_FN, 0, get_blank },
 	{ NULL, "meaning", 0, TD_FT_FN, 0, get_meaning },
 };
