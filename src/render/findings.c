@@ -418,10 +418,10 @@ void render_nagios(FILE *f, const struct td_model *m, const struct td_findings *
 	}
 	if (counted > 1)
 		fprintf(f, "; %zu more", counted - 1);
+	uint64_t total = census_state_total(&all, TD_SS_COUNT);
 	if (!counted)
-		fprintf(f, "%llu socket%s, nothing wrong found",
-			(unsigned long long)census_state_total(&all, TD_SS_COUNT),
-			census_state_total(&all, TD_SS_COUNT) == 1 ? "" : "s");
+		fprintf(f, "%llu socket%s, nothing wrong found", (unsigned long long)total,
+			total == 1 ? "" : "s");
 	fputs(" |", f);
 	/* perfdata: 'label'=value[UOM];warn;crit;min;max (plugin guidelines) */
 	for (unsigned s = 1; s < TD_SS_COUNT; s++) {
