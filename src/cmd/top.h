@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `top`'s run, shared by its files: top.c collects (the two dumps), top_owners.c attributes
- * sockets to processes (--by process) and top_show.c renders the groups as a table or JSON from the key field tables.
+ * sockets to processes (--by process) and top_show.c renders the groups as a table or JSON from
+ * the key field tables.
  */
 #ifndef TD_CMD_TOP_H
 #define TD_CMD_TOP_H
