@@ -13,8 +13,9 @@
  * in softirq context (an RST, the peer's FIN) are charged to the socket's owner from the same
  * socket-keyed map, not to whoever happens to be on the CPU. What a connection costs is kept to
  * lookups and writes in place, none taking a lock (issue 14, bench/trace): its owner entry is the
- * one a destroyed socket at the same address left (owner_set), the first FIN and the CLOSE_WAIT
- * stay add to per-CPU counters, and a successful connect() is not looked at again. What cannot
+ * one a destroyed socket at the same address left (owner_set), told apart by the socket's cookie
+ * so that no program runs as a socket is destroyed, the first FIN and the CLOSE_WAIT stay add to
+ * per-CPU counters, and a successful connect() is not looked at again. What cannot
  * be counted so (no owner known, a full map) is sent as a record, counted in user space as
  * before; records the ring buffer cannot take are counted in `lost`, exactly. The syscall side
  * (what connect(), bind() and accept() returned) is in trace_sys.bpf.h.
@@ -41,6 +42,7 @@
 /* TCP states (include/net/tcp_states.h) */
 #define TS_ESTABLISHED 1
 #define TS_SYN_SENT    2
+#define TS_SYN_RECV    3
 #define TS_FIN_WAIT1   4
 #define TS_CLOSE       7
 #define TS_CLOSE_WAIT  8
@@ -72,7 +74,7 @@
 
 #define SK_PENDING  1 /* SYN_SENT, not yet established: a failure comes from the error report */
 #define SK_REPORTED 2 /* that failure was counted: a later connect() returning it is not new */
-#define SK_LIVE	    4 /* the entry is this socket's: cleared as it is destroyed */
+#define SK_LIVE	    4 /* the entry is written (cleared while owner_set writes it over) */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -88,9 +90,9 @@ struct {
 } events SEC(".maps");
 
 /* Not LRU: an entry evicted while its CLOSE_WAIT stay is open would leave the stay open in its
- * row for ever. Entries of destroyed sockets stay (not live) and are taken over by the next
- * socket at the same address; past 65,536 addresses a new socket has no owner (pid unknown, its
- * stay followed from records) */
+ * row for ever. Entries of destroyed sockets stay, their cookie no longer the address's socket's
+ * (owner_get), and are taken over by the next socket at the same address; past 65,536 addresses
+ * a new socket has no owner (pid unknown, its stay followed from records) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -179,21 +181,35 @@ static __always_inline struct td_trace_event *ev_new(__u8 kind)
 	return e;
 }
 
-/* The entry of a socket we saw begin (SYN_SENT, accept()), or NULL. A destroyed socket's entry
- * stays, not live, for the next socket at that address to take over without a lock. */
-static __always_inline struct td_trace_owner *owner_get(const struct sock *sk)
+/* The socket's cookie: 0 until someone asks for one (sock_gen_cookie), then unique to it for its
+ * life. A socket made at the address of a destroyed one starts again at 0. */
+static __always_inline __u64 sk_cookie(bool d, const struct sock *sk)
+{
+	return d ? (__u64)sk->__sk_common.skc_cookie.counter
+		 : (__u64)BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+/*
+ * The entry of a socket we saw begin (SYN_SENT, accept()), or NULL. The entry a destroyed socket
+ * left stays for the next socket at that address to take over without a lock: it is this
+ * socket's only if it holds this socket's cookie, given to it as it began (owner_set), which no
+ * other socket has. (So no program runs as a socket is destroyed, twice a connection.)
+ */
+static __always_inline struct td_trace_owner *owner_get(bool d, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key);
 
-	return o && (o->flags & SK_LIVE) ? o : NULL;
+	if (!o || !(o->flags & SK_LIVE) || !o->cookie || o->cookie != sk_cookie(d, sk))
+		return NULL;
+	return o;
 }
 
 /* A socket whose connect() failed may have given its address back before the event (the failure
  * resets the source address): take what was saved as it entered SYN_SENT, or was accepted. */
-static __always_inline void ev_unstash(struct td_trace_event *e, const struct sock *sk)
+static __always_inline void ev_unstash(bool d, struct td_trace_event *e, const struct sock *sk)
 {
-	struct td_trace_owner *o = owner_get(sk);
+	struct td_trace_owner *o = owner_get(d, sk);
 	__u32 *a = (__u32 *)e->saddr;
 
 	if (!o || !o->stashed)
@@ -218,7 +234,7 @@ static __always_inline void ev_submit(struct td_trace_event *e)
 /* Charges e to the socket's owner if known, else to the current process */
 static __always_inline void ev_owner(struct td_trace_event *e, const struct sock *sk, bool current)
 {
-	struct td_trace_owner *o = owner_get(sk);
+	struct td_trace_owner *o = owner_get(true, sk);
 
 	if (o)
 		e->role = o->role;
@@ -256,13 +272,14 @@ static __always_inline void stash_endpoints(bool d, struct td_trace_owner *o, co
 }
 
 /*
- * Records the caller as the socket's owner. A connection's socket usually takes the address of
- * one destroyed a moment ago, whose entry is still there: it is written over in place, which
- * takes no lock (adding or deleting an entry takes the map's, with interrupts off), marked not
- * live while it is written. A new address adds an entry, if the map has room.
+ * Records the caller as the owner of the socket whose cookie is given. A connection's socket
+ * usually takes the address of one destroyed a moment ago, whose entry is still there: it is
+ * written over in place, which takes no lock (adding or deleting an entry takes the map's, with
+ * interrupts off), marked not live while it is written. A new address adds an entry, if the map
+ * has room.
  */
-static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags, __u8 role,
-				      bool stash)
+static __always_inline void owner_set(bool d, const struct sock *sk, __u64 cookie, __u32 flags,
+				      __u8 role, bool stash)
 {
 	__u64 key = (__u64)sk;
 	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key), n;
@@ -277,6 +294,7 @@ static __always_inline void owner_set(bool d, const struct sock *sk, __u32 flags
 		o->sport = o->dport = 0;
 		__builtin_memset(o->saddr, 0, sizeof(o->saddr));
 	}
+	o->cookie = cookie;
 	o->role = role;
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
@@ -413,7 +431,7 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 	if (!e)
 		return 0;
 	fill_sk(true, e, sk);
-	ev_unstash(e, sk);
+	ev_unstash(true, e, sk);
 	e->detail = rst_reason(sk, skb, reason);
 	/* linger-0 and unread data: sent by close(), whose caller is the one to name; the rest
 	 * (timers, replies) run in softirq: the owner we recorded */
@@ -428,12 +446,13 @@ int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 static __always_inline void connect_start(const struct sock *sk)
 {
 	if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
-		owner_set(true, sk, SK_PENDING, TD_ROLE_CONNECTED, true);
+		owner_set(true, sk, bpf_get_socket_cookie((void *)sk), SK_PENDING,
+			  TD_ROLE_CONNECTED, true);
 }
 
 static __always_inline void connect_done(const struct sock *sk)
 {
-	struct td_trace_owner *o = owner_get(sk);
+	struct td_trace_owner *o = owner_get(true, sk);
 
 	if (o && (o->flags & SK_PENDING))
 		__sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
@@ -480,7 +499,7 @@ static __always_inline struct td_trace_close_val *close_row(const struct td_trac
  */
 static __always_inline bool close_count(const struct sock *sk, __u8 kind, __u32 netns)
 {
-	struct td_trace_owner *o = owner_get(sk);
+	struct td_trace_owner *o = owner_get(true, sk);
 	struct td_trace_close_key k;
 	struct td_trace_close_val *v;
 	__u64 now;
@@ -515,7 +534,9 @@ static __always_inline bool close_count(const struct sock *sk, __u8 kind, __u32 
 	return true;
 }
 
-/* Ten transitions a connection, most of them of no interest: they leave at the comparisons */
+/* Ten transitions a connection, most of them of no interest: they leave at the comparisons. A
+ * connection a listener made (LISTEN -> SYN_RECV, in softirq) gets its cookie here, for accept()
+ * to give to its owner entry (accept_exit, where no helper can make one). */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -525,6 +546,11 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 
 	if (newstate == TS_SYN_SENT) {
 		connect_start(sk);
+		return 0;
+	}
+	if (newstate == TS_SYN_RECV) {
+		if (sk_is_tcp(true, sk) && netns_wanted(sk_netns(true, sk)))
+			bpf_get_socket_cookie((void *)sk);
 		return 0;
 	}
 	if (oldstate == TS_SYN_SENT) {
@@ -552,19 +578,5 @@ int BPF_PROG(td_set_state, const struct sock *sk, const int oldstate, const int 
 	 * an RST in CLOSE_WAIT arrive in softirq: the owner we recorded */
 	ev_owner(e, sk, kind == TD_EV_CLOSE_LOCAL);
 	ev_submit(e);
-	return 0;
-}
-
-/* The socket's entry stays for the next socket at its address (owner_set), not live */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(td_destroy_sock, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct td_trace_owner *o = bpf_map_lookup_elem(&owners, &key);
-
-	if (o && o->flags) {
-		o->cw_since = 0;
-		__sync_fetch_and_and(&o->flags, 0);
-	}
 	return 0;
 }

@@ -87,6 +87,7 @@ struct td_trace_close_val {
  * as they were at SYN_SENT or accept(), and its CLOSE_WAIT stay if one is open and counted in a
  * row (cw_since not 0): user space reads those for the age of the oldest. */
 struct td_trace_owner {
+	__u64 cookie; /* the socket's cookie: the entry is that socket's (trace.bpf.c owner_get) */
 	__u32 pid;
 	__u32 flags;  /* SK_PENDING, SK_REPORTED (trace.bpf.c): changed with atomic operations */
 	__u8 role;    /* enum td_trace_role */

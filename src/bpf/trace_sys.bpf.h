@@ -71,7 +71,7 @@ static __always_inline void pending_fail(bool d, const struct sock *sk)
 	struct td_trace_owner *o;
 	__u32 old;
 
-	o = owner_get(sk);
+	o = owner_get(d, sk);
 	if (!o || !(o->flags & SK_PENDING))
 		return;
 	old = __sync_fetch_and_and(&o->flags, ~(__u32)SK_PENDING);
@@ -103,7 +103,7 @@ static __always_inline void connect_exit(long fd, const void *uaddr, long ret)
 	sk = fd_sock(fd);
 	if (!sk || !netns_wanted(sk_netns(false, sk)))
 		return;
-	o = owner_get(sk);
+	o = owner_get(false, sk);
 	if (o && (o->flags & SK_REPORTED)) {
 		/* connect() handing back the error we already counted */
 		__sync_fetch_and_and(&o->flags, ~(__u32)SK_REPORTED);
@@ -116,7 +116,7 @@ static __always_inline void connect_exit(long fd, const void *uaddr, long ret)
 		return;
 	fill_sk(false, e, sk);
 	fill_uaddr(e, uaddr);
-	ev_unstash(e, sk);
+	ev_unstash(false, e, sk);
 	e->err = -ret;
 	e->role = TD_ROLE_CONNECTED;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
@@ -150,16 +150,19 @@ static __always_inline void bind_exit(long fd, const void *uaddr, long ret)
 	ev_submit(e);
 }
 
-/* accept() returned the descriptor of a connection: its caller owns it, the server's side */
+/* accept() returned the descriptor of a connection: its caller owns it, the server's side. Its
+ * cookie was made as the listener made it (td_set_state); one that arrived before the trace
+ * began has none, and no owner. */
 static __always_inline void accept_exit(long ret)
 {
 	struct sock *sk;
+	__u64 cookie;
 
 	if (ret < 0)
 		return;
 	sk = fd_sock(ret);
-	if (sk && netns_wanted(sk_netns(false, sk)))
-		owner_set(false, sk, 0, TD_ROLE_ACCEPTED, false);
+	if (sk && netns_wanted(sk_netns(false, sk)) && (cookie = sk_cookie(false, sk)))
+		owner_set(false, sk, cookie, 0, TD_ROLE_ACCEPTED, false);
 }
 
 #endif

@@ -29,6 +29,12 @@
  *                               from SO_ERROR: N ETIMEDOUT (waits at most 30 s)
  *   tracegen linger0 N          N connections the server closes with SO_LINGER {1, 0}: N
  *                               resets sent (server) and N received (client)
+ *   tracegen unaccepted N       (N at most 100) N connections accepted and closed, their sockets freed; then N
+ *                               to a second listener (printed as "port P") that the client
+ *                               closes while they wait to be accepted: N first FINs from the
+ *                               peer on sockets no one has accepted yet (their owner is not
+ *                               known, whatever socket had their address before): the count is
+ *                               of those in CLOSE_WAIT before the first accept()
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -235,6 +241,64 @@ static int linger0(int n)
 	return got;
 }
 
+/* How many sockets on local port `port` are in CLOSE_WAIT (st 08 in /proc/net/tcp) */
+static int close_wait_on(unsigned port)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[256];
+	unsigned lport, st;
+	int n = 0;
+
+	if (!f)
+		die("/proc/net/tcp");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) == 2 && lport == port &&
+		    st == 8)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Phase 1 leaves owner entries at the addresses of freed sockets, phase 2 makes sockets that
+ * may take those addresses but that no one accepted when the peer's FIN came */
+static int unaccepted(int n)
+{
+	static int cli[MAX_N];
+	unsigned port;
+	int lfd = listener(0, &port), got = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = dial(port, 0), afd = accept(lfd, NULL, NULL);
+
+		if (fd < 0 || afd < 0)
+			die("connect/accept");
+		close(afd);
+		close(fd);
+	}
+	close(lfd);
+	lfd = listener(0, &port);
+	for (int i = 0; i < n; i++)
+		if ((cli[i] = dial(port, 0)) < 0)
+			die("connect");
+	for (int i = 0; i < n; i++)
+		close(cli[i]); /* the client's FIN, to a socket still in the accept queue */
+	/* every FIN taken (the softirq may run late) before accept() gives the sockets an owner */
+	for (int t = 0; t < 500 && close_wait_on(port) < n; t++)
+		usleep(10000);
+	got = close_wait_on(port);
+	for (int i = 0; i < n; i++) {
+		int afd = accept(lfd, NULL, NULL);
+
+		if (afd < 0)
+			die("accept");
+		wait_fin(afd);
+		close(afd);
+	}
+	close(lfd);
+	printf("unaccepted %d %d port %u\n", got, (int)getpid(), port);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -244,10 +308,12 @@ int main(int argc, char **argv)
 		port = atoi(argv[2]); /* here: N */
 		return port >= 1 && port <= MAX_N && n >= 0 && n <= port ? closes(port, n) : 2;
 	}
+	if (!strcmp(mode, "unaccepted") && argc == 3)
+		return n >= 1 && n <= 100 ? unaccepted(n) : 2; /* the accept queue holds 128 */
 	if (n < 1 || n > MAX_N || port < 0 || port > 65535) {
 		fprintf(stderr,
 			"usage: tracegen exhaust|refused|rejected|refused_nb|bindbusy PORT N | "
-			"linger0 N | closes N K "
+			"linger0 N | closes N K | unaccepted N "
 			"(N 1..%d)\n",
 			MAX_N);
 		return 2;

@@ -20,7 +20,7 @@ if [ ! -x "$H" ]; then
 fi
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"; td_cleanup' EXIT
 # a static NAME_pid per trace (eval-free)
-A_pid= B_pid= R_pid=
+A_pid= B_pid= R_pid= U_pid=
 
 # --- without BPF support, or without the privilege: a clear message, exit 1
 "$TD_BIN" trace --duration 0.1 >"$tmp/probe.out" 2>"$tmp/probe.err"
@@ -159,6 +159,25 @@ is "$(jq '[.failures[], .resets[], .closes[], .close_wait[]] | map(.count // .en
 "$TD_BIN" -N "$NS2" trace --duration 0.2 >"$tmp/text" 2>"$tmp/text.err"
 is "$?" 0 "trace --duration 0.2 ends by itself"
 like "$(head -n1 "$tmp/text")" "^Traced 0\.[0-9] s: 0 events, 0 lost\.$" "the text report's first line"
+
+# --- an owner entry is its socket's only: sockets that take the addresses of freed ones, and
+# get the peer's FIN before anyone accepts them, have no owner yet (the programs tell sockets
+# apart by their cookie; none runs as a socket is destroyed)
+start_trace U "$NS2"
+ok $? "trace -N NS2 attached for the unaccepted sockets"
+out=$(ip netns exec "$NS2" "$H" unaccepted 100)
+read -r _ ua_n ua_pid _ ua_port <<<"$out"
+is "$ua_n" 100 "100 connections got the peer's FIN while waiting to be accepted"
+kill -INT "$U_pid"
+wait "$U_pid"
+is "$?" 0 "that trace stops on SIGINT"
+U=$tmp/U.json
+is "$(count "$U" closes ".first == \"peer\" and .pid == null")" 100 \
+	"their 100 peer-first closes have no owner"
+is "$(count "$U" closes ".first == \"peer\" and .pid == $ua_pid and .sport == $ua_port")" 0 \
+	"none is charged to the program whose freed sockets had those addresses"
+is "$(count "$U" closes ".first == \"local\" and .pid == $ua_pid and .dport == $ua_port")" 100 \
+	"the client's 100 first closes are its own"
 
 # --- the raw sys_exit fallback (no tracefs) counts the same
 TD_TRACE_SYSEXIT=raw start_trace R "$NS2"
