@@ -113,14 +113,16 @@ static int attach_exits(struct td_trace *t, const int ids[SYSCALL_TPS])
 }
 
 /* For tests: TD_TRACE_CLOSE_ROWS=N makes the kernel's map of close rows that small, so that the
- * closes past it come as records (and must count the same) */
-static void close_rows(struct td_trace_bpf *skel)
+ * closes past it come as records (and must count the same). For bench/trace: TD_TRACE_NOOP=1
+ * makes every program return at once, to measure what attaching them costs by itself. */
+static void test_knobs(struct td_trace_bpf *skel)
 {
-	const char *v = getenv("TD_TRACE_CLOSE_ROWS");
+	const char *v = getenv("TD_TRACE_CLOSE_ROWS"), *noop = getenv("TD_TRACE_NOOP");
 	uint64_t n;
 
 	if (v && !util_parse_u64(v, 1, TD_TRACE_CLOSE_ROWS, &n))
 		bpf_map__set_max_entries(skel->maps.closes, (uint32_t)n);
+	skel->rodata->noop = noop && !strcmp(noop, "1");
 }
 
 int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char **why)
@@ -145,7 +147,7 @@ int trace_open(const struct td_trace_opts *o, struct td_trace **out, const char 
 	}
 	t->skel->rodata->filter_netns = o ? o->netns : 0;
 	own = choose_exits(t->skel, ids);
-	close_rows(t->skel);
+	test_knobs(t->skel);
 	*why = "loading the BPF programs";
 	if ((err = td_trace_bpf__load(t->skel)))
 		goto fail;
