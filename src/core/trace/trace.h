@@ -166,7 +166,9 @@ int trace_sync(struct td_trace *t, struct td_trace_agg *agg, bool stays);
  * counted in the kernel's rows. */
 void trace_keep_closers(struct td_trace *t);
 
-/* Events the kernel side could not queue (ring buffer full), exact. */
+/* Events the kernel side could not queue (ring buffer full), exact, plus the runs of its
+ * programs the kernel skipped (a tracepoint hit while one of them ran on that CPU), each of
+ * which may have been an event: 0 says no event can be missing. */
 uint64_t trace_lost(const struct td_trace *t);
 
 /* Detaches and frees. NULL is fine. */

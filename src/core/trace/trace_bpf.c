@@ -296,9 +296,29 @@ void trace_keep_closers(struct td_trace *t)
 	__atomic_store_n(&t->skel->bss->closer_records, 1, __ATOMIC_RELAXED);
 }
 
+/* Runs of our programs the kernel skipped: a tracepoint hit on a CPU where one of them was
+ * running already (an interrupt in the middle of one), counted per program by the kernel */
+static uint64_t skipped_runs(const struct td_trace *t)
+{
+	struct bpf_program *p;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 uint64_t trace_lost(const struct td_trace *t)
 {
-	return __atomic_load_n(&t->skel->bss->lost, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->skel->bss->lost, __ATOMIC_RELAXED) + skipped_runs(t);
 }
 
 void trace_close(struct td_trace *t)
