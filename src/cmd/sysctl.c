@@ -139,11 +139,15 @@ static json_t *jstr(const char *s)
 	return j ? j : json_null();
 }
 
-/* Text output goes to terminals: control bytes from a file must not reach them. */
+/* Text output goes to terminals: what comes from a file (its name, keys, values) is written as
+ * names_escape writes every name from outside, control bytes (C0, DEL, C1) and invalid UTF-8
+ * as \xNN, so that no byte of it can reach the terminal as a control. */
 static void put_safe(const char *s)
 {
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	char *e = names_escape_str(s);
+
+	fputs(e, stdout);
+	free(e);
 }
 
 json_t *cmd_sysctl_findings_json(const struct td_sysctl_set *s)
@@ -197,9 +201,8 @@ void cmd_sysctl_print_findings(const struct td_global *g, const struct td_sysctl
 		const char *bold = g->color && f->sev >= TD_SEV_HARMFUL ? "\033[1;31m" : "";
 		/* findings about the live kernel (cross-key checks) have no file:line */
 		if (f->file != SYSCTL_NO_FILE) {
-			char *name = names_escape_str(cmd_sysctl_file_name(s, f->file));
-			printf("%s:%u: ", name, f->line);
-			free(name);
+			put_safe(cmd_sysctl_file_name(s, f->file));
+			printf(":%u: ", f->line);
 		}
 		printf("%s%s%s: ", bold, params_sev_name(f->sev), *bold ? "\033[0m" : "");
 		if (f->key) {
@@ -223,7 +226,9 @@ void cmd_sysctl_print_findings(const struct td_global *g, const struct td_sysctl
 			put_safe(x->key);
 			fputs(" = ", stdout);
 			put_safe(x->value);
-			printf("    (%s:%u", cmd_sysctl_file_name(s, x->file), x->line);
+			fputs("    (", stdout);
+			put_safe(cmd_sysctl_file_name(s, x->file));
+			printf(":%u", x->line);
 			if (x->overridden)
 				printf(", overrides %u earlier line%s", x->overridden,
 				       x->overridden > 1 ? "s" : "");

@@ -44,6 +44,8 @@ no_ctl() {
 	shift
 	for f in "$@"; do
 		LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f]' "$f" && bad+=" control-byte:${f##*/}"
+		# C1 controls (U+0080-U+009F), which some terminals obey: CSI is U+009B
+		LC_ALL=C grep -qaP '\xc2[\x80-\x9f]' "$f" && bad+=" c1-control:${f##*/}"
 		iconv -f UTF-8 -t UTF-8 "$f" >/dev/null 2>&1 || bad+=" invalid-utf8:${f##*/}"
 	done
 	is "${bad:-clean}" clean "$label: no control byte, valid UTF-8"
@@ -133,4 +135,15 @@ printf 'net.ipv4.tcp_tw_recycle = 1\n' >"$bad"
 is "$?" 1 "sysctl lint of a file with an escape sequence in its name: exit 1 (an error)"
 like "$(cat "$dir/lint.out")" 'td-\\x1b\[2J\.conf:1: error' "its findings show the file name escaped"
 no_ctl "sysctl lint's findings" "$dir/lint.out" "$dir/lint.err"
+# and the keys and values of its lines, and the effective values' file:line: a C1 CSI (valid
+# UTF-8), a lone 0x9b byte (an 8-bit CSI) and an ESC in a value
+printf 'net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.tcp_keepalive_time = 7\xc2\x9b2J\nnet.ipv4.tcp_\x9bsyn_retries = 3\nnet.ipv4.tcp_syn_retries = 4\x1b[2J\n' >"$bad"
+"$TD_BIN" sysctl lint "$bad" >"$dir/lint2.out" 2>"$dir/lint2.err"
+like "$(cat "$dir/lint2.out")" 'tcp_keepalive_time = 7\\xc2\\x9b2J: error|tcp_keepalive_time = 7\\xc2\\x9b2J: invalid' \
+	"a value's C1 control is shown escaped"
+like "$(cat "$dir/lint2.out")" 'net\.ipv4\.tcp_\\x9bsyn_retries = 3' "a key's lone 0x9b byte is shown escaped"
+like "$(cat "$dir/lint2.out")" 'tcp_syn_retries = 4\\x1b\[2J' "a value's ESC is shown escaped"
+like "$(cat "$dir/lint2.out")" 'tcp_fin_timeout = 30 +\(.*td-\\x1b\[2J\.conf:1\)' \
+	"the effective values name their file escaped"
+no_ctl "sysctl lint's keys, values and effective values" "$dir/lint2.out" "$dir/lint2.err"
 echo "1..$_tap_n"
