@@ -252,10 +252,17 @@ static int lint_load(const struct td_global *g, const struct cmd_sysctl_args *a,
 	if (a->nargs) {
 		for (size_t i = 0; i < a->nargs; i++) {
 			struct stat st;
-			if (!stat(a->args[i], &st) && S_ISDIR(st.st_mode))
+			size_t before = s->nfiles;
+			if (!stat(a->args[i], &st) && S_ISDIR(st.st_mode)) {
 				r = sysctl_parse_dir(s, a->args[i]);
-			else
+				if (!r && s->nfiles == before && !g->json) {
+					put_safe(a->args[i]);
+					puts(": no *.conf file in this directory (lint reads those, as "
+					     "systemd-sysctl does)");
+				}
+			} else {
 				r = sysctl_parse_file(s, a->args[i]);
+			}
 			if (r && r != -ENOENT && r != -EACCES && r != -EFBIG && r != -EISDIR &&
 			    r != -EINVAL)
 				cmd_err(g, "%s: %s", a->args[i], strerror(-r));
@@ -298,6 +305,15 @@ static int cmd_lint(const struct td_global *g, const struct cmd_sysctl_args *a)
 	sysctl_lint(s, &lo);
 	cmd_sysctl_leave(saved);
 	cmd_sysctl_print_findings(g, s, true);
+	/* say that files were read, where nothing else would be printed */
+	if (!g->json && !s->nfnd && !s->neff && s->nfiles == 1) {
+		fputs("No setting in ", stdout);
+		put_safe(cmd_sysctl_file_name(s, 0));
+		puts(": only comments and blank lines.");
+	} else if (!g->json && !s->nfnd && !s->neff && s->nfiles > 1) {
+		printf("No setting in the %zu files read: only comments and blank lines.\n",
+		       s->nfiles);
+	}
 	r = cmd_sysctl_exit_code(s);
 	td_sysctl_set_free(s);
 	return r;

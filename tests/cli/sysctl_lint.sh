@@ -265,6 +265,19 @@ is "$("$TD_BIN" sysctl lint --json "$D/pasted.conf" "$D/misc.conf" | jq -r '[.fi
 # a sanitizer build, not a benchmark.
 tmp=$(mktemp -d)
 trap 'td_cleanup; rm -rf "$tmp"' EXIT
+# files that set nothing: lint says it read them rather than print nothing
+printf '# only a comment\n\n; and another\n' >"$tmp/empty.conf"
+mkdir "$tmp/noconf" && printf 'net.ipv4.tcp_fin_timeout = 30\n' >"$tmp/noconf/README"
+out=$("$TD_BIN" sysctl lint "$tmp/empty.conf")
+is "$?:$out" "0:No setting in $tmp/empty.conf: only comments and blank lines." \
+	"a file with only comments: lint says it has no setting (exit 0)"
+is "$("$TD_BIN" sysctl lint "$tmp/empty.conf" "$tmp/empty.conf")" \
+	"No setting in the 2 files read: only comments and blank lines." "and of two such files"
+out=$("$TD_BIN" sysctl lint "$tmp/noconf")
+is "$?:$out" "0:$tmp/noconf: no *.conf file in this directory (lint reads those, as systemd-sysctl does)" \
+	"a directory without *.conf files: lint says so (exit 0)"
+is "$("$TD_BIN" sysctl lint --json "$tmp/noconf" | jq -c .)" '{"findings":[],"effective":[]}' \
+	"and its JSON stays the empty document"
 yes 'net.ipv4.tcp_fin_timeout = 30' | head -n 80000 >"$tmp/dup.conf"
 yes 'net.ipv4.tcp_timestsmps = 0' | head -n 80000 >"$tmp/typo.conf"
 out=$(timeout 20 "$TD_BIN" sysctl lint "$tmp/dup.conf")
