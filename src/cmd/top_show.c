@@ -171,9 +171,12 @@ static void print_notes(const struct top_run *t, size_t n, uint64_t inferred)
 	if (t->trace)
 		puts("EXACT: sockets without an inode (TIME_WAIT...) whose connection the trace saw "
 		     "this\nprocess close first: attributed exactly, from its close().");
-	if (t->owners && t->ost.partial)
-		printf("Attribution is partial: %s (%u unreadable).\n",
-		       owners_partial_reason(&t->ost), t->ost.procs_denied);
+	if (t->owners && t->ost.partial) {
+		char pids[64];
+		printf("Attribution is partial: %s (%u unreadable: %s).\n",
+		       owners_partial_reason(&t->ost), t->ost.procs_denied,
+		       owners_denied_pids(&t->ost, pids, sizeof(pids)));
+	}
 	if (t->by == TD_BY_PROCESS && t->g->replay)
 		puts("Not attributed: a record holds sockets, not processes (replayed).");
 }

@@ -280,6 +280,9 @@ static void test_not_root(void **state)
 			_exit(12);
 		int ok = st.procs_denied > 0 && st.partial == TD_OWNERS_NOT_ROOT &&
 			 strstr(owners_partial_reason(&st), "not running as root");
+		/* the first unreadable process is named: one of another user (EPERM to signal) */
+		ok = ok && st.denied_pids[0] > 0 && kill(st.denied_pids[0], 0) == -1 &&
+		     errno == EPERM;
 		owners_free(o);
 		_exit(ok ? 0 : 13);
 	}
@@ -297,6 +300,15 @@ static void test_bad_root(void **state)
 	assert_null(o);
 	struct td_owners_stats st = { .procs_denied = 3, .partial = TD_OWNERS_NOT_ROOT };
 	assert_non_null(strstr(owners_partial_reason(&st), "not running as root"));
+	char buf[64];
+	struct td_owners_stats one = { .procs_denied = 1, .denied_pids = { 1 } };
+	assert_string_equal(owners_denied_pids(&one, buf, sizeof(buf)), "pid 1");
+	struct td_owners_stats six = { .procs_denied = 6, .denied_pids = { 1, 7, 9, 12 } };
+	assert_string_equal(owners_denied_pids(&six, buf, sizeof(buf)), "pids 1, 7, 9, 12, ...");
+	struct td_owners_stats four = { .procs_denied = 4, .denied_pids = { 1, 7, 9, 12 } };
+	assert_string_equal(owners_denied_pids(&four, buf, sizeof(buf)), "pids 1, 7, 9, 12");
+	/* a buffer too small is cut, never overrun */
+	assert_string_equal(owners_denied_pids(&six, buf, 8), "pids 1,");
 }
 
 /* The BPF iterator's records, fed in blocks cut anywhere, build the same kind of table. */

@@ -294,8 +294,10 @@ void rules_kernel(const struct td_model *m, const struct td_ns_model *ns,
 	    m->ost.partial != TD_OWNERS_COMPLETE) {
 		struct td_finding *x =
 			rules_add(out, "attribution-partial", TD_F_INFO, ns->name, NULL);
-		rules_title(x, "Process attribution is partial: %u process%s unreadable: %s",
+		char pids[64];
+		rules_title(x, "Process attribution is partial: %u process%s unreadable (%s): %s",
 			    m->ost.procs_denied, m->ost.procs_denied == 1 ? "" : "es",
+			    owners_denied_pids(&m->ost, pids, sizeof(pids)),
 			    owners_partial_reason(&m->ost));
 		rules_ev(x, "procs_denied", m->ost.procs_denied, "processes");
 	}

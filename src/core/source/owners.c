@@ -299,6 +299,13 @@ out:
 	return nfds;
 }
 
+static void note_denied(struct td_owners_stats *st, pid_t pid)
+{
+	if (st->procs_denied < TD_OWNERS_DENIED_SHOWN)
+		st->denied_pids[st->procs_denied] = (int32_t)pid;
+	st->procs_denied++;
+}
+
 static void scan_proc(struct scan *s, pid_t pid)
 {
 	char path[32];
@@ -310,7 +317,7 @@ static void scan_proc(struct scan *s, pid_t pid)
 	int fdd = openat(s->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fdd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			s->st->procs_denied++;
+			note_denied(s->st, pid);
 		else
 			s->st->procs_gone++; /* ENOENT, ESRCH: exited since the listing */
 		return;
@@ -318,7 +325,7 @@ static void scan_proc(struct scan *s, pid_t pid)
 	owners_build_proc(&s->b);
 	uint32_t nfds = scan_fds(s, fdd, pid, &gone, &denied);
 	if (denied)
-		s->st->procs_denied++;
+		note_denied(s->st, pid);
 	else if (gone)
 		s->st->procs_gone++;
 	struct td_owner_proc *p = owners_build_cur(&s->b);
@@ -439,6 +446,23 @@ const struct td_owner_proc *owners_proc(const struct td_owners *o, size_t i)
 size_t owners_proc_index(const struct td_owners *o, const struct td_owner_proc *p)
 {
 	return (size_t)(p - o->procs);
+}
+
+char *owners_denied_pids(const struct td_owners_stats *st, char *buf, size_t n)
+{
+	size_t o = 0, shown = st->procs_denied < TD_OWNERS_DENIED_SHOWN ? st->procs_denied
+									: TD_OWNERS_DENIED_SHOWN;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < shown && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s%d",
+				      i		  ? ", "
+				      : shown > 1 ? "pids "
+						  : "pid ",
+				      (int)st->denied_pids[i]);
+	if (st->procs_denied > shown && o < n)
+		snprintf(buf + o, n - o, ", ...");
+	return buf;
 }
 
 const char *owners_partial_reason(const struct td_owners_stats *st)

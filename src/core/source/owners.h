@@ -49,17 +49,20 @@ enum td_owners_via {
 	TD_OWNERS_VIA_BPF,	/* one read of a BPF task_file iterator (root, BTF, a BPF build) */
 };
 
+#define TD_OWNERS_DENIED_SHOWN 4 /* unreadable processes named by pid */
+
 struct td_owners_stats {
 	enum td_owners_via via;
 	uint32_t procs; /* numeric /proc entries visited (processes with files, via BPF) */
 	uint32_t procs_with_sockets;
-	uint32_t procs_gone;	/* exited between listing and reading (ENOENT/ESRCH) */
-	uint32_t procs_denied;	/* /proc/PID/fd unreadable (EACCES/EPERM) */
-	uint64_t fds;		/* fd entries read */
-	uint64_t socket_fds;	/* of which "socket:[N]" */
-	uint64_t fds_gone;	/* closed between listing and readlink */
-	uint64_t inodes;	/* distinct socket inodes */
-	uint64_t shared_inodes; /* held by more than one process */
+	uint32_t procs_gone;   /* exited between listing and reading (ENOENT/ESRCH) */
+	uint32_t procs_denied; /* /proc/PID/fd unreadable (EACCES/EPERM) */
+	int32_t denied_pids[TD_OWNERS_DENIED_SHOWN]; /* the first of them, 0 past procs_denied */
+	uint64_t fds;				     /* fd entries read */
+	uint64_t socket_fds;			     /* of which "socket:[N]" */
+	uint64_t fds_gone;			     /* closed between listing and readlink */
+	uint64_t inodes;			     /* distinct socket inodes */
+	uint64_t shared_inodes;			     /* held by more than one process */
 	enum td_owners_partial partial;
 };
 
@@ -106,5 +109,8 @@ size_t owners_proc_index(const struct td_owners *o, const struct td_owner_proc *
 
 /* Why attribution is partial, one line for humans ("" when complete). Static string. */
 const char *owners_partial_reason(const struct td_owners_stats *st);
+
+/* "pid 1" or "pids 1, 7, ..." (the first unreadable processes) into buf; returns buf */
+char *owners_denied_pids(const struct td_owners_stats *st, char *buf, size_t n);
 
 #endif
