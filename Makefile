@@ -130,7 +130,7 @@ ifeq ($(BPF),1)
 $(BUILD)/src/core/trace/trace_bpf.o: $(BUILD)/bpf/trace.skel.h
 $(BUILD)/src/core/source/owners_bpf.o: $(BUILD)/bpf/owners.skel.h $(BUILD)/bpf/owners.lskel.h
 $(BUILD)/src/core/source/census_bpf.o: $(BUILD)/bpf/census.skel.h
-$(BUILD)/bpf/trace.bpf.o: src/bpf/trace_sys.bpf.h
+$(BUILD)/bpf/trace.bpf.o: src/bpf/trace_sys.bpf.h src/bpf/trace_rst.bpf.h
 .SECONDARY: $(BUILD)/bpf/trace.bpf.o $(BUILD)/bpf/owners.bpf.o $(BUILD)/bpf/census.bpf.o
 endif
 

@@ -18,7 +18,8 @@
  * per-CPU counters, and a successful connect() is not looked at again. What cannot
  * be counted so (no owner known, a full map) is sent as a record, counted in user space as
  * before; records the ring buffer cannot take are counted in `lost`, exactly. The syscall side
- * (what connect(), bind() and accept() returned) is in trace_sys.bpf.h.
+ * (what connect(), bind() and accept() returned) is in trace_sys.bpf.h, the resets in
+ * trace_rst.bpf.h.
  */
 #include "vmlinux.h"
 
@@ -233,13 +234,27 @@ static __always_inline void ev_submit(struct td_trace_event *e)
 	bpf_ringbuf_submit(e, avail > RINGBUF_SIZE / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/*
+ * The side of a socket whose start we did not see (accepted before the trace, or not yet): its
+ * port's bind bucket says whether connect() picked the port (__inet_hash_connect marks the
+ * bucket fastreuse -1) or it was bound, by bind() or as a listener's child, which shares the
+ * listener's bucket. A bound port is the service's: rows key on it, one row for the service
+ * rather than one per connection.
+ */
+static __always_inline __u8 role_unseen(const struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	const struct inet_bind_bucket *tb = BPF_CORE_READ(icsk, icsk_bind_hash);
+
+	return tb && BPF_CORE_READ(tb, fastreuse) >= 0 ? TD_ROLE_BOUND : TD_ROLE_UNKNOWN;
+}
+
 /* Charges e to the socket's owner if known, else to the current process */
 static __always_inline void ev_owner(struct td_trace_event *e, const struct sock *sk, bool current)
 {
 	struct td_trace_owner *o = owner_get(true, sk);
 
-	if (o)
-		e->role = o->role;
+	e->role = o ? o->role : role_unseen(sk);
 	if (o && !current) {
 		e->pid = o->pid;
 		__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
@@ -391,70 +406,7 @@ int BPF_PROG(td_error_report, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(td_receive_reset, struct sock *sk)
-{
-	struct td_trace_event *e;
-
-	if (noop)
-		return 0;
-	/* an RST to our SYN is a refused connect, counted as such */
-	if (sk->__sk_common.skc_state == TS_SYN_SENT || !netns_wanted(sk_netns(true, sk)))
-		return 0;
-	e = ev_new(TD_EV_RESET_RECV);
-	if (!e)
-		return 0;
-	fill_sk(true, e, sk);
-	ev_owner(e, sk, false);
-	ev_submit(e);
-	return 0;
-}
-
-static __always_inline __u8 rst_reason(const struct sock *sk, const void *skb, int reason)
-{
-	if (skb)
-		return TD_RST_REPLY;
-	if (bpf_core_enum_value_exists(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_CLOSE)) {
-		if (reason ==
-		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_CLOSE))
-			return TD_RST_UNREAD;
-		if (reason ==
-		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY))
-			return TD_RST_MEMORY;
-		if (reason ==
-		    bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT))
-			return TD_RST_TIMEOUT;
-	}
-	/* tcp_close(): SO_LINGER {1, 0} disconnects, which sends the RST */
-	if ((sk->__sk_common.skc_flags &
-	     (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) &&
-	    !sk->sk_lingertime)
-		return TD_RST_LINGER0;
-	return TD_RST_OTHER;
-}
-
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(td_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
-{
-	struct td_trace_event *e;
-
-	if (noop)
-		return 0;
-	/* no socket: the answer to a segment for no socket (nothing listens), the peer's story */
-	if (!sk || !netns_wanted(sk_netns(true, sk)))
-		return 0;
-	e = ev_new(TD_EV_RESET_SENT);
-	if (!e)
-		return 0;
-	fill_sk(true, e, sk);
-	ev_unstash(true, e, sk);
-	e->detail = rst_reason(sk, skb, reason);
-	/* linger-0 and unread data: sent by close(), whose caller is the one to name; the rest
-	 * (timers, replies) run in softirq: the owner we recorded */
-	ev_owner(e, sk, e->detail == TD_RST_LINGER0 || e->detail == TD_RST_UNREAD);
-	ev_submit(e);
-	return 0;
-}
+#include "bpf/trace_rst.bpf.h"
 
 /* SYN_SENT is entered in connect(), by its caller: the owner from the start (a blocking connect
  * that fails has no other moment), and the connect is pending until it is established. The
@@ -482,7 +434,7 @@ static __always_inline void close_key(struct td_trace_close_key *k, const struct
 	k->kind = kind;
 	k->netns = netns;
 	k->family = sk->__sk_common.skc_family;
-	if (role == TD_ROLE_ACCEPTED)
+	if (role == TD_ROLE_ACCEPTED || role == TD_ROLE_BOUND)
 		k->sport = sk->__sk_common.skc_num;
 	else
 		k->dport = bpf_ntohs(sk->__sk_common.skc_dport);
@@ -532,7 +484,7 @@ static __always_inline bool close_count(const struct sock *sk, __u8 kind, __u32 
 	}
 	if (kind == TD_EV_CLOSE_PEER && !o)
 		return false;
-	close_key(&k, sk, kind, netns, o ? o->role : TD_ROLE_UNKNOWN);
+	close_key(&k, sk, kind, netns, o ? o->role : role_unseen(sk));
 	if (kind == TD_EV_CLOSE_LOCAL) {
 		k.pid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(k.comm, sizeof(k.comm));

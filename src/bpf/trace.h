@@ -36,6 +36,8 @@ enum td_trace_role {
 	TD_ROLE_UNKNOWN = 0,
 	TD_ROLE_CONNECTED, /* we saw connect(): the peer's port is the service */
 	TD_ROLE_ACCEPTED,  /* we saw accept(): our port is the service */
+	TD_ROLE_BOUND,	   /* no owner seen, but our port was bound (bind(), a listener's child),
+			    * not picked by connect(): our port is the service */
 };
 
 #define TD_TRACE_COMM_LEN 16

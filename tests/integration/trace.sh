@@ -174,6 +174,12 @@ is "$?" 0 "that trace stops on SIGINT"
 U=$tmp/U.json
 is "$(count "$U" closes ".first == \"peer\" and .pid == null")" 100 \
 	"their 100 peer-first closes have no owner"
+# with no owner seen, a port that was bound (a listener's child shares its bucket) is the
+# service's: one row for the listener's port, not one per client port
+is "$(jq -c "[.closes[] | select(.first == \"peer\" and .pid == null) | [.sport, .dport, .count]]" "$U")" \
+	"[[$ua_port,0,100]]" "in one row, keyed by the listener's port"
+is "$(jq -c "[.close_wait[] | select(.pid == null) | [.sport, .dport, .entered, .open]]" "$U")" \
+	"[[$ua_port,0,100,0]]" "and so are their 100 CLOSE_WAIT stays, all ended"
 is "$(count "$U" closes ".first == \"peer\" and .pid == $ua_pid and .sport == $ua_port")" 0 \
 	"none is charged to the program whose freed sockets had those addresses"
 is "$(count "$U" closes ".first == \"local\" and .pid == $ua_pid and .dport == $ua_port")" 100 \

@@ -191,7 +191,7 @@ static void event_key(const struct td_trace_event *e, uint8_t kind, struct td_tr
 		break;
 	default:
 		k->detail = kind == TD_EV_RESET_SENT ? e->detail : 0;
-		if (e->role == TD_ROLE_ACCEPTED)
+		if (e->role == TD_ROLE_ACCEPTED || e->role == TD_ROLE_BOUND)
 			k->sport = e->sport;
 		else
 			k->dport = e->dport;
