@@ -306,13 +306,13 @@ static int cmd_lint(const struct td_global *g, const struct cmd_sysctl_args *a)
 	cmd_sysctl_leave(saved);
 	cmd_sysctl_print_findings(g, s, true);
 	/* say that files were read, where nothing else would be printed */
-	if (!g->json && !s->nfnd && !s->neff && s->nfiles == 1) {
+	if (!g->json && !s->nfnd && !s->neff && s->nfiles) {
 		fputs("No setting in ", stdout);
-		put_safe(cmd_sysctl_file_name(s, 0));
+		if (s->nfiles == 1)
+			put_safe(cmd_sysctl_file_name(s, 0));
+		else
+			printf("the %zu files read", s->nfiles);
 		puts(": only comments and blank lines.");
-	} else if (!g->json && !s->nfnd && !s->neff && s->nfiles > 1) {
-		printf("No setting in the %zu files read: only comments and blank lines.\n",
-		       s->nfiles);
 	}
 	r = cmd_sysctl_exit_code(s);
 	td_sysctl_set_free(s);
